@@ -1,0 +1,22 @@
+"""The `paperwire` command line: thin wrappers over services."""
+
+from __future__ import annotations
+
+import typer
+
+from paperwire.cli import db, digest, ingest, search, serve, users
+
+app = typer.Typer(
+    name="paperwire",
+    help="Self-hostable research-paper discovery.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+for module in (serve, ingest, search, db, users, digest):
+    module.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Pure domain code: records and rules, no I/O."""

@@ -1,0 +1,104 @@
+"""Domain records that every source produces and every store accepts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationRecord:
+    name: str  # the slug, e.g. "nvidia"
+    fullname: str | None = None
+    avatar_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaperRecord:
+    """One paper, keyed by its version-less arXiv id."""
+
+    id: str
+    title: str
+    abstract: str = ""
+    version: int | None = None
+    authors: tuple[str, ...] = ()
+    primary_category: str | None = None
+    categories: tuple[str, ...] = ()
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    comments: str | None = None
+    journal_ref: str | None = None
+    doi: str | None = None
+    github_repo: str | None = None
+    project_page: str | None = None
+    github_stars: int | None = None
+    ai_summary: str | None = None
+    ai_keywords: tuple[str, ...] = ()
+    organization: OrganizationRecord | None = None
+    sources: frozenset[str] = field(default_factory=frozenset)
+    source_upvotes: int = 0
+    source_comments: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DailyEntryRecord:
+    """A paper shown on the daily page of `day` (the day it was added to the feed)."""
+
+    paper_id: str
+    day: date
+    source: str
+    submitted_by: str | None = None
+    submitted_by_name: str | None = None
+    submitted_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceItem:
+    """What a source yields for one good input record."""
+
+    paper: PaperRecord
+    daily_entry: DailyEntryRecord | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A bad input record: where it was and why it was refused."""
+
+    where: str
+    reason: str
+
+
+# Fields where the newest arXiv version's text should win over older copies.
+_VERSIONED_TEXT = ("title", "abstract", "authors", "comments", "journal_ref", "doi", "updated_at")
+
+
+def merge_papers(old: PaperRecord, new: PaperRecord) -> PaperRecord:
+    """Combine two records of the same paper from any sources.
+
+    Empty values never overwrite filled ones. Versioned text comes from the
+    record with the higher arXiv version; counts only grow; sources accumulate.
+    """
+    if old.id != new.id:
+        raise ValueError(f"cannot merge {old.id} with {new.id}")
+    newer_version = (new.version or 0) >= (old.version or 0)
+    values: dict[str, object] = {}
+    for f in fields(PaperRecord):
+        name = f.name
+        a, b = getattr(old, name), getattr(new, name)
+        if name == "sources":
+            values[name] = old.sources | new.sources
+        elif name in ("source_upvotes", "source_comments"):
+            values[name] = max(a, b)
+        elif name == "github_stars":
+            values[name] = b if b is not None else a
+        elif name == "version":
+            values[name] = max(a or 0, b or 0) or None
+        elif name in _VERSIONED_TEXT and not newer_version:
+            values[name] = a if _filled(a) else b
+        else:
+            values[name] = b if _filled(b) else a
+    return replace(old, **values)
+
+
+def _filled(value: object) -> bool:
+    return value is not None and value != "" and value != ()

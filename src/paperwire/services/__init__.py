@@ -1,0 +1,1 @@
+"""Use cases that own transactions: ingest, search, feeds, accounts, digests."""

@@ -1,0 +1,115 @@
+"""Write what a source yields into the store, one transaction per batch."""
+
+from __future__ import annotations
+
+import time
+from array import array
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+
+import numpy as np
+from sqlalchemy import Engine
+
+from paperwire.domain.records import Rejected, SourceItem
+from paperwire.store import ingest_runs
+from paperwire.store.papers import add_daily_entries, upsert_papers
+
+BATCH_SIZE = 2000
+MAX_LOGGED_ERRORS = 1000
+
+
+@dataclass(slots=True)
+class IngestReport:
+    papers: int = 0
+    new: int = 0
+    updated: int = 0
+    daily_entries: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    def summary_line(self) -> str:
+        return (
+            f"imported {self.papers} papers ({self.new} new, {self.updated} updated), "
+            f"{self.daily_entries} daily entries, {len(self.rejected)} rejected"
+        )
+
+
+class _DistinctIds:
+    """Counts distinct ids in 8 bytes each, so memory stays nearly flat."""
+
+    def __init__(self) -> None:
+        self._hashes = array("q")
+
+    def add_all(self, ids: Iterable[str]) -> None:
+        self._hashes.extend(hash(i) for i in ids)
+
+    def as_set_array(self) -> np.ndarray:
+        return np.unique(np.frombuffer(self._hashes, dtype=np.int64))
+
+
+def ingest(
+    engine: Engine,
+    items: Iterable[SourceItem | Rejected],
+    *,
+    source: str,
+    parameters: dict,
+    on_progress: Callable[[int], None] | None = None,
+    on_batch: Callable[[list[SourceItem]], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> IngestReport:
+    """Store every good item and collect the rejected ones; log the run.
+
+    Each batch is one transaction, so a failure never leaves half a paper.
+    Counts are of distinct papers: a paper that is new in this run and seen
+    again later in it counts once, as new.
+    """
+    report = IngestReport()
+    seen, new, updated = _DistinctIds(), _DistinctIds(), _DistinctIds()
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        run_id = ingest_runs.start_run(
+            conn, source=source, parameters=parameters, started_at=datetime.now(UTC)
+        )
+    status = "failed"
+    try:
+        iterator = iter(items)
+        while batch := list(islice(iterator, batch_size)):
+            good = [item for item in batch if isinstance(item, SourceItem)]
+            report.rejected.extend(item for item in batch if isinstance(item, Rejected))
+            if good:
+                with engine.begin() as conn:
+                    counts = upsert_papers(conn, (item.paper for item in good))
+                    report.daily_entries += add_daily_entries(
+                        conn, (item.daily_entry for item in good if item.daily_entry is not None)
+                    )
+                seen.add_all(item.paper.id for item in good)
+                new.add_all(counts.new_ids)
+                updated.add_all(counts.updated_ids)
+                if on_batch is not None:
+                    on_batch(good)
+            if on_progress is not None:
+                on_progress(len(batch))
+        status = "ok"
+    finally:
+        new_hashes = new.as_set_array()
+        report.papers = len(seen.as_set_array())
+        report.new = len(new_hashes)
+        report.updated = int((~np.isin(updated.as_set_array(), new_hashes)).sum())
+        report.duration_s = time.perf_counter() - started
+        with engine.begin() as conn:
+            ingest_runs.finish_run(
+                conn,
+                run_id,
+                status=status,
+                finished_at=datetime.now(UTC),
+                duration_s=report.duration_s,
+                papers_seen=report.papers,
+                papers_new=report.new,
+                papers_updated=report.updated,
+                daily_entries=report.daily_entries,
+                rejected=len(report.rejected),
+                errors=[f"{r.where}: {r.reason}" for r in report.rejected[:MAX_LOGGED_ERRORS]],
+            )
+    return report

@@ -1,0 +1,248 @@
+"""Paper and daily-entry persistence: batched upserts and simple reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy.engine import Row
+
+from paperwire.domain.records import (
+    DailyEntryRecord,
+    OrganizationRecord,
+    PaperRecord,
+    merge_papers,
+)
+from paperwire.store.tables import daily_entries, organizations, paper_authors, papers
+
+
+@dataclass(slots=True)
+class UpsertCounts:
+    new_ids: list[str] = field(default_factory=list)
+    updated_ids: list[str] = field(default_factory=list)
+    unchanged_ids: list[str] = field(default_factory=list)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def author_key(name: str) -> str:
+    """The lookup key of an author name: case- and space-insensitive."""
+    return " ".join(name.casefold().split())
+
+
+def ensure_organizations(conn: Connection, orgs: Iterable[OrganizationRecord]) -> dict[str, int]:
+    """Insert missing organizations; return name -> id for all given names."""
+    wanted = {org.name: org for org in orgs}
+    if not wanted:
+        return {}
+    existing = dict(
+        conn.execute(
+            select(organizations.c.name, organizations.c.id).where(organizations.c.name.in_(wanted))
+        ).all()
+    )
+    missing = [org for name, org in wanted.items() if name not in existing]
+    if missing:
+        now = utcnow()
+        conn.execute(
+            insert(organizations),
+            [
+                {"name": o.name, "fullname": o.fullname, "avatar_url": o.avatar_url, "created_at": now}
+                for o in missing
+            ],
+        )
+        existing.update(
+            conn.execute(
+                select(organizations.c.name, organizations.c.id).where(
+                    organizations.c.name.in_([o.name for o in missing])
+                )
+            ).all()
+        )
+    return existing
+
+
+def load_papers(conn: Connection, ids: Sequence[str]) -> dict[str, PaperRecord]:
+    """Load stored papers as domain records, keyed by id."""
+    if not ids:
+        return {}
+    query = (
+        select(papers, organizations.c.name.label("org_name"), organizations.c.fullname.label("org_fullname"),
+               organizations.c.avatar_url.label("org_avatar_url"))
+        .outerjoin(organizations, papers.c.organization_id == organizations.c.id)
+        .where(papers.c.id.in_(ids))
+    )
+    return {row.id: row_to_record(row) for row in conn.execute(query)}
+
+
+def row_to_record(row: Row) -> PaperRecord:
+    org = None
+    if getattr(row, "org_name", None):
+        org = OrganizationRecord(row.org_name, row.org_fullname, row.org_avatar_url)
+    return PaperRecord(
+        id=row.id,
+        title=row.title,
+        abstract=row.abstract,
+        version=row.version,
+        authors=tuple(row.authors or ()),
+        primary_category=row.primary_category,
+        categories=tuple(row.categories.split()) if row.categories else (),
+        published_at=_aware(row.published_at),
+        updated_at=_aware(row.updated_at),
+        comments=row.comments,
+        journal_ref=row.journal_ref,
+        doi=row.doi,
+        github_repo=row.github_repo,
+        project_page=row.project_page,
+        github_stars=row.github_stars,
+        ai_summary=row.ai_summary,
+        ai_keywords=tuple(row.ai_keywords or ()),
+        organization=org,
+        sources=frozenset(row.sources.split()) if row.sources else frozenset(),
+        source_upvotes=row.source_upvotes,
+        source_comments=row.source_comments,
+    )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _record_to_row(record: PaperRecord, org_ids: dict[str, int]) -> dict[str, object]:
+    return {
+        "id": record.id,
+        "version": record.version,
+        "title": record.title,
+        "abstract": record.abstract,
+        "authors": list(record.authors),
+        "authors_text": ", ".join(record.authors),
+        "primary_category": record.primary_category,
+        "categories": " ".join(record.categories),
+        "published_at": record.published_at,
+        "updated_at": record.updated_at,
+        "comments": record.comments,
+        "journal_ref": record.journal_ref,
+        "doi": record.doi,
+        "github_repo": record.github_repo,
+        "project_page": record.project_page,
+        "github_stars": record.github_stars,
+        "ai_summary": record.ai_summary,
+        "ai_keywords": list(record.ai_keywords),
+        "organization_id": org_ids.get(record.organization.name) if record.organization else None,
+        "sources": " ".join(sorted(record.sources)),
+        "source_upvotes": record.source_upvotes,
+        "source_comments": record.source_comments,
+    }
+
+
+def upsert_papers(conn: Connection, records: Iterable[PaperRecord]) -> UpsertCounts:
+    """Insert new papers and merge into existing ones, in the caller's transaction.
+
+    Records for the same id within the batch are merged first. A stored paper
+    whose merged record is unchanged is not written again.
+    """
+    incoming: dict[str, PaperRecord] = {}
+    for record in records:
+        seen = incoming.get(record.id)
+        incoming[record.id] = merge_papers(seen, record) if seen else record
+    counts = UpsertCounts()
+    if not incoming:
+        return counts
+    stored = load_papers(conn, list(incoming))
+    merged: dict[str, PaperRecord] = {}
+    for paper_id, record in incoming.items():
+        old = stored.get(paper_id)
+        if old is None:
+            merged[paper_id] = record
+            counts.new_ids.append(paper_id)
+        else:
+            combined = merge_papers(old, record)
+            if combined == old:
+                counts.unchanged_ids.append(paper_id)
+            else:
+                merged[paper_id] = combined
+                counts.updated_ids.append(paper_id)
+    if not merged:
+        return counts
+    org_ids = ensure_organizations(
+        conn, [r.organization for r in merged.values() if r.organization is not None]
+    )
+    now = utcnow()
+    new_rows, changed_rows = [], []
+    for paper_id, record in merged.items():
+        row = _record_to_row(record, org_ids) | {"modified_at": now}
+        if paper_id in stored:
+            changed_rows.append(row | {"_id": paper_id})
+        else:
+            new_rows.append(row | {"first_seen_at": now})
+    if new_rows:
+        conn.execute(insert(papers), new_rows)
+    if changed_rows:
+        values = {key: bindparam(key) for key in changed_rows[0] if key not in ("_id", "id")}
+        conn.execute(update(papers).where(papers.c.id == bindparam("_id")).values(values), changed_rows)
+        changed_authors = [
+            pid for pid, rec in merged.items() if pid in stored and rec.authors != stored[pid].authors
+        ]
+        if changed_authors:
+            conn.execute(delete(paper_authors).where(paper_authors.c.paper_id.in_(changed_authors)))
+        _insert_authors(conn, [merged[pid] for pid in changed_authors])
+    _insert_authors(conn, [merged[row["id"]] for row in new_rows])
+    return counts
+
+
+def _insert_authors(conn: Connection, records: Sequence[PaperRecord]) -> None:
+    rows = [
+        {"paper_id": r.id, "position": i, "name": name, "name_key": author_key(name)}
+        for r in records
+        for i, name in enumerate(r.authors)
+    ]
+    if rows:
+        conn.execute(insert(paper_authors), rows)
+
+
+def add_daily_entries(conn: Connection, entries: Iterable[DailyEntryRecord]) -> int:
+    """Insert daily entries that are not stored yet; return how many were added."""
+    unique: dict[tuple[date, str], DailyEntryRecord] = {}
+    for entry in entries:
+        unique.setdefault((entry.day, entry.paper_id), entry)
+    if not unique:
+        return 0
+    days = {day for day, _ in unique}
+    ids = {pid for _, pid in unique}
+    existing = {
+        (row.day, row.paper_id)
+        for row in conn.execute(
+            select(daily_entries.c.day, daily_entries.c.paper_id).where(
+                daily_entries.c.day.in_(days), daily_entries.c.paper_id.in_(ids)
+            )
+        )
+    }
+    now = utcnow()
+    rows = [
+        {
+            "paper_id": e.paper_id,
+            "day": e.day,
+            "source": e.source,
+            "submitted_by": e.submitted_by,
+            "submitted_by_name": e.submitted_by_name,
+            "submitted_at": e.submitted_at,
+            "created_at": now,
+        }
+        for key, e in unique.items()
+        if key not in existing
+    ]
+    if rows:
+        conn.execute(insert(daily_entries), rows)
+    return len(rows)
+
+
+def get_paper(conn: Connection, paper_id: str) -> PaperRecord | None:
+    return load_papers(conn, [paper_id]).get(paper_id)
+
+
+def count_papers(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(papers)).scalar_one()

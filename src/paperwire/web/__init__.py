@@ -1,0 +1,1 @@
+"""HTTP: HTML pages, the JSON API and feeds."""

@@ -1,0 +1,23 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from paperwire import __version__
+from paperwire.wiring import Container
+from paperwire.web.routes import ROUTERS
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(title="Paperwire", version=__version__, docs_url="/docs", openapi_url="/openapi.json")
+    app.state.container = container
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

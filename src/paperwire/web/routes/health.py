@@ -1,0 +1,10 @@
+"""Liveness: a trivial JSON endpoint, also the throughput ceiling in benchmarks."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
+
+
+@router.get("/healthz", tags=["meta"])
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from paperwire.cli import db, digest, ingest, search, serve, users
+from paperwire.cli import db, digest, ingest, live, search, serve, users
 
 app = typer.Typer(
     name="paperwire",
@@ -14,7 +14,14 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (serve, ingest, search, db, users, digest):
+
+
+@app.callback()
+def _root() -> None:
+    """Self-hostable research-paper discovery."""
+
+
+for module in (serve, ingest, live, search, db, users, digest):
     module.register(app)
 
 

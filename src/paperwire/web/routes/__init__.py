@@ -1,5 +1,23 @@
 """Every router the app serves, in the order they are mounted."""
 
-from paperwire.web.routes import health, pages
+from paperwire.web.routes import (
+    accounts,
+    api,
+    community,
+    feeds,
+    health,
+    pages,
+    search_pages,
+    subscriptions,
+)
 
-ROUTERS = [health.router, pages.router]
+ROUTERS = [
+    health.router,
+    api.router,
+    feeds.router,
+    search_pages.router,
+    accounts.router,
+    community.router,
+    subscriptions.router,
+    pages.router,
+]

@@ -1,10 +1,10 @@
-"""Search: keyword index (FTS5 / tsvector) and stored embeddings.
+"""Keyword index: FTS5 on SQLite, tsvector + GIN on PostgreSQL.
 
-Revision ID: 0002_search
+Revision ID: 0002_keyword_index
 Revises: 0001_core
 """
 
-revision = "0002_search"
+revision = "0002_keyword_index"
 down_revision = "0001_core"
 branch_labels = None
 depends_on = None

@@ -1,0 +1,5 @@
+"""Routes for this area."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

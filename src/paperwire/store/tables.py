@@ -37,7 +37,7 @@ organizations = Table(
 papers = Table(
     "papers",
     metadata,
-    Column("id", String(40), primary_key=True),
+    Column("id", String(64), primary_key=True),
     Column("version", Integer),
     Column("title", Text, nullable=False),
     Column("abstract", Text, nullable=False, default=""),
@@ -70,7 +70,7 @@ papers = Table(
 paper_authors = Table(
     "paper_authors",
     metadata,
-    Column("paper_id", String(40), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
     Column("position", Integer, primary_key=True),
     Column("name", String(300), nullable=False),
     Column("name_key", String(300), nullable=False),
@@ -81,7 +81,7 @@ daily_entries = Table(
     "daily_entries",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("paper_id", String(40), ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
+    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
     Column("day", Date, nullable=False),
     Column("source", String(40), nullable=False),
     Column("submitted_by", String(200)),

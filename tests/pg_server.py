@@ -90,9 +90,21 @@ class PostgresServer:
         engine.dispose()
 
     def fresh_database(self) -> str:
+        """A new database cloned from the migrated template."""
         name = f"test_{os.getpid()}_{next(self._counter)}"
         self._admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
         return self.url(name)
+
+    def empty_database(self) -> str:
+        """A new database with no schema at all."""
+        name = f"empty_{os.getpid()}_{next(self._counter)}"
+        self._admin(f"CREATE DATABASE {name} TEMPLATE template0")
+        return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop a test database, closing whatever connections are still open on it."""
+        name = url.rsplit("/", 1)[1]
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def stop(self) -> None:
         subprocess.run(

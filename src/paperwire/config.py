@@ -37,7 +37,10 @@ class Settings(BaseSettings):
     arxiv_oai_url: str = Field("https://oaipmh.arxiv.org/oai", description="arXiv OAI-PMH endpoint.")
     arxiv_delay_s: float = Field(3.0, description="Seconds between arXiv requests (their rate limit).")
     http_timeout_s: float = 30.0
-    http_retries: int = 4
+    http_retries: int = Field(4, description="Retries after the first attempt (429, 5xx, timeouts, cut-off bodies).")
+    http_backoff_s: float = Field(1.0, description="First retry delay; doubles each retry, with jitter.")
+    http_max_wait_s: float = Field(120.0, description="Longest single wait between retries, Retry-After included.")
+    arxiv_page_size: int = Field(100, description="Results per arXiv API request (and ids per id_list chunk).")
     user_agent: str = "Paperwire/0.1 (+https://github.com/paperwire/paperwire; self-hosted paper discovery)"
 
     # Search
@@ -48,6 +51,32 @@ class Settings(BaseSettings):
     smtp_url: str = Field("", description="smtp:// or smtps:// URL; empty writes .eml files to the outbox.")
     mail_from: str = "Paperwire <digest@localhost>"
     mail_reply_to: str = ""
+    smtp_timeout_s: float = Field(20.0, description="Seconds before a silent SMTP server fails the send.")
+    smtp_retries: int = Field(3, description="Retries of an SMTP 4xx or connection failure, with backoff.")
+    smtp_backoff_s: float = Field(2.0, description="First retry delay; doubles each retry.")
+
+    # Digests and the scheduled worker
+    digest_max_bounces: int = Field(3, description="Stop mailing an address after this many 5xx bounces.")
+    digest_claim_lease_s: float = Field(900.0, description="A claimed delivery whose sender vanished is retaken after this.")
+    digest_default_papers: int = 10
+    subscribe_resend_interval_s: float = Field(60.0, description="A repeated subscribe re-mails the confirmation at most this often.")
+    worker_enabled: bool = Field(True, description="Run the scheduled worker inside `paperwire serve`.")
+    worker_time: str = Field("07:00", description="Local time (HH:MM) of the daily ingest + digest run.")
+    worker_timezone: str = Field("UTC", description="IANA time zone of worker_time.")
+
+    # Accounts and community
+    session_days: int = Field(30, description="How long a login session lasts.")
+    token_ttl_minutes: int = Field(60, description="Lifetime of email verification, reset and magic-link tokens.")
+    submit_max_age_days: int = Field(14, description="Oldest paper (days since publication) that may be submitted.")
+    rate_limits_enabled: bool = True
+    rate_limit_login: str = Field("10/60", description="Login attempts per account and per IP: COUNT/SECONDS.")
+    rate_limit_signup: str = Field("5/3600", description="Sign-ups per IP: COUNT/SECONDS.")
+    rate_limit_submit: str = Field("20/3600", description="Paper submissions per account and per IP.")
+    rate_limit_comment: str = Field("30/600", description="Comments per account and per IP.")
+    rate_limit_api: str = Field("600/60", description="Requests under /api per account and per IP.")
+    login_lockout_failures: int = Field(5, description="Failed logins in a row before an account locks.")
+    login_lockout_base_s: int = Field(30, description="First lockout; doubles with each further failure.")
+    login_lockout_max_s: int = Field(3600, description="Longest lockout.")
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

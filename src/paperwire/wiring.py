@@ -6,12 +6,17 @@ Each adapter is built on first use, so commands pay only for what they touch.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from paperwire.config import Settings
 from paperwire.store.db import check_connection, create_db_engine
 from paperwire.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from paperwire.mail.transport import Mailer
+    from paperwire.sources.http_client import HttpClient
 
 
 class Container:
@@ -24,6 +29,20 @@ class Container:
     def engine(self) -> Engine:
         return create_db_engine(self.settings.database_url)
 
+    @cached_property
+    def http_client(self) -> HttpClient:
+        from paperwire.sources.http_client import HttpClient
+
+        return HttpClient.from_settings(self.settings)
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        from paperwire.mail.transport import build_mailer
+
+        s = self.settings
+        return build_mailer(s.smtp_url, s.outbox_dir, timeout_s=s.smtp_timeout_s,
+                            retries=s.smtp_retries, backoff_s=s.smtp_backoff_s)
+
     def prepare_database(self) -> None:
         """Check the connection and migrate to the newest schema."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -31,6 +50,10 @@ class Container:
         upgrade(self.engine)
 
     def close(self) -> None:
+        if "mailer" in self.__dict__:
+            self.mailer.close()
+        if "http_client" in self.__dict__:
+            self.http_client.close()
         if "engine" in self.__dict__:
             self.engine.dispose()
 

@@ -1,10 +1,13 @@
-"""`paperwire serve`: run the web site."""
+"""`paperwire serve`: run the web site, in one or several processes."""
 
 from __future__ import annotations
 
 import typer
 
 from paperwire.cli.context import open_container
+from paperwire.config import mask_url_password
+
+APP_FACTORY = "paperwire.web.asgi:create_app_from_env"
 
 
 def register(app: typer.Typer) -> None:
@@ -14,20 +17,26 @@ def register(app: typer.Typer) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Web processes (they share the database)."
+    ),
     demo: bool = typer.Option(False, "--demo", help="Seed the offline demo papers first."),
+    log_level: str = typer.Option("info", help="uvicorn log level."),
 ) -> None:
-    """Serve the site (creating and migrating the database first)."""
+    """Serve the site (checking, creating and migrating the database first)."""
     import uvicorn
 
     from paperwire.services.ingest import ingest
-    from paperwire.web.app import create_app
 
+    # One process checks the connection and migrates; the workers only connect.
     with open_container() as container:
         if demo:
             from paperwire.demo import DEMO_SOURCE, demo_items
 
             report = ingest(container.engine, demo_items(), source=DEMO_SOURCE, parameters={})
             typer.echo(f"demo data: {report.summary_line()}")
-        typer.echo(f"database: {container.settings.database_url}")
-        typer.echo(f"serving on http://{host}:{port}")
-        uvicorn.run(create_app(container), host=host, port=port, log_level="info")
+        typer.echo(f"database: {mask_url_password(container.settings.database_url)}")
+    plural = "es" if workers > 1 else ""
+    typer.echo(f"serving on http://{host}:{port} with {workers} process{plural}")
+    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
+                log_level=log_level)

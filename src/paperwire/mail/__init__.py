@@ -1,1 +1,1 @@
-"""mail adapters."""
+"""Mail: message building (headers, multipart) and delivery (SMTP or an outbox folder)."""

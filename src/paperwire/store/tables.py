@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -61,6 +63,8 @@ papers = Table(
     Column("local_upvotes", Integer, nullable=False, default=0),
     Column("source_comments", Integer, nullable=False, default=0),
     Column("local_comments", Integer, nullable=False, default=0),
+    Column("hidden", Boolean, nullable=False, default=False),  # moderation (0004_accounts)
+    Column("featured", Boolean, nullable=False, default=False),
     Column("first_seen_at", DateTime(timezone=True), nullable=False),
     Column("modified_at", DateTime(timezone=True), nullable=False),
     Index("ix_papers_published_at", "published_at"),
@@ -88,6 +92,7 @@ daily_entries = Table(
     Column("submitted_by_name", String(300)),
     Column("submitted_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("submitted_by_user_id", Integer),  # local submitter (0004_accounts)
     UniqueConstraint("day", "paper_id", name="uq_daily_entries_day_paper"),
     Index("ix_daily_entries_paper_id", "paper_id"),
 )
@@ -108,4 +113,16 @@ ingest_runs = Table(
     Column("daily_entries", Integer, nullable=False, default=0),
     Column("rejected", Integer, nullable=False, default=0),
     Column("errors", JSON, nullable=False),
+)
+
+paper_embeddings = Table(
+    "paper_embeddings",
+    metadata,
+    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("model_id", String(200), primary_key=True),
+    Column("dim", Integer, nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_paper_embeddings_model_created", "model_id", "created_at"),
 )

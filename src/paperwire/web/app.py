@@ -8,8 +8,10 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from paperwire import __version__
-from paperwire.wiring import Container
+from paperwire.web.db_errors import install_database_error_handlers
 from paperwire.web.routes import ROUTERS
+from paperwire.web.security import install_security_middleware
+from paperwire.wiring import Container
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -20,4 +22,6 @@ def create_app(container: Container) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)
+    install_security_middleware(app)
+    install_database_error_handlers(app)
     return app

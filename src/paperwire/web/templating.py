@@ -9,3 +9,8 @@ from fastapi.templating import Jinja2Templates
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+# csrf_field(request), csrf_token(request), current_user(request) and the community partials.
+from paperwire.web.account_globals import install_account_globals  # noqa: E402
+
+install_account_globals(templates.env)

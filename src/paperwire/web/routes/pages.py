@@ -1,24 +1,234 @@
-"""A minimal list of papers until the full site lands."""
+"""The site's HTML pages. Each page has a JSON twin (`?format=json`) built from the same service call."""
 
 from __future__ import annotations
 
-from html import escape
+import logging
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
-from sqlalchemy import select
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
-from paperwire.store.tables import papers
+from paperwire.domain.arxiv_ids import InvalidArxivId, parse_arxiv_id
+from paperwire.domain.periods import parse_period
+from paperwire.services import feeds as feed_service
+from paperwire.services import papers as paper_service
+from paperwire.web import filters
 from paperwire.web.deps import ContainerDep
+from paperwire.web.responses import FastJSON, error_page, page, utc_today
+from paperwire.web.serializers import card_json, iso, score_json
+from paperwire.web.svg_charts import Bar, bar_chart, horizontal_bars
+from paperwire.web.templating import templates
 
+filters.install(templates.env)
+log = logging.getLogger(__name__)
 router = APIRouter()
 
+Format = Annotated[Literal["html", "json"], Query(description="html (default) or json")]
+PageNo = Annotated[int, Query(ge=0, le=10_000, description="Page number, from 0.")]
+DateText = Annotated[str | None, Query(max_length=40, description="YYYY-MM-DD")]
+WeekText = Annotated[str | None, Query(max_length=40, description="YYYY-Www, e.g. 2025-W09")]
+MonthText = Annotated[str | None, Query(max_length=40, description="YYYY-MM")]
+PAGE_SIZE = 50
 
-@router.get("/", response_class=HTMLResponse)
-def index(container: ContainerDep) -> str:
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> RedirectResponse:
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
+@router.get("/", tags=["pages"], summary="Daily papers (or a week or month of them)")
+def daily(
+    request: Request,
+    container: ContainerDep,
+    date: DateText = None,
+    week: WeekText = None,
+    month: MonthText = None,
+    p: PageNo = 0,
+    format: Format = "html",
+) -> Response:
+    as_json = format == "json"
+    try:
+        period = parse_period(day=date, week=week, month=month, today=utc_today())
+    except ValueError as exc:
+        return error_page(request, 422, str(exc), as_json=as_json)
     with container.engine.connect() as conn:
-        rows = conn.execute(
-            select(papers.c.id, papers.c.title).order_by(papers.c.published_at.desc()).limit(100)
-        ).all()
-    items = "".join(f"<li>{escape(r.id)}: {escape(r.title)}</li>" for r in rows)
-    return f"<!doctype html><title>Paperwire</title><h1>Paperwire</h1><ul>{items}</ul>"
+        feed = feed_service.daily_page(conn, period, page=p, limit=PAGE_SIZE)
+    if as_json:
+        return FastJSON(
+            {
+                "period": feed.period
+                and {
+                    "kind": feed.period.kind,
+                    "key": feed.period.key,
+                    "start": iso(feed.period.start),
+                    "end": iso(feed.period.end),
+                },
+                "total": feed.total,
+                "page": feed.page,
+                "limit": feed.limit,
+                "prev": feed.prev_key,
+                "next": feed.next_key,
+                "latestDay": iso(feed.latest_day),
+                "papers": [card_json(c) for c in feed.papers],
+            }
+        )
+    return page(request, "daily.html", {"feed": feed})
+
+
+@router.get("/trending", tags=["pages"], summary="Trending papers with their score and its parts")
+def trending(
+    request: Request,
+    container: ContainerDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    format: Format = "html",
+) -> Response:
+    with container.engine.connect() as conn:
+        result = feed_service.trending_page(conn, limit=limit)
+    if format == "json":
+        return FastJSON(
+            {
+                "asOf": iso(result.as_of),
+                "since": iso(result.since),
+                "windowDays": result.window_days,
+                "formula": "score = (upvotes + 2*log10(1+stars)) / (age_hours + 2)^1.5",
+                "papers": [card_json(c) | {"trending": score_json(s)} for c, s in result.items],
+            }
+        )
+    return page(request, "trending.html", {"result": result})
+
+
+@router.get(
+    "/papers/{ref:path}", tags=["pages"], summary="A paper (ids, versioned ids and arXiv URLs)"
+)
+def paper(request: Request, container: ContainerDep, ref: str, format: Format = "html") -> Response:
+    as_json = format == "json"
+    try:
+        arxiv_id = parse_arxiv_id(ref).id
+    except InvalidArxivId as exc:
+        return error_page(request, 404, str(exc), as_json=as_json)
+    if arxiv_id != ref:
+        target = f"/papers/{arxiv_id}" + ("?format=json" if as_json else "")
+        return RedirectResponse(target, status_code=301)
+    with container.engine.connect() as conn:
+        detail = paper_service.get_paper_detail(conn, arxiv_id)
+        if detail is None:
+            return error_page(request, 404, f"No paper {arxiv_id} here yet.", as_json=as_json)
+        detail.similar = _similar(container, conn, arxiv_id)
+    if as_json:
+        return FastJSON(
+            card_json(detail.paper, full=True)
+            | {
+                "feedDays": [
+                    {"day": iso(d.day), "submittedBy": d.submitted_by} for d in detail.feed_days
+                ],
+                "bibtex": detail.bibtex,
+                "similar": [card_json(c) for c in detail.similar],
+            }
+        )
+    return page(request, "paper.html", {"detail": detail, "paper": detail.paper})
+
+
+def _similar(container, conn, paper_id: str) -> list[paper_service.PaperCard]:
+    """Similar papers from the search service; the page still renders if search is unavailable."""
+    if getattr(type(container), "search", None) is None:
+        return []  # no search service wired in
+    try:
+        hits = container.search.similar(paper_id, limit=6)
+    except Exception:  # the search index may be missing or still building
+        log.warning("similar papers unavailable for %s", paper_id, exc_info=True)
+        return []
+    ids = [h.paper_id for h in hits if h.paper_id != paper_id]
+    cards = paper_service.cards_by_id(conn, ids)
+    return [cards[i] for i in ids if i in cards]
+
+
+@router.get("/authors/{name:path}", tags=["pages"], summary="An author's papers")
+def author(
+    request: Request, container: ContainerDep, name: str, p: PageNo = 0, format: Format = "html"
+) -> Response:
+    with container.engine.connect() as conn:
+        result = paper_service.get_author_papers(conn, name[:300], page=p, limit=PAGE_SIZE)
+    return _paper_list(request, result, kind="author", name=name, as_json=format == "json")
+
+
+@router.get("/organizations/{name:path}", tags=["pages"], summary="An organization's papers")
+def organization(
+    request: Request, container: ContainerDep, name: str, p: PageNo = 0, format: Format = "html"
+) -> Response:
+    with container.engine.connect() as conn:
+        result = paper_service.get_organization_papers(conn, name[:200], page=p, limit=PAGE_SIZE)
+    return _paper_list(request, result, kind="organization", name=name, as_json=format == "json")
+
+
+def _paper_list(request: Request, result, *, kind: str, name: str, as_json: bool) -> Response:
+    if result is None:
+        return error_page(request, 404, f"No {kind} named {name!r} here.", as_json=as_json)
+    if as_json:
+        return FastJSON(
+            {
+                kind: {"name": result.name, "displayName": result.display_name},
+                "total": result.total,
+                "totalUpvotes": result.total_upvotes,
+                "page": result.page,
+                "limit": result.limit,
+                "papers": [card_json(c) for c in result.papers],
+            }
+        )
+    return page(request, "paper_list.html", {"result": result, "kind": kind})
+
+
+@router.get("/stats", tags=["pages"], summary="Statistics with server-rendered SVG charts")
+def stats(request: Request, container: ContainerDep, format: Format = "html") -> Response:
+    with container.engine.connect() as conn:
+        result = paper_service.get_stats(conn)
+    if format == "json":
+        return FastJSON(
+            {
+                "totalPapers": result.total_papers,
+                "totalFeedEntries": result.total_feed_entries,
+                "totalFeedDays": result.total_feed_days,
+                "totalOrganizations": result.total_organizations,
+                "feedPerDay": [{"day": iso(d), "papers": n} for d, n in result.feed_per_day],
+                "papersPerMonth": [{"month": m, "papers": n} for m, n in result.papers_per_month],
+                "topByMonth": [
+                    {"month": t.period, "id": t.id, "title": t.title, "upvotes": t.upvotes}
+                    for t in result.top_by_month
+                ],
+                "topCategories": [{"category": c, "papers": n} for c, n in result.top_categories],
+            }
+        )
+    charts = {
+        "per_day": bar_chart(
+            [
+                Bar(
+                    d.strftime("%d %b"),
+                    n,
+                    f"{d.isoformat()}: {n} papers",
+                    f"/?date={d.isoformat()}",
+                )
+                for d, n in result.feed_per_day
+            ],
+            title="Papers on the daily feed, per day",
+        ),
+        "per_month": bar_chart(
+            [Bar(m, n, f"{m}: {n} papers") for m, n in result.papers_per_month[-36:]],
+            title="Papers published per month (last 36 months)",
+        ),
+        "top": bar_chart(
+            [
+                Bar(
+                    t.period,
+                    t.upvotes,
+                    f"{t.period}: {t.title} ({t.upvotes} upvotes)",
+                    f"/papers/{t.id}",
+                )
+                for t in result.top_by_month
+            ],
+            title="Most-upvoted paper of each month",
+        ),
+        "categories": horizontal_bars(
+            [Bar(c, n, f"{c}: {n} papers") for c, n in result.top_categories],
+            title="Top primary categories",
+        ),
+    }
+    return page(request, "stats.html", {"stats": result, "charts": charts})

@@ -1,5 +1,165 @@
-"""Routes for this area."""
+"""The search page, its JSON twin (also the source of search-as-you-type suggestions) and its helpers."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from paperwire.services.papers import PaperCard, cards_by_id
+from paperwire.web.deps import ContainerDep
+from paperwire.web.responses import FastJSON, error_page, page
+from paperwire.web.serializers import card_json, iso
 
 router = APIRouter()
+
+MODES = ("hybrid", "keyword", "semantic")
+SORTS = ("relevance", "newest", "upvotes")
+PAGE_SIZE = 20
+
+
+@dataclass(slots=True)
+class SearchOutcome:
+    query: str
+    items: list[tuple[PaperCard, Any]]  # (card, SearchHit)
+    total: int
+    mode: str
+    notice: str | None
+    offset: int = 0
+    limit: int = PAGE_SIZE
+    filters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + self.limit < self.total
+
+
+class SearchUnavailable(RuntimeError):
+    """The search service is not installed or not built."""
+
+
+def run_search(
+    container,
+    query: str,
+    *,
+    mode: str = "hybrid",
+    sort: str = "relevance",
+    limit: int = PAGE_SIZE,
+    offset: int = 0,
+    filters: dict[str, Any] | None = None,
+) -> SearchOutcome:
+    """Ask the search service, then load the hits' cards. ValueError means bad input (422)."""
+    try:
+        from paperwire.services.search import SearchFilters
+    except ImportError:
+        raise SearchUnavailable("Search is not available on this server yet.") from None
+    filters = {k: v for k, v in (filters or {}).items() if v not in (None, "", False)}
+    results = container.search.search(
+        query,
+        mode=mode,
+        filters=SearchFilters(**filters) if filters else None,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    with container.engine.connect() as conn:
+        cards = cards_by_id(conn, [hit.paper_id for hit in results.hits])
+    items = [(cards[h.paper_id], h) for h in results.hits if h.paper_id in cards]
+    return SearchOutcome(
+        query, items, results.total, results.mode, results.notice, offset, limit, filters
+    )
+
+
+def hit_json(card: PaperCard, hit: Any) -> dict[str, Any]:
+    return card_json(card) | {
+        "score": hit.score,
+        "keywordScore": getattr(hit, "keyword_score", None),
+        "semanticScore": getattr(hit, "semantic_score", None),
+        "snippet": getattr(hit, "snippet", None),
+    }
+
+
+def _parse_date(name: str, text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a date like 2025-06-16, not {text!r}.") from None
+
+
+@router.get(
+    "/search", tags=["pages"], summary="Search page; ?format=json is its twin and feeds suggestions"
+)
+def search_page(
+    request: Request,
+    container: ContainerDep,
+    q: Annotated[str, Query(max_length=500)] = "",
+    mode: Literal["hybrid", "keyword", "semantic"] = "hybrid",
+    sort: Literal["relevance", "newest", "upvotes"] = "relevance",
+    after: Annotated[
+        str | None, Query(max_length=40, description="published on or after YYYY-MM-DD")
+    ] = None,
+    before: Annotated[
+        str | None, Query(max_length=40, description="published on or before YYYY-MM-DD")
+    ] = None,
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    organization: Annotated[str | None, Query(max_length=200)] = None,
+    author: Annotated[str | None, Query(max_length=300)] = None,
+    has_code: bool = False,
+    p: Annotated[int, Query(ge=0, le=500)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = PAGE_SIZE,
+    format: Literal["html", "json"] = "html",
+) -> Response:
+    as_json = format == "json"
+    form = {
+        "q": q,
+        "mode": mode,
+        "sort": sort,
+        "after": after or "",
+        "before": before or "",
+        "category": category or "",
+        "organization": organization or "",
+        "author": author or "",
+        "has_code": has_code,
+    }
+    outcome = None
+    if q.strip():
+        try:
+            filters = {
+                "after": _parse_date("after", after),
+                "before": _parse_date("before", before),
+                "category": category,
+                "organization": organization,
+                "author": author,
+                "has_code": has_code,
+            }
+            outcome = run_search(
+                container, q, mode=mode, sort=sort, limit=limit, offset=p * limit, filters=filters
+            )
+        except ValueError as exc:
+            return error_page(request, 422, str(exc), as_json=as_json)
+        except SearchUnavailable as exc:
+            return error_page(request, 503, str(exc), as_json=as_json)
+    if as_json:
+        if outcome is None:
+            return FastJSON({"query": q, "total": 0, "mode": mode, "notice": None, "papers": []})
+        return FastJSON(
+            {
+                "query": q,
+                "mode": outcome.mode,
+                "sort": sort,
+                "notice": outcome.notice,
+                "total": outcome.total,
+                "page": p,
+                "limit": limit,
+                "filters": {
+                    k: iso(v) if isinstance(v, date) else v for k, v in outcome.filters.items()
+                },
+                "papers": [hit_json(card, hit) for card, hit in outcome.items],
+            }
+        )
+    return page(request, "search.html", {"outcome": outcome, "form": form, "page_no": p})

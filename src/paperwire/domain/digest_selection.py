@@ -1,0 +1,233 @@
+"""Choosing the papers of one subscriber's digest: pure functions, no I/O.
+
+A digest has up to three kinds of section:
+- "Trending": the top papers by `trending_score` among the papers that reached
+  the feed since the subscriber's last digest;
+- one section per topic (saved query, author, category, organization);
+- "Because you upvoted ...": papers close to the subscriber's upvoted papers,
+  each naming the upvoted paper it is close to.
+A paper already sent to the subscriber is never picked again, and a paper
+appears at most once per digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from paperwire.domain.digest_topics import Topic
+from paperwire.domain.trending import trending_score
+
+MONDAY = 0
+FIRST_DIGEST_DAYS = {"daily": 1, "weekly": 7}
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPaper:
+    id: str
+    title: str
+    authors: tuple[str, ...]
+    abstract: str
+    added_at: datetime
+    upvotes: int = 0
+    stars: int | None = None
+    github_repo: str | None = None
+    categories: tuple[str, ...] = ()
+    organization: str | None = None
+    organization_fullname: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestEntry:
+    paper: DigestPaper
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSection:
+    kind: str  # trending | topic | upvoted
+    title: str
+    entries: tuple[DigestEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    digest_date: date
+    sections: tuple[DigestSection, ...]
+    window_start: date  # papers added after this day...
+    window_end: date  # ...up to and including this one
+
+    @property
+    def paper_ids(self) -> list[str]:
+        return [entry.paper.id for section in self.sections for entry in section.entries]
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(section.entries for section in self.sections)
+
+
+@dataclass(frozen=True, slots=True)
+class UpvotePick:
+    """A candidate paper close to one of the subscriber's upvoted papers."""
+
+    paper_id: str
+    upvoted_title: str
+    similarity: float = 0.0
+
+
+@dataclass(slots=True)
+class _Budget:
+    left: int
+    taken: set[str] = field(default_factory=set)
+
+
+def is_digest_due(digest_date: date, frequency: str, weekdays_only: bool) -> bool:
+    """Daily digests go out every day (weekdays only by default), weekly ones on Mondays."""
+    if frequency == "weekly":
+        return digest_date.weekday() == MONDAY
+    return not (weekdays_only and digest_date.weekday() >= 5)
+
+
+def digest_window(
+    digest_date: date, frequency: str, weekdays_only: bool, last_digest_date: date | None
+) -> tuple[date, date]:
+    """(start, end]: the feed days a digest covers, from the day after the last one."""
+    if last_digest_date is not None and last_digest_date < digest_date:
+        return last_digest_date, digest_date
+    days = FIRST_DIGEST_DAYS.get(frequency, 1)
+    if frequency == "daily" and weekdays_only and digest_date.weekday() == MONDAY:
+        days = 3  # Friday's digest covered up to Friday: include the weekend.
+    return digest_date - timedelta(days=days), digest_date
+
+
+def rank_trending(
+    papers: Iterable[DigestPaper], now: datetime, limit: int | None = None
+) -> list[DigestPaper]:
+    """Papers by trending score as of `now`, best first (ties: more upvotes, then id)."""
+    scored = [
+        (trending_score(upvotes=p.upvotes, stars=p.stars, added_at=p.added_at, now=now).score, p)
+        for p in papers
+    ]
+    scored.sort(key=lambda item: (-item[0], -item[1].upvotes, item[1].id))
+    ranked = [paper for _, paper in scored]
+    return ranked if limit is None else ranked[:limit]
+
+
+def paper_matches_topic(topic: Topic, paper: DigestPaper) -> bool:
+    """Structured topics (author, category, organization) match by exact, case-free keys."""
+    wanted = " ".join(topic.value.casefold().split())
+    if topic.kind == "author":
+        return any(" ".join(name.casefold().split()) == wanted for name in paper.authors)
+    if topic.kind == "category":
+        return any(category.casefold() == wanted for category in paper.categories)
+    if topic.kind == "organization":
+        names = (paper.organization, paper.organization_fullname)
+        return any(name and name.casefold() == wanted for name in names)
+    return False
+
+
+def trending_share(paper_count: int, has_personal: bool) -> int:
+    """How many of the digest's papers go to Trending before personal sections fill in."""
+    if not has_personal:
+        return paper_count
+    return max(1, min(paper_count, (paper_count + 1) // 2))
+
+
+def select_digest(
+    *,
+    digest_date: date,
+    window: tuple[date, date],
+    candidates: Sequence[DigestPaper],
+    now: datetime,
+    paper_count: int,
+    topic_hits: Mapping[Topic, Sequence[str]],
+    upvote_picks: Sequence[UpvotePick] = (),
+    already_sent: Iterable[str] = (),
+) -> Digest:
+    """Pick at most `paper_count` papers, never one in `already_sent`, none twice.
+
+    `candidates` are the papers in the window; `topic_hits` lists, per topic, ids
+    of matching papers best first (ids outside `candidates` are ignored).
+    """
+    by_id = {paper.id: paper for paper in candidates}
+    sent = set(already_sent)
+    fresh = [p for p in candidates if p.id not in sent]
+    topic_lists = {
+        topic: [by_id[pid] for pid in ids if pid in by_id and pid not in sent]
+        for topic, ids in topic_hits.items()
+    }
+    upvote_list = [(by_id[pick.paper_id], pick) for pick in upvote_picks
+                   if pick.paper_id in by_id and pick.paper_id not in sent]
+    has_personal = any(topic_lists.values()) or bool(upvote_list)
+    budget = _Budget(left=max(0, paper_count))
+
+    trending_ranked = rank_trending(fresh, now)
+    trending = _take(trending_ranked, budget, trending_share(budget.left, has_personal))
+
+    topic_entries: dict[Topic, list[DigestEntry]] = {topic: [] for topic in topic_lists}
+    upvoted_entries: list[DigestEntry] = []
+    queues: list[tuple[object, list]] = [(t, list(papers)) for t, papers in topic_lists.items()]
+    queues.append(("upvoted", list(upvote_list)))
+    # Round robin across personal sections, one paper at a time.
+    progress = True
+    while budget.left > 0 and progress:
+        progress = False
+        for key, queue in queues:
+            while queue and budget.left > 0:
+                item = queue.pop(0)
+                paper, pick = item if key == "upvoted" else (item, None)
+                if paper.id in budget.taken:
+                    continue
+                budget.taken.add(paper.id)
+                budget.left -= 1
+                progress = True
+                if pick is not None:
+                    reason = f"Because you upvoted “{pick.upvoted_title}”"
+                    upvoted_entries.append(DigestEntry(paper, reason))
+                else:
+                    topic_entries[key].append(DigestEntry(paper, None))  # type: ignore[index]
+                break
+    # Whatever the personal sections could not fill goes back to Trending.
+    trending += _take(trending_ranked, budget, budget.left)
+
+    sections: list[DigestSection] = []
+    if trending:
+        sections.append(DigestSection("trending", "Trending", tuple(DigestEntry(p) for p in trending)))
+    for topic, entries in topic_entries.items():
+        if entries:
+            sections.append(DigestSection("topic", f"For your topic: {topic.label()}", tuple(entries)))
+    if upvoted_entries:
+        sections.append(DigestSection("upvoted", "Because you upvoted…", tuple(upvoted_entries)))
+    return Digest(digest_date=digest_date, sections=tuple(sections),
+                  window_start=window[0], window_end=window[1])
+
+
+def _take(ranked: Sequence[DigestPaper], budget: _Budget, count: int) -> list[DigestPaper]:
+    taken: list[DigestPaper] = []
+    for paper in ranked:
+        if len(taken) >= count or budget.left <= 0:
+            break
+        if paper.id in budget.taken:
+            continue
+        budget.taken.add(paper.id)
+        budget.left -= 1
+        taken.append(paper)
+    return taken
+
+
+def query_terms(query: str) -> list[str]:
+    return [term for term in "".join(
+        ch if ch.isalnum() else " " for ch in query.casefold()
+    ).split() if len(term) > 1]
+
+
+def paper_matches_query(query: str, paper: DigestPaper) -> bool:
+    """Fallback keyword match: every term of the query appears in the title or abstract."""
+    terms = query_terms(query)
+    if not terms:
+        return False
+    words = set("".join(
+        ch if ch.isalnum() else " " for ch in f"{paper.title} {paper.abstract}".casefold()
+    ).split())
+    return all(term in words for term in terms)

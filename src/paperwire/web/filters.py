@@ -1,0 +1,58 @@
+"""Jinja filters for the site's templates (installed once on the shared environment)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from urllib.parse import quote
+
+from jinja2 import Environment
+from markupsafe import Markup, escape
+
+
+def short_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%-d %b %Y")
+
+
+def compact(value: int | float | None) -> str:
+    if value is None:
+        return "0"
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.1f}M"
+    if value >= 1000:
+        return f"{value / 1000:.1f}k"
+    return str(int(value))
+
+
+def path_segment(value: str) -> str:
+    """Quote text for use as one URL path segment (names with spaces, slashes, quotes)."""
+    return quote(value or "", safe="")
+
+
+def query_terms(query: str) -> list[str]:
+    """Words of a search query worth highlighting (quotes and operators dropped)."""
+    words = re.findall(r"[\w][\w\-\.]*", query or "")
+    return sorted({w for w in words if len(w) > 1}, key=len, reverse=True)[:12]
+
+
+def highlight(text: str, query: str) -> Markup:
+    """Escape `text`, then wrap the query's words in <mark> (case-insensitive, whole-word prefix)."""
+    terms = query_terms(query)
+    safe = str(escape(text or ""))
+    if not terms:
+        return Markup(safe)
+    pattern = re.compile(
+        r"(?<![&#])\b(" + "|".join(re.escape(str(escape(t))) for t in terms) + r")", re.IGNORECASE
+    )
+    return Markup(pattern.sub(r"<mark>\1</mark>", safe))
+
+
+def install(env: Environment) -> None:
+    env.filters.update(
+        short_date=short_date,
+        compact=compact,
+        path_segment=path_segment,
+        highlight=highlight,
+    )

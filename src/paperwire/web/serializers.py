@@ -1,0 +1,143 @@
+"""JSON shapes: Paperwire's own twins of the pages, and Hugging Face-compatible objects.
+
+The Hugging Face shapes follow https://huggingface.co/api/daily_papers and
+/api/papers/{id}: same names, same nesting, so `huggingface_hub.HfApi` parses them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from paperwire.domain.trending import TrendingScore
+from paperwire.services.papers import OrgView, PaperCard
+
+
+def iso(value: datetime | date | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return value.isoformat()
+
+
+def org_json(org: OrgView | None) -> dict[str, Any] | None:
+    if org is None:
+        return None
+    return {"name": org.name, "fullname": org.fullname or org.name, "avatarUrl": org.avatar_url}
+
+
+def card_json(card: PaperCard, *, full: bool = False) -> dict[str, Any]:
+    """Paperwire's JSON for one paper card (the JSON twin of pages)."""
+    data: dict[str, Any] = {
+        "id": card.id,
+        "title": card.title,
+        "summary": card.abstract if full else card.abstract_preview,
+        "authors": card.authors,
+        "numAuthors": len(card.authors),
+        "categories": card.categories,
+        "publishedAt": iso(card.published_at),
+        "upvotes": card.upvotes,
+        "numComments": card.num_comments,
+        "githubRepo": card.github_repo,
+        "githubStars": card.github_stars,
+        "projectPage": card.project_page,
+        "ai_summary": card.ai_summary,
+        "ai_keywords": card.ai_keywords,
+        "organization": org_json(card.organization),
+        "day": iso(card.day),
+        "submittedBy": card.submitted_by,
+        "url": f"/papers/{card.id}",
+        "arxivUrl": card.abs_url,
+        "pdfUrl": card.pdf_url,
+    }
+    if full:
+        data |= {
+            "version": card.version,
+            "updatedAt": iso(card.updated_at),
+            "doi": card.doi,
+            "journalRef": card.journal_ref,
+            "comments": card.arxiv_comments,
+            "submittedByName": card.submitted_by_name,
+            "submittedAt": iso(card.submitted_at),
+        }
+    return data
+
+
+def score_json(score: TrendingScore) -> dict[str, Any]:
+    return {
+        "score": round(score.score, 6),
+        "upvotes": score.upvotes,
+        "stars": score.stars,
+        "ageHours": round(score.age_hours, 2),
+        "votePoints": round(score.vote_points, 4),
+        "starPoints": round(score.star_points, 4),
+        "decay": round(score.decay, 4),
+    }
+
+
+def _hf_user(card: PaperCard) -> dict[str, Any] | None:
+    if not card.submitted_by:
+        return None
+    return {
+        "_id": card.submitted_by,
+        "name": card.submitted_by,
+        "user": card.submitted_by,
+        "fullname": card.submitted_by_name or card.submitted_by,
+        "avatarUrl": None,
+        "type": "user",
+    }
+
+
+def hf_paper(card: PaperCard) -> dict[str, Any]:
+    """The `paper` object of Hugging Face (also the body of GET /api/papers/{id})."""
+    data: dict[str, Any] = {
+        "id": card.id,
+        "authors": [
+            {"_id": f"{card.id}-{i}", "name": name, "hidden": False}
+            for i, name in enumerate(card.authors)
+        ],
+        "publishedAt": iso(card.published_at),
+        "submittedOnDailyAt": iso(card.added_at) if card.day else None,
+        "title": card.title,
+        "summary": card.abstract,
+        "upvotes": card.upvotes,
+        "discussionId": card.id,
+        "projectPage": card.project_page,
+        "githubRepo": card.github_repo,
+        "githubStars": card.github_stars,
+        "ai_summary": card.ai_summary,
+        "ai_keywords": card.ai_keywords,
+        "numComments": card.num_comments,
+    }
+    submitter = _hf_user(card)
+    if submitter:
+        data["submittedOnDailyBy"] = submitter
+    if card.organization:
+        data["organization"] = org_json(card.organization)
+    return data
+
+
+def hf_daily_item(card: PaperCard, score: TrendingScore | None = None) -> dict[str, Any]:
+    """One item of GET /api/daily_papers (and /api/papers/search)."""
+    item: dict[str, Any] = {
+        "paper": hf_paper(card),
+        "publishedAt": iso(card.published_at),
+        "title": card.title,
+        "summary": card.abstract,
+        "thumbnail": None,
+        "numComments": card.num_comments,
+        "submittedBy": _hf_user(card),
+        "isAuthorParticipating": False,
+        # Duplicated at the top level (as huggingface_hub's PaperInfo reads them there).
+        "ai_summary": card.ai_summary,
+        "ai_keywords": card.ai_keywords,
+        "githubRepo": card.github_repo,
+        "githubStars": card.github_stars,
+        "projectPage": card.project_page,
+    }
+    if card.organization:
+        item["organization"] = org_json(card.organization)
+    if score is not None:
+        item["trending"] = score_json(score)
+    return item

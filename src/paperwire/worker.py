@@ -1,0 +1,183 @@
+"""The scheduled worker: each day at `worker_time` (in `worker_timezone`) it ingests
+Hugging Face daily papers, then arXiv (OAI-PMH), then sends the digests.
+
+Each step of each day is claimed in the database first, so with several workers
+(or a worker inside `paperwire serve` plus one on the command line) a step runs
+once; a failed step is retried on a later tick.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from paperwire.wiring import Container
+
+log = logging.getLogger(__name__)
+
+TICK_S = 60.0
+STEPS = ("hf-daily", "arxiv-oai", "digests")
+
+
+def parse_worker_time(value: str) -> time:
+    try:
+        hours, minutes = value.strip().split(":")
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise ValueError(f"worker_time must be HH:MM, not {value!r}") from None
+
+
+def parse_timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"worker_timezone {name!r} is not an IANA time zone such as Europe/Paris") from None
+
+
+def due_day(now: datetime, at: time, zone: ZoneInfo) -> date | None:
+    """The local day whose run is due at `now`, or None before today's run time."""
+    local = now.astimezone(zone)
+    return local.date() if local.time() >= at else None
+
+
+class Worker:
+    def __init__(self, container: Container, *, echo: Callable[[str], None] | None = None) -> None:
+        self.container = container
+        self.settings = container.settings
+        self.at = parse_worker_time(self.settings.worker_time)
+        self.zone = parse_timezone(self.settings.worker_timezone)
+        self.worker_id = f"worker-{uuid.uuid4().hex[:10]}"
+        self.echo = echo or log.info
+        self._stop = threading.Event()
+
+    def describe(self) -> str:
+        return (f"worker: daily run at {self.at:%H:%M} {self.zone.key} "
+                f"(HF daily, arXiv OAI, digests); mail transport: {self.container.mailer.describe()}")
+
+    def today(self) -> date:
+        return datetime.now(self.zone).date()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run_forever(self, tick_s: float = TICK_S) -> None:
+        while not self._stop.is_set():
+            day = due_day(datetime.now(self.zone), self.at, self.zone)
+            if day is not None:
+                self.run_once(day)
+            self._stop.wait(tick_s)
+
+    def run_once(self, day: date) -> None:
+        for step in STEPS:
+            if self._stop.is_set():
+                return
+            self._run_step(step, day)
+
+    def _run_step(self, step: str, day: date) -> None:
+        claim, finish = _claim_functions()
+        engine = self.container.engine
+        if not claim(engine, f"daily-{step}", day.isoformat(), self.worker_id):
+            return  # done already, or running elsewhere
+        ok, detail = True, None
+        try:
+            detail = getattr(self, "_" + step.replace("-", "_"))(day)
+            self.echo(f"worker {day} {step}: {detail}")
+        except Exception as exc:  # one failing step must not stop the others
+            ok, detail = False, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.echo(f"worker {day} {step} failed: {detail}")
+        finally:
+            finish(engine, f"daily-{step}", day.isoformat(), self.worker_id, ok=ok, detail=detail)
+
+    def _hf_daily(self, day: date) -> str:
+        from paperwire.services.ingest import ingest
+        from paperwire.sources import hf_api
+
+        items = hf_api.fetch_daily(self.container.http_client, self.settings.hf_api_url, day)
+        report = ingest(self.container.engine, items, source="hf-api",
+                        parameters={"date": day.isoformat(), "by": "worker"})
+        return report.summary_line()
+
+    def _arxiv_oai(self, day: date) -> str:
+        from paperwire.services.ingest import ingest
+        from paperwire.sources.oai_pmh import OaiHarvest
+
+        harvest = OaiHarvest(self.container.http_client, self.settings.arxiv_oai_url,
+                             set_spec="cs", from_day=day - timedelta(days=1), until_day=None,
+                             metadata_prefix="arXivRaw", delay_s=self.settings.arxiv_delay_s)
+        report = ingest(self.container.engine, harvest, source="arxiv-oai",
+                        parameters={"set": "cs", "from": (day - timedelta(days=1)).isoformat(),
+                                    "by": "worker"})
+        return report.summary_line()
+
+    def _digests(self, day: date) -> str:
+        from paperwire.services.digests import optional_adapter, send_digests
+
+        report = send_digests(
+            self.container.engine, self.container.mailer, self.settings, day,
+            search=optional_adapter(self.container, "search"),
+            vector_index=optional_adapter(self.container, "vector_index"),
+            should_stop=self._stop.is_set,
+        )
+        return report.summary_line()
+
+
+def _claim_functions():
+    """The jobs area's scheduled-run claims, or this area's own unique-row claim."""
+    try:
+        from paperwire.store.jobs import claim_scheduled_run, finish_scheduled_run
+
+        return claim_scheduled_run, finish_scheduled_run
+    except ImportError:  # pragma: no cover - the jobs area is part of the release
+        return _claim_own, _finish_own
+
+
+def _claim_own(engine, job_name: str, run_key: str, worker_id: str) -> bool:
+    from datetime import UTC
+
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from paperwire.store.digest_tables import digest_schedule_claims
+
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(digest_schedule_claims).values(
+                job_name=job_name, run_key=run_key, worker_id=worker_id,
+                claimed_at=datetime.now(UTC)))
+        return True
+    except IntegrityError:
+        return False
+
+
+def _finish_own(engine, job_name: str, run_key: str, worker_id: str, *, ok: bool = True,
+                detail: str | None = None) -> bool:
+    if not ok:  # free the day so that a later tick retries it
+        from sqlalchemy import delete
+
+        from paperwire.store.digest_tables import digest_schedule_claims
+
+        with engine.begin() as conn:
+            conn.execute(delete(digest_schedule_claims).where(
+                digest_schedule_claims.c.job_name == job_name,
+                digest_schedule_claims.c.run_key == run_key,
+                digest_schedule_claims.c.worker_id == worker_id))
+    return True
+
+
+def start_background_worker(container: Container) -> Callable[[], None]:
+    """Run the worker in a daemon thread (for `paperwire serve`); returns a stop function."""
+    worker = Worker(container)
+    log.info(worker.describe())
+    print(worker.describe(), flush=True)
+    thread = threading.Thread(target=worker.run_forever, name="paperwire-worker", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        worker.stop()
+        thread.join(timeout=30)
+
+    return stop

@@ -6,6 +6,7 @@ runs the whole suite once with each.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -57,15 +58,19 @@ def _postgres_server():
 
 
 @pytest.fixture
-def database_url(request, tmp_path) -> str:
+def database_url(request, tmp_path) -> Iterator[str]:
     """A fresh, fully migrated database for this test."""
     if BACKEND == "postgres":
         server = request.getfixturevalue("_postgres_server")
-        return server.fresh_database()
+        url = server.fresh_database()
+        yield url
+        with contextlib.suppress(Exception):  # keeps the temp server's disk use flat
+            server.drop_database(url)
+        return
     template = request.getfixturevalue("_sqlite_template")
     path = tmp_path / "paperwire.db"
     shutil.copyfile(template, path)
-    return f"sqlite:///{path}"
+    yield f"sqlite:///{path}"
 
 
 @pytest.fixture

@@ -1,10 +1,13 @@
 """A throwaway PostgreSQL server for tests: initdb + pg_ctl in a temp dir, on a free port.
 
-Each test gets its own database, cloned from a migrated template.
+Each test gets its own database, cloned from a migrated template, and dropped after
+the test. Nothing already running on the machine is used; the server is stopped at
+the end of the session (and at interpreter exit, should a session die half-way).
 """
 
 from __future__ import annotations
 
+import atexit
 import glob
 import itertools
 import os
@@ -12,7 +15,8 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -21,6 +25,10 @@ from paperwire.store.db import create_db_engine
 from paperwire.store.migrate import upgrade
 
 TEMPLATE = "paperwire_template"
+SERVER_SETTINGS = (
+    "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+    "-c full_page_writes=off -c max_connections=300 -c shared_buffers=64MB"
+)
 
 
 def find_pg_bin() -> Path:
@@ -45,49 +53,55 @@ def _run_as_postgres_user(args: list[str]) -> list[str]:
     return args
 
 
+def _run(args: list[str], what: str) -> None:
+    done = subprocess.run(_run_as_postgres_user(args), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed ({done.returncode}): {done.stderr or done.stdout}")
+
+
 @dataclass
 class PostgresServer:
     data_dir: Path
     port: int
     bin_dir: Path
+    running: bool = field(default=True)
     _counter = itertools.count()
 
     @classmethod
-    def start(cls) -> PostgresServer:
+    def start(cls, *, template: bool = True) -> PostgresServer:
         # Under /tmp so the unprivileged `postgres` user can reach it when we run as root.
         base = Path(tempfile.mkdtemp(prefix="paperwire-pg-"))
         bin_dir = find_pg_bin()
         data_dir = base / "data"
         if os.geteuid() == 0:
             shutil.chown(base, "postgres")
-        subprocess.run(
-            _run_as_postgres_user([str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "postgres",
-                                   "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]),
-            check=True, capture_output=True,
-        )
-        port = free_port()
-        opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        subprocess.run(
-            _run_as_postgres_user([str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-o", opts,
-                                   "-l", str(base / "log"), "-w", "start"]),
-            check=True, capture_output=True,
-        )
-        server = cls(data_dir=data_dir, port=port, bin_dir=bin_dir)
-        server._create_template()
+        _run([str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "postgres", "--auth=trust",
+              "-E", "UTF8", "--locale=C.UTF-8"], "initdb")
+        server = cls(data_dir=data_dir, port=free_port(), bin_dir=bin_dir, running=False)
+        atexit.register(server.stop)
+        server.resume()
+        if template:
+            server._create_template()
         return server
+
+    @property
+    def base(self) -> Path:
+        return self.data_dir.parent
 
     def url(self, database: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def _admin(self, sql: str) -> None:
-        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+        with psycopg.connect(self.url("postgres"), autocommit=True, connect_timeout=10) as conn:
             conn.execute(sql)
 
     def _create_template(self) -> None:
         self._admin(f"CREATE DATABASE {TEMPLATE}")
         engine = create_db_engine(self.url(TEMPLATE))
-        upgrade(engine)
-        engine.dispose()
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
 
     def fresh_database(self) -> str:
         """A new database cloned from the migrated template."""
@@ -106,9 +120,37 @@ class PostgresServer:
         name = url.rsplit("/", 1)[1]
         self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def pause(self, mode: str = "fast") -> None:
+        """Stop the server but keep its data (`fast` ends open sessions mid-query)."""
+        _run([str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop"],
+             "pg_ctl stop")
+        self.running = False
+
+    def resume(self) -> None:
+        """Start (again) on the same port and data."""
+        opts = f"-p {self.port} -k {self.base} {SERVER_SETTINGS}"
+        _run([str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-o", opts,
+              "-l", str(self.base / "log"), "-w", "-t", "60", "start"], "pg_ctl start")
+        self.running = True
+        self._wait_ready()
+
+    def _wait_ready(self, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self._admin("SELECT 1")
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
     def stop(self) -> None:
-        subprocess.run(
-            _run_as_postgres_user([str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "stop"]),
-            capture_output=True,
-        )
-        shutil.rmtree(self.data_dir.parent, ignore_errors=True)
+        if self.data_dir.exists():
+            subprocess.run(
+                _run_as_postgres_user([str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir),
+                                       "-m", "immediate", "-w", "stop"]),
+                capture_output=True,
+            )
+        self.running = False
+        shutil.rmtree(self.base, ignore_errors=True)

@@ -37,10 +37,16 @@ class Settings(BaseSettings):
     arxiv_oai_url: str = Field("https://oaipmh.arxiv.org/oai", description="arXiv OAI-PMH endpoint.")
     arxiv_delay_s: float = Field(3.0, description="Seconds between arXiv requests (their rate limit).")
     http_timeout_s: float = 30.0
-    http_retries: int = Field(4, description="Retries after the first attempt (429, 5xx, timeouts, cut-off bodies).")
-    http_backoff_s: float = Field(1.0, description="First retry delay; doubles each retry, with jitter.")
-    http_max_wait_s: float = Field(120.0, description="Longest single wait between retries, Retry-After included.")
-    arxiv_page_size: int = Field(100, description="Results per arXiv API request (and ids per id_list chunk).")
+    http_retries: int = Field(
+        4, description="Retries after the first attempt (429, 5xx, timeouts, cut-off bodies)."
+    )
+    http_backoff_s: float = Field(1.0, description="First retry delay; doubles, with jitter.")
+    http_max_wait_s: float = Field(
+        120.0, description="Longest single wait between retries, Retry-After included."
+    )
+    arxiv_page_size: int = Field(
+        100, description="Results per arXiv API request (and ids per id_list chunk)."
+    )
     user_agent: str = "Paperwire/0.1 (+https://github.com/paperwire/paperwire; self-hosted paper discovery)"
 
     # Search

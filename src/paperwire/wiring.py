@@ -16,6 +16,9 @@ from paperwire.store.migrate import upgrade
 
 if TYPE_CHECKING:
     from paperwire.mail.transport import Mailer
+    from paperwire.search.embedder import Embedder
+    from paperwire.search.pgvector import PgVectorIndex
+    from paperwire.search.vectors import VectorIndex
     from paperwire.sources.http_client import HttpClient
 
 
@@ -42,6 +45,23 @@ class Container:
         s = self.settings
         return build_mailer(s.smtp_url, s.outbox_dir, timeout_s=s.smtp_timeout_s,
                             retries=s.smtp_retries, backoff_s=s.smtp_backoff_s)
+
+    @cached_property
+    def embedder(self) -> Embedder | None:
+        """The text embedder from settings; None when PAPERWIRE_EMBEDDER=none."""
+        from paperwire.search.embedder import build_embedder
+
+        return build_embedder(self.settings)
+
+    @cached_property
+    def vector_index(self) -> VectorIndex | PgVectorIndex | None:
+        """Vector search for the embedder's model (pgvector or in-process); None without one."""
+        from paperwire.search.vectors import build_vector_index
+
+        embedder = self.embedder
+        if embedder is None:
+            return None
+        return build_vector_index(self.engine, embedder.model_id, embedder.dim, self.settings.data_dir)
 
     def prepare_database(self) -> None:
         """Check the connection and migrate to the newest schema."""

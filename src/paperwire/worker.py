@@ -35,7 +35,9 @@ def parse_timezone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"worker_timezone {name!r} is not an IANA time zone such as Europe/Paris") from None
+        raise ValueError(
+            f"worker_timezone {name!r} is not an IANA time zone such as Europe/Paris"
+        ) from None
 
 
 def due_day(now: datetime, at: time, zone: ZoneInfo) -> date | None:
@@ -45,7 +47,8 @@ def due_day(now: datetime, at: time, zone: ZoneInfo) -> date | None:
 
 
 class Worker:
-    def __init__(self, container: Container, *, echo: Callable[[str], None] | None = None) -> None:
+    def __init__(self, container: Container, *,
+                 echo: Callable[[str], None] | None = None) -> None:
         self.container = container
         self.settings = container.settings
         self.at = parse_worker_time(self.settings.worker_time)
@@ -55,8 +58,9 @@ class Worker:
         self._stop = threading.Event()
 
     def describe(self) -> str:
+        transport = self.container.mailer.describe()
         return (f"worker: daily run at {self.at:%H:%M} {self.zone.key} "
-                f"(HF daily, arXiv OAI, digests); mail transport: {self.container.mailer.describe()}")
+                f"(HF daily, arXiv OAI, digests); mail transport: {transport}")
 
     def today(self) -> date:
         return datetime.now(self.zone).date()

@@ -41,6 +41,19 @@ def settings(tmp_path, database_url, arxiv_stub):
     )
 
 
+def outbox_links(outbox, path: str) -> list[str]:
+    """Links to `path` in the mails of the outbox folder, oldest mail first."""
+    import email
+    from email.policy import default
+
+    links = []
+    for eml in sorted(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
+        message = email.message_from_bytes(eml.read_bytes(), policy=default)
+        text = message.get_body(("plain",)).get_content()
+        links += re.findall(rf"https?://[^/\s]+{path}\?token=[\w-]+", text)
+    return links
+
+
 def csrf_of(html: str) -> str:
     match = CSRF_RE.search(html)
     assert match, "no csrf_token field in the page"

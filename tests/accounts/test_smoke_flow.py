@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from sqlalchemy import select
 
 from paperwire.store.tables import daily_entries, papers
-from tests.accounts.conftest import PASSWORD, add_paper, csrf_of, login, make_user
+from tests.accounts.conftest import PASSWORD, add_paper, csrf_of, login, make_user, outbox_links
 
 
 def _outbox_links(outbox: Path, path: str) -> list[str]:
-    links = []
-    for eml in sorted(outbox.glob("*.eml")):
-        links += re.findall(rf"http://testserver{path}\?token=[\w-]+", eml.read_text())
-    return links
+    return outbox_links(outbox, path)
 
 
 def test_signup_verify_login_logout(client, container, settings):

@@ -32,6 +32,7 @@ class SinkBehaviour:
     temporary_failures: int = 0  # answer 451 to this many DATA commands first
     refuse: set[str] = field(default_factory=set)  # recipients refused with 550
     delay_s: float = 0.0  # stall before answering DATA
+    stall: bool = False  # after the delay, answer 421 without keeping the mail
     kill_pid: int | None = None  # SIGKILL this process...
     kill_at: int = 0  # ...when the kill_at-th mail arrives (not accepted)
 
@@ -57,6 +58,8 @@ class RecordingHandler:
         b = self.behaviour
         if b.delay_s:
             await asyncio.sleep(b.delay_s)
+            if b.stall:
+                return "421 4.4.2 Timed out"
         if b.kill_pid and arrived == b.kill_at:
             os.kill(b.kill_pid, signal.SIGKILL)
             await asyncio.sleep(0.5)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import time
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -26,12 +25,28 @@ from tests.postgres import job_workers
 
 
 def _run_two(func, args_a: tuple, args_b: tuple) -> tuple[list, list]:
-    start_at = time.time() + 4.0  # both processes start together, after their imports
+    """Run func in two spawned processes that start racing at the same moment."""
     context = multiprocessing.get_context("spawn")
-    with context.Pool(2) as pool:
-        a = pool.apply_async(func, (*args_a, start_at))
-        b = pool.apply_async(func, (*args_b, start_at))
-        return a.get(timeout=120), b.get(timeout=120)
+    ready, results, start = context.Queue(), context.Queue(), context.Event()
+    processes = [
+        context.Process(target=job_workers.run_in_process,
+                        args=(func, args, ready, start, results, slot))
+        for slot, args in enumerate((args_a, args_b))
+    ]
+    for process in processes:
+        process.start()
+    try:
+        for _ in processes:
+            ready.get(timeout=120)
+        start.set()
+        got = dict(results.get(timeout=120) for _ in processes)
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+    assert all(p.exitcode == 0 for p in processes)
+    return got[0], got[1]
 
 
 def test_two_processes_never_do_a_queued_job_twice(database_url):

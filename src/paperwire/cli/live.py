@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from paperwire.cli.context import fail, open_container
+from paperwire.cli.ingest import print_report
 from paperwire.domain.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from paperwire.domain.records import Rejected, SourceItem
 from paperwire.services.ingest import IngestReport, ingest
@@ -20,6 +23,10 @@ ingest_app = typer.Typer(
     help="Fetch papers from live sources: Hugging Face daily papers, the arXiv API, arXiv OAI-PMH.",
     no_args_is_help=True,
 )
+
+# Small batches: each is committed (and reported) as soon as a few pages have arrived.
+LIVE_BATCH_SIZE = 200
+PROGRESS_EVERY_S = 5.0
 
 Day = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], show_default=False)]
 
@@ -157,23 +164,38 @@ def _run(
 ) -> IngestReport:
     """Ingest the stream; on a source failure keep what came before and exit with one line."""
     stream = _FailureAtEnd(items)
+    started = last_line = time.perf_counter()
     saved = 0
 
-    def count(batch: list[SourceItem]) -> None:
-        nonlocal saved
+    def progress(batch: list[SourceItem]) -> None:
+        """A plain line on stderr at most every few seconds while a long run goes on."""
+        nonlocal saved, last_line
         saved += len(batch)
+        now = time.perf_counter()
+        if now - last_line >= PROGRESS_EVERY_S:
+            last_line = now
+            typer.echo(f"  {saved} papers saved so far ({saved / (now - started):.1f}/s)", err=True)
 
     try:
         report = ingest(
-            container.engine, stream, source=source, parameters=parameters, on_batch=count
+            container.engine,
+            stream,
+            source=source,
+            parameters=parameters,
+            on_batch=progress,
+            batch_size=LIVE_BATCH_SIZE,
         )
         stream.raise_if_failed()
     except SourceError as exc:
+        message = str(exc) if str(exc).endswith(".") else f"{exc}."
         kept = f" {saved} papers fetched before it were saved." if saved else ""
-        raise fail(f"{exc}{kept}") from None
-    typer.echo(report.summary_line())
-    for rejected in report.rejected:
-        typer.echo(f"  {rejected.where}: {rejected.reason}")
+        raise fail(f"{message}{kept}") from None
+    except KeyboardInterrupt:
+        raise fail(f"interrupted; {saved} papers were saved", code=130) from None
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise fail(f"database error: {reason}") from None
+    print_report(report)
     return report
 
 

@@ -193,10 +193,12 @@ def select_digest(
 
     sections: list[DigestSection] = []
     if trending:
-        sections.append(DigestSection("trending", "Trending", tuple(DigestEntry(p) for p in trending)))
+        entries = tuple(DigestEntry(p) for p in trending)
+        sections.append(DigestSection("trending", "Trending", entries))
     for topic, entries in topic_entries.items():
         if entries:
-            sections.append(DigestSection("topic", f"For your topic: {topic.label()}", tuple(entries)))
+            title = f"For your topic: {topic.label()}"
+            sections.append(DigestSection("topic", title, tuple(entries)))
     if upvoted_entries:
         sections.append(DigestSection("upvoted", "Because you upvoted…", tuple(upvoted_entries)))
     return Digest(digest_date=digest_date, sections=tuple(sections),

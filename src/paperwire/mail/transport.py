@@ -8,6 +8,7 @@ a dead or slow server); the caller decides what to do with each.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import smtplib
@@ -259,10 +260,8 @@ class SmtpMailer:
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
-                try:
+                with contextlib.suppress(smtplib.SMTPException, OSError):
                     self._conn.quit()
-                except (smtplib.SMTPException, OSError):
-                    pass
                 self._drop_connection()
 
 
@@ -272,10 +271,8 @@ def _reply_text(exc: smtplib.SMTPResponseException) -> str:
 
 
 def _quietly_close(conn: smtplib.SMTP) -> None:
-    try:
+    with contextlib.suppress(OSError):
         conn.close()
-    except OSError:
-        pass
 
 
 def build_mailer(smtp_url: str, outbox_dir: Path, *, timeout_s: float = 20.0,

@@ -70,6 +70,11 @@ class PaperCard:
         return cut + "…"
 
     @property
+    def dom_id(self) -> str:
+        """The id as an HTML id fragment (old-style ids contain slashes, new ones dots)."""
+        return self.id.replace("/", "-").replace(".", "-")
+
+    @property
     def abs_url(self) -> str:
         return abs_url(self.id)
 

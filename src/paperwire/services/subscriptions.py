@@ -42,7 +42,8 @@ class Choices:
         if self.frequency not in FREQUENCIES:
             raise InvalidChoice("Frequency must be daily or weekly.")
         if not MIN_PAPERS <= self.paper_count <= MAX_PAPERS:
-            raise InvalidChoice(f"The number of papers must be between {MIN_PAPERS} and {MAX_PAPERS}.")
+            raise InvalidChoice(
+                f"The number of papers must be between {MIN_PAPERS} and {MAX_PAPERS}.")
         return self
 
 

@@ -27,6 +27,7 @@ _SOURCES = frozenset({SOURCE})
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
 OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
+EMPTY_PAGE_RETRIES = 2
 _CATEGORY_RE = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$")
 
 
@@ -78,9 +79,7 @@ class ArxivApi:
         wanted = list(dict.fromkeys(parse_arxiv_id(text).id for text in ids))
         for start in range(0, len(wanted), self.page_size):
             chunk = wanted[start : start + self.page_size]
-            page = self.query(
-                {"id_list": ",".join(chunk), "start": 0, "max_results": len(chunk)}
-            )
+            page = self.query({"id_list": ",".join(chunk), "start": 0, "max_results": len(chunk)})
             found = set()
             for paper in page.papers:
                 found.add(paper.id)
@@ -95,7 +94,7 @@ class ArxivApi:
         """Yield the category's papers first submitted on or after `since`, newest first."""
         if not is_category(category):
             raise ValueError(f"{category!r} is not an arXiv category such as cs.CL.")
-        start = 0
+        start, expected, empty_retries = 0, None, 0
         while True:
             page = self.query(
                 {
@@ -108,15 +107,22 @@ class ArxivApi:
             )
             for error in page.errors:
                 yield Rejected(f"arxiv cat:{category}", error)
+            received = len(page.papers) + len(page.empty_ids)
+            if received == 0:
+                # arXiv now and then answers a page with nothing although more results
+                # remain; ask again (politely, through the rate limit) before giving up.
+                if expected is not None and start < expected and empty_retries < EMPTY_PAGE_RETRIES:
+                    empty_retries += 1
+                    continue
+                return
+            empty_retries = 0
+            expected = page.total_results or expected
             for paper in page.papers:
                 if paper.published_at is not None and paper.published_at.date() < since:
                     return
                 yield SourceItem(paper)
-            start += self.page_size
-            received = len(page.papers) + len(page.empty_ids)
-            if received < self.page_size or (
-                page.total_results is not None and start >= page.total_results
-            ):
+            start += received
+            if expected is not None and start >= expected:
                 return
 
 

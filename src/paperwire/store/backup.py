@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from paperwire.config import mask_url_password
 from paperwire.store.db import check_connection
 
+PG_BIN_ROOT = Path("/usr/lib/postgresql")  # Debian's versioned server/client binaries
+
 
 class BackupError(RuntimeError):
     """The backup could not be made; the message says why."""
@@ -70,8 +72,8 @@ def _sqlite_backup(engine: Engine, partial: Path) -> None:
     try:
         target = sqlite3.connect(partial)
         try:
-            # Copies pages in steps; writers may go on, and the result is one snapshot.
-            source.driver_connection.backup(target, pages=4096)
+            # One step under one read snapshot: WAL writers go on meanwhile, never restart it.
+            source.driver_connection.backup(target, pages=-1)
             ok = target.execute("PRAGMA quick_check").fetchone()[0]
             target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
         finally:
@@ -87,7 +89,7 @@ def find_pg_dump() -> str:
     found = shutil.which("pg_dump")
     if found:
         return found
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_dump"), reverse=True)
+    candidates = sorted(PG_BIN_ROOT.glob("*/bin/pg_dump"), reverse=True)
     if candidates:
         return str(candidates[0])
     raise BackupError(

@@ -57,7 +57,8 @@ def _insert_ignoring_duplicates(conn: Connection, table, rows: list[dict]) -> No
 def create_deliveries(conn: Connection, digest_date: date, subscriber_ids: Sequence[int]) -> int:
     """Add a pending row for each subscriber that has none for this date yet."""
     existing = set(conn.execute(
-        select(digest_deliveries.c.subscriber_id).where(digest_deliveries.c.digest_date == digest_date)
+        select(digest_deliveries.c.subscriber_id)
+        .where(digest_deliveries.c.digest_date == digest_date)
     ).scalars())
     now = utcnow()
     rows = [

@@ -17,6 +17,10 @@ from sqlalchemy import (
 
 from paperwire.store.tables import metadata
 
+
+def _subscriber_fk() -> ForeignKey:
+    return ForeignKey("subscribers.id", ondelete="CASCADE")
+
 subscribers = Table(
     "subscribers",
     metadata,
@@ -40,7 +44,7 @@ subscriber_topics = Table(
     "subscriber_topics",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
+    Column("subscriber_id", Integer, _subscriber_fk(), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("value", String(300), nullable=False),
     UniqueConstraint("subscriber_id", "kind", "value", name="uq_subscriber_topics"),
@@ -50,7 +54,7 @@ digest_deliveries = Table(
     "digest_deliveries",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False),
+    Column("subscriber_id", Integer, _subscriber_fk(), nullable=False),
     Column("digest_date", Date, nullable=False),
     Column("status", String(20), nullable=False, default="pending"),
     Column("claimed_by", String(200)),
@@ -67,7 +71,7 @@ digest_deliveries = Table(
 sent_papers = Table(
     "sent_papers",
     metadata,
-    Column("subscriber_id", Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True),
+    Column("subscriber_id", Integer, _subscriber_fk(), primary_key=True),
     Column("paper_id", String(64), primary_key=True),
     Column("digest_date", Date, nullable=False),
 )

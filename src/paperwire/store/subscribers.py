@@ -149,7 +149,9 @@ def update_choices(
 
 
 def replace_topics(conn: Connection, subscriber_id: int, topics: Sequence[Topic]) -> None:
-    conn.execute(delete(subscriber_topics).where(subscriber_topics.c.subscriber_id == subscriber_id))
+    conn.execute(
+        delete(subscriber_topics).where(subscriber_topics.c.subscriber_id == subscriber_id)
+    )
     unique = list(dict.fromkeys(topics))
     if unique:
         conn.execute(
@@ -163,5 +165,7 @@ def set_status(conn: Connection, subscriber_id: int, **values: object) -> None:
 
 
 def delete_subscriber(conn: Connection, subscriber_id: int) -> None:
-    conn.execute(delete(subscriber_topics).where(subscriber_topics.c.subscriber_id == subscriber_id))
+    conn.execute(
+        delete(subscriber_topics).where(subscriber_topics.c.subscriber_id == subscriber_id)
+    )
     conn.execute(delete(subscribers).where(subscribers.c.id == subscriber_id))

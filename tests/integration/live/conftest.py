@@ -174,8 +174,18 @@ def live_container(live_settings: Settings) -> Iterator[Container]:
 
 
 @pytest.fixture
-def http_client(live_settings: Settings) -> Iterator[HttpClient]:
-    with HttpClient.from_settings(live_settings) as client:
+def net_settings(tmp_path, upstream: Upstream) -> Settings:
+    """Live settings for tests that need no database (none is created)."""
+    return load_settings(
+        data_dir=tmp_path / "data",
+        database_url=f"sqlite:///{tmp_path / 'unused.db'}",
+        **live_overrides(upstream),
+    )
+
+
+@pytest.fixture
+def http_client(net_settings: Settings) -> Iterator[HttpClient]:
+    with HttpClient.from_settings(net_settings) as client:
         yield client
 
 

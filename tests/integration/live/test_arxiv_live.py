@@ -42,7 +42,11 @@ def test_atom_entries_map_to_full_records():
     assert rpt.comments == "19 pages; code at https://github.com/microsoft/rpt."
     assert rpt.journal_ref == "NeurIPS 2025" and rpt.doi == "10.48550/arXiv.2506.08007"
     assert rpt.github_repo == "https://github.com/microsoft/rpt"
-    assert (old.id, old.version, old.title) == ("hep-th/9901001", 1, "A Note on Old-Style Identifiers")
+    assert (old.id, old.version, old.title) == (
+        "hep-th/9901001",
+        1,
+        "A Note on Old-Style Identifiers",
+    )
     assert old.primary_category == "hep-th"
 
 
@@ -55,17 +59,19 @@ def test_ids_land_and_unknown_ids_are_rejected(live_container, upstream):
         source="arxiv-api",
         parameters={},
     )
-    assert report.summary_line() == "imported 2 papers (2 new, 0 updated), 0 daily entries, 1 rejected"
+    assert (
+        report.summary_line() == "imported 2 papers (2 new, 0 updated), 0 daily entries, 1 rejected"
+    )
     assert report.rejected[0].where == "arxiv 2506.99999"
     with live_container.engine.connect() as conn:
         assert get_paper(conn, "hep-th/9901001").sources == {"arxiv"}
         assert get_paper(conn, "2506.08007").journal_ref == "NeurIPS 2025"
 
 
-def test_id_lists_are_chunked_by_page_size(http_client, upstream, live_settings):
+def test_id_lists_are_chunked_by_page_size(http_client, upstream, net_settings):
     upstream.route(PATH, IDS_FEED, id_list="2506.08007,hep-th/9901001", max_results="2")
     upstream.route(PATH, Reply(200, fixture_bytes("arxiv-error.xml"), ATOM), id_list="2506.0001")
-    api = ArxivApi(http_client, live_settings.arxiv_api_url, delay_s=0, page_size=2)
+    api = ArxivApi(http_client, net_settings.arxiv_api_url, delay_s=0, page_size=2)
     items = list(api.by_ids(["2506.08007", "hep-th/9901001", "2506.0001"]))
     assert [s.params["id_list"] for s in upstream.seen(PATH)] == [
         "2506.08007,hep-th/9901001",
@@ -77,10 +83,15 @@ def test_id_lists_are_chunked_by_page_size(http_client, upstream, live_settings)
 
 def test_category_pages_until_papers_are_older_than_since(live_container, upstream):
     route_category_pages(upstream)
-    api = ArxivApi(live_container.http_client, live_container.settings.arxiv_api_url,
-                   delay_s=0, page_size=2)
-    report = ingest(live_container.engine, api.category_since("cs.CL", date(2025, 6, 10)),
-                    source="arxiv-api", parameters={})
+    api = ArxivApi(
+        live_container.http_client, live_container.settings.arxiv_api_url, delay_s=0, page_size=2
+    )
+    report = ingest(
+        live_container.engine,
+        api.category_since("cs.CL", date(2025, 6, 10)),
+        source="arxiv-api",
+        parameters={},
+    )
     assert report.new == 3
     with live_container.engine.connect() as conn:
         ids = set(conn.execute(select(papers.c.id)).scalars())
@@ -96,37 +107,81 @@ def test_category_pages_until_papers_are_older_than_since(live_container, upstre
     }
 
 
-def test_truncated_feed_is_retried(http_client, upstream, live_settings):
+EMPTY_FEED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title type="html">ArXiv Query: search_query=cat:cs.CL&amp;id_list=&amp;start=2</title>
+  <opensearch:totalResults xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">0</opensearch:totalResults>
+  <opensearch:startIndex xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">2</opensearch:startIndex>
+  <opensearch:itemsPerPage xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">0</opensearch:itemsPerPage>
+</feed>
+"""
+
+
+def test_an_empty_page_mid_listing_is_asked_again(http_client, upstream, net_settings):
+    page_two = Reply(200, fixture_bytes("arxiv-cat-cs.CL-start2.xml"), ATOM)
+    upstream.route(PATH, Reply(200, EMPTY_FEED, ATOM), page_two, start="2")
+    route_category_pages(upstream)
+    api = ArxivApi(http_client, net_settings.arxiv_api_url, delay_s=0, page_size=2)
+    items = list(api.category_since("cs.CL", date(2025, 6, 9)))
+    assert [item.paper.id for item in items] == ["2506.12003", "2506.12002", "2506.12001"]
+    assert [r.params["start"] for r in upstream.seen(PATH)] == ["0", "2", "2"]
+
+
+def test_an_empty_category_asks_once(http_client, upstream, net_settings):
+    upstream.route(PATH, Reply(200, EMPTY_FEED, ATOM))
+    api = ArxivApi(http_client, net_settings.arxiv_api_url, delay_s=0, page_size=2)
+    assert list(api.category_since("cs.XX", date(2025, 6, 1))) == []
+    assert len(upstream.seen(PATH)) == 1
+
+
+def test_an_entry_without_content_counts_as_missing():
+    body = fixture_bytes("arxiv-ids.xml").replace(
+        b"<title>Reinforcement Pre-Training</title>", b"<title/>"
+    )
+    page = parse_feed(body)
+    assert [p.id for p in page.papers] == ["hep-th/9901001"]
+    assert page.empty_ids == ["2506.08007"]
+
+
+def test_truncated_feed_is_retried(http_client, upstream, net_settings):
     body = fixture_bytes("arxiv-ids.xml")
     upstream.route(PATH, Reply(200, body, ATOM, cut_at=len(body) // 2, no_length=True), IDS_FEED)
-    papers_found = fetch_arxiv_papers(http_client, live_settings, ["2506.08007", "hep-th/9901001"])
+    papers_found = fetch_arxiv_papers(http_client, net_settings, ["2506.08007", "hep-th/9901001"])
     assert [p.id for p in papers_found] == ["2506.08007", "hep-th/9901001"]
     assert len(upstream.seen(PATH)) == 2
 
 
-def test_fetch_arxiv_papers_keeps_order_and_reports_missing(http_client, upstream, live_settings):
+def test_fetch_arxiv_papers_keeps_order_and_reports_missing(http_client, upstream, net_settings):
     upstream.route(PATH, IDS_FEED)
-    found = fetch_arxiv_papers(http_client, live_settings, ["hep-th/9901001", "2506.08007v2"])
+    found = fetch_arxiv_papers(http_client, net_settings, ["hep-th/9901001", "2506.08007v2"])
     assert [p.id for p in found] == ["hep-th/9901001", "2506.08007"]
     with pytest.raises(PaperNotFound, match="arXiv has no paper 2506.99999"):
-        fetch_arxiv_papers(http_client, live_settings, ["2506.08007", "2506.99999"])
+        fetch_arxiv_papers(http_client, net_settings, ["2506.08007", "2506.99999"])
 
 
-def test_fetch_arxiv_papers_when_arxiv_is_down(http_client, upstream, live_settings):
+def test_fetch_arxiv_papers_when_arxiv_is_down(http_client, upstream, net_settings):
     upstream.route(PATH, Reply(503, b"", {"Retry-After": "0"}))
     with pytest.raises(SourceUnavailable, match="HTTP 503"):
-        fetch_arxiv_papers(http_client, live_settings, ["2506.08007"])
+        fetch_arxiv_papers(http_client, net_settings, ["2506.08007"])
 
 
 def test_same_paper_from_hf_and_arxiv_merges(live_container, upstream):
     upstream.route("/api/daily_papers", Reply(200, fixture_bytes("hf-2025-06-10.json")))
     upstream.route(PATH, IDS_FEED)
     client, settings = live_container.http_client, live_container.settings
-    ingest(live_container.engine, hf_api.fetch_daily(client, settings.hf_api_url, date(2025, 6, 10)),
-           source="hf-api", parameters={})
+    ingest(
+        live_container.engine,
+        hf_api.fetch_daily(client, settings.hf_api_url, date(2025, 6, 10)),
+        source="hf-api",
+        parameters={},
+    )
     api = ArxivApi.from_settings(client, settings)
-    report = ingest(live_container.engine, api.by_ids(["2506.08007", "hep-th/9901001"]),
-                    source="arxiv-api", parameters={})
+    report = ingest(
+        live_container.engine,
+        api.by_ids(["2506.08007", "hep-th/9901001"]),
+        source="arxiv-api",
+        parameters={},
+    )
     assert (report.new, report.updated) == (1, 1)
     with live_container.engine.connect() as conn:
         paper = get_paper(conn, "2506.08007")
@@ -142,11 +197,13 @@ def test_cli_ids_and_category(cli, upstream, db_settings):
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "imported 2 papers (2 new, 0 updated), 0 daily entries, 1 rejected",
-        "  arxiv 2506.99999: arXiv has no paper with this id",
+        "  rejected arxiv 2506.99999: arXiv has no paper with this id",
     ]
     result = cli("ingest", "arxiv", "--category", "cs.CL", "--since", "2025-06-11")
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "imported 2 papers (2 new, 0 updated), 0 daily entries, 0 rejected"
+    assert (
+        result.stdout.strip() == "imported 2 papers (2 new, 0 updated), 0 daily entries, 0 rejected"
+    )
     container = build_container(db_settings)
     try:
         with container.engine.connect() as conn:

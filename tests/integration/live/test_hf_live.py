@@ -31,7 +31,9 @@ def test_one_day_list_shape_lands_in_the_database(live_container, upstream):
     client, base = live_container.http_client, live_container.settings.hf_api_url
     items = hf_api.fetch_daily(client, base, date(2025, 6, 10))
     report = ingest(live_container.engine, items, source="hf-api", parameters={})
-    assert report.summary_line() == "imported 3 papers (3 new, 0 updated), 3 daily entries, 0 rejected"
+    assert (
+        report.summary_line() == "imported 3 papers (3 new, 0 updated), 3 daily entries, 0 rejected"
+    )
     assert entries(live_container.engine) == [
         ("2506.07044", date(2025, 6, 10), "kenchan0226"),
         ("2506.07900", date(2025, 6, 10), "xcjthu"),
@@ -42,8 +44,12 @@ def test_one_day_list_shape_lands_in_the_database(live_container, upstream):
     assert paper.title == "Reinforcement Pre-Training"
     assert "\n" not in paper.abstract and paper.source_upvotes == 97
     assert paper.sources == {"hf"} and paper.ai_keywords
-    again = ingest(live_container.engine, hf_api.fetch_daily(client, base, date(2025, 6, 10)),
-                   source="hf-api", parameters={})
+    again = ingest(
+        live_container.engine,
+        hf_api.fetch_daily(client, base, date(2025, 6, 10)),
+        source="hf-api",
+        parameters={},
+    )
     assert (again.new, again.daily_entries) == (0, 0)
     assert upstream.seen(PATH)[0].headers["Accept"] == "application/json"
 

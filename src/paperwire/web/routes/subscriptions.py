@@ -81,8 +81,8 @@ def _form_of(subscriber) -> dict[str, object]:
 
 @router.get("/subscribe", response_class=HTMLResponse, summary="The digest subscription form")
 async def subscribe_form(request: Request, email: str = "") -> HTMLResponse:
-    return _page(request, "subscriptions/subscribe.html", form=FORM_DEFAULTS | {"email": email[:320]},
-                 error=None)
+    form = FORM_DEFAULTS | {"email": email[:320]}
+    return _page(request, "subscriptions/subscribe.html", form=form, error=None)
 
 
 @router.post("/subscribe", response_class=HTMLResponse, summary="Subscribe (double opt-in)")
@@ -147,7 +147,8 @@ async def settings_save(request: Request, token: str, container: ContainerDep) -
                                              container.settings, token, choices)
     except (InvalidTopic, service.InvalidChoice) as exc:
         return _page(request, "subscriptions/settings.html", 422, subscriber=subscriber,
-                     form=form | {"email": subscriber.email}, error=str(exc), saved=False, token=token, unsubscribe_url=unsubscribe_url)
+                     form=form | {"email": subscriber.email}, error=str(exc), saved=False,
+                     token=token, unsubscribe_url=unsubscribe_url)
     return _page(request, "subscriptions/settings.html", subscriber=subscriber,
                  form=_form_of(subscriber), error=None, saved=True, token=token,
                  unsubscribe_url=unsubscribe_url)

@@ -1,0 +1,119 @@
+"""Stored embeddings: float32 bytes in `paper_embeddings`, tagged with the model id."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+from sqlalchemy import Connection, delete, func, insert, select
+
+from paperwire.store.tables import paper_embeddings, papers
+
+
+def content_hash(text: str, model_id: str) -> str:
+    """What an embedding was computed from: the model and the exact text."""
+    return hashlib.sha256(f"{model_id}\x00{text}".encode()).hexdigest()
+
+
+def to_blob(vector: np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, dtype="<f4").tobytes()
+
+
+def from_blob(blob: bytes, dim: int) -> np.ndarray:
+    vector = np.frombuffer(blob, dtype="<f4")
+    if vector.shape[0] != dim:
+        raise ValueError(f"stored vector has {vector.shape[0]} values, expected {dim}")
+    return vector
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingRow:
+    paper_id: str
+    vector: np.ndarray
+    content_hash: str
+
+
+def save_embeddings(conn: Connection, model_id: str, rows: Sequence[EmbeddingRow]) -> None:
+    """Insert or replace these papers' embeddings for one model."""
+    if not rows:
+        return
+    ids = [r.paper_id for r in rows]
+    conn.execute(
+        delete(paper_embeddings).where(
+            paper_embeddings.c.model_id == model_id, paper_embeddings.c.paper_id.in_(ids)
+        )
+    )
+    now = datetime.now(UTC)
+    conn.execute(
+        insert(paper_embeddings),
+        [
+            {
+                "paper_id": r.paper_id,
+                "model_id": model_id,
+                "dim": int(r.vector.shape[0]),
+                "vector": to_blob(r.vector),
+                "content_hash": r.content_hash,
+                "created_at": now,
+            }
+            for r in rows
+        ],
+    )
+    from paperwire.search.pgvector import write_pgvector_column
+
+    write_pgvector_column(conn, model_id, [(r.paper_id, r.vector) for r in rows])
+
+
+def stored_hashes(conn: Connection, model_id: str) -> dict[str, str]:
+    """paper_id -> content hash of every stored embedding for this model."""
+    query = select(paper_embeddings.c.paper_id, paper_embeddings.c.content_hash).where(
+        paper_embeddings.c.model_id == model_id
+    )
+    return dict(conn.execute(query).all())
+
+
+def count_embeddings(conn: Connection, model_id: str) -> int:
+    query = select(func.count()).select_from(paper_embeddings).where(
+        paper_embeddings.c.model_id == model_id
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def count_papers(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(papers)).scalar_one())
+
+
+def iter_vectors(
+    conn: Connection, model_id: str, *, since: datetime | None = None, chunk: int = 5000
+) -> Iterator[tuple[list[str], np.ndarray, datetime | None]]:
+    """Stream (ids, float32 matrix, newest created_at) chunks of one model's embeddings."""
+    query = select(
+        paper_embeddings.c.paper_id,
+        paper_embeddings.c.dim,
+        paper_embeddings.c.vector,
+        paper_embeddings.c.created_at,
+    ).where(paper_embeddings.c.model_id == model_id)
+    if since is not None:
+        query = query.where(paper_embeddings.c.created_at >= since)
+    result = conn.execution_options(stream_results=True, yield_per=chunk).execute(query)
+    for part in result.partitions(chunk):
+        ids = [row.paper_id for row in part]
+        matrix = np.stack([from_blob(row.vector, row.dim) for row in part]).astype(np.float32)
+        newest = max((as_utc(row.created_at) for row in part), default=None)
+        yield ids, matrix, newest
+
+
+def load_vector(conn: Connection, model_id: str, paper_id: str) -> np.ndarray | None:
+    row = conn.execute(
+        select(paper_embeddings.c.dim, paper_embeddings.c.vector).where(
+            paper_embeddings.c.model_id == model_id, paper_embeddings.c.paper_id == paper_id
+        )
+    ).first()
+    return None if row is None else from_blob(row.vector, row.dim).copy()
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; treat them as the UTC they were written in."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,56 @@
+import pytest
+from sqlalchemy import func, select
+
+from paperwire.services.embeddings import EmbedStats, embed_missing
+from paperwire.store.tables import paper_embeddings
+from tests.embeddings.conftest import CountingEmbedder, add_papers
+
+
+def stored_count(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(paper_embeddings)).scalar_one()
+
+
+def test_limit_then_rerun_fills_the_rest(container, embedder, shared_papers):
+    add_papers(container.engine, shared_papers[:12])
+    seen = []
+    assert embed_missing(container.engine, embedder, batch_size=4, limit=5,
+                         progress=lambda done, total: seen.append((done, total))) == 5
+    assert seen[0] == (0, 5) and seen[-1] == (5, 5)
+    assert stored_count(container.engine) == 5
+    assert embed_missing(container.engine, embedder, batch_size=4) == 7
+    assert stored_count(container.engine) == 12
+
+
+def test_interrupted_run_keeps_finished_batches(container, embedder, shared_papers):
+    add_papers(container.engine, shared_papers[:12])
+    stopping = CountingEmbedder(embedder, fail_on_call=3)
+    with pytest.raises(KeyboardInterrupt):
+        embed_missing(container.engine, stopping, batch_size=4)
+    assert stored_count(container.engine) == 8  # two whole batches, nothing half-written
+    resumed = CountingEmbedder(embedder)
+    assert embed_missing(container.engine, resumed, batch_size=4) == 4
+    assert resumed.texts == 4
+    assert stored_count(container.engine) == 12
+
+
+def test_cache_hit_avoids_re_embedding(container, embedder, shared_papers, tmp_path, database_url):
+    cache_dir = tmp_path / "cache"
+    add_papers(container.engine, shared_papers[:10])
+    first = CountingEmbedder(embedder)
+    stats = EmbedStats()
+    assert embed_missing(container.engine, first, cache_dir=cache_dir, stats=stats) == 10
+    assert (first.texts, stats.cached) == (10, 0)
+
+    # Same texts in another database (as the relevance harness does on a rerun): no model calls.
+    with container.engine.begin() as conn:
+        conn.execute(paper_embeddings.delete())
+    second = CountingEmbedder(embedder)
+    stats = EmbedStats()
+    assert embed_missing(container.engine, second, cache_dir=cache_dir, stats=stats) == 10
+    assert (second.calls, second.texts, stats.cached) == (0, 0, 10)
+
+
+def test_bad_batch_size_is_refused(container, embedder):
+    with pytest.raises(ValueError, match="batch size"):
+        embed_missing(container.engine, embedder, batch_size=0)

@@ -86,7 +86,7 @@ def topic_pool(container, digest_date: date, rng: random.Random) -> list[Topic]:
             + [Topic("category", c) for c in categories]
             + [Topic("author", a) for a in authors[:80]]
             + [Topic("organization", o) for o in orgs])
-    return pool
+    return list(dict.fromkeys(pool))
 
 
 def reset_subscribers(container, count: int, pool: list[Topic], rng: random.Random) -> int:

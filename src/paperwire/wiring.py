@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from paperwire.search.embedder import Embedder
     from paperwire.search.pgvector import PgVectorIndex
     from paperwire.search.vectors import VectorIndex
+    from paperwire.services.search import SearchService
     from paperwire.sources.http_client import HttpClient
 
 
@@ -62,6 +63,18 @@ class Container:
         if embedder is None:
             return None
         return build_vector_index(self.engine, embedder.model_id, embedder.dim, self.settings.data_dir)
+
+    @cached_property
+    def search(self) -> SearchService:
+        """Keyword/semantic/hybrid search; the embedder loads on the first semantic query."""
+        from paperwire.services.search import SearchService
+
+        def semantic():
+            if (self.settings.embedder or "").strip().lower() in ("", "none"):
+                return None, None, "the embedder is switched off"
+            return self.embedder, self.vector_index, None
+
+        return SearchService(self.engine, semantic)
 
     def prepare_database(self) -> None:
         """Check the connection and migrate to the newest schema."""

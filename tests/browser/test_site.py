@@ -104,7 +104,10 @@ def test_search_and_filters(browser, site, artifacts):
 def test_dark_mode_and_phone(browser, site, artifacts):
     url, _ = site
     context = browser.new_context(
-        color_scheme="dark", viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+        color_scheme="dark",
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
         has_touch=True,
     )
     page = context.new_page()

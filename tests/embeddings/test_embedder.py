@@ -30,7 +30,7 @@ def test_deterministic_and_batch_independent(embedder):
     first = embedder.embed(TEXTS)
     np.testing.assert_array_equal(first, embedder.embed(TEXTS))
     alone = embedder.embed([TEXTS[2]])[0]
-    assert float(alone @ first[2]) > 0.99
+    assert float(alone @ first[2]) > 0.97  # int8 activations are quantised per batch
 
 
 def test_similar_texts_score_higher_than_unrelated(embedder):

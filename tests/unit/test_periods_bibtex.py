@@ -10,7 +10,12 @@ TODAY = date(2025, 6, 20)
 
 def test_week_and_month_periods():
     week = parse_period(week="2025-W25", today=TODAY)
-    assert (week.kind, week.start, week.end, week.key) == ("week", date(2025, 6, 16), date(2025, 6, 22), "2025-W25")
+    assert (week.kind, week.start, week.end, week.key) == (
+        "week",
+        date(2025, 6, 16),
+        date(2025, 6, 22),
+        "2025-W25",
+    )
     month = parse_period(month="2024-02", today=TODAY)
     assert (month.start, month.end, month.key) == (date(2024, 2, 1), date(2024, 2, 29), "2024-02")
     assert month.shifted(-2).key == "2023-12" and month.shifted(11).key == "2025-01"
@@ -50,6 +55,8 @@ def test_bibtex_entry_escapes_and_keys():
     assert "author = {Ashish Vaswani and Noam Shazeer}" in entry
     assert "eprint = {1706.03762}" in entry and "primaryClass = {cs.CL}" in entry
     assert entry.endswith("url = {https://arxiv.org/abs/1706.03762}\n}")
-    assert citation_key(authors=["Jörg Müller"], year=2020, title="The Über model") == "muller2020uber"
+    assert (
+        citation_key(authors=["Jörg Müller"], year=2020, title="The Über model") == "muller2020uber"
+    )
     assert citation_key(authors=[], year=2020, title="") == "anon2020"
     assert escape_bibtex("a~b^c\\") == r"a\textasciitilde{}b\textasciicircum{}c\textbackslash{}"

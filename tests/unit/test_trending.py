@@ -26,7 +26,10 @@ def test_more_upvotes_rank_higher_at_equal_age():
 
 
 def test_newer_papers_beat_older_ones_with_the_same_votes():
-    assert score(added_at=NOW - timedelta(hours=2)).score > score(added_at=NOW - timedelta(days=3)).score
+    assert (
+        score(added_at=NOW - timedelta(hours=2)).score
+        > score(added_at=NOW - timedelta(days=3)).score
+    )
 
 
 def test_stars_are_a_small_tie_breaker():

@@ -38,8 +38,14 @@ def fixture_items() -> list[SourceItem]:
                 source_upvotes=99,
                 source_comments=3,
             ),
-            DailyEntryRecord("2506.11924", DEMO_DAY, "fixture", submitted_by="bracio9623",
-                             submitted_by_name="Bracio", submitted_at=added),
+            DailyEntryRecord(
+                "2506.11924",
+                DEMO_DAY,
+                "fixture",
+                submitted_by="bracio9623",
+                submitted_by_name="Bracio",
+                submitted_at=added,
+            ),
         ),
         SourceItem(
             PaperRecord(

@@ -22,7 +22,9 @@ def free_port() -> int:
 @contextmanager
 def live_server(container) -> Iterator[str]:
     port = free_port()
-    config = uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        create_app(container), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -7,11 +7,38 @@ import pytest
 from paperwire.web.routes import api, feeds, health, pages, search_pages
 
 JUNK = [
-    "", "-1", "0", "99999999999999999999", "1e309", "NaN", "2025-02-30", "2025-W99", "2025-13",
-    "'; DROP TABLE papers; --", "<script>alert(1)</script>", "%00", "\x00", "../../etc/passwd",
-    "ü" * 600, "2506.11924v0", "https://arxiv.org/abs/", "*", "\"", "{}", "[]",
+    "",
+    "-1",
+    "0",
+    "99999999999999999999",
+    "1e309",
+    "NaN",
+    "2025-02-30",
+    "2025-W99",
+    "2025-13",
+    "'; DROP TABLE papers; --",
+    "<script>alert(1)</script>",
+    "%00",
+    "\x00",
+    "../../etc/passwd",
+    "ü" * 600,
+    "2506.11924v0",
+    "https://arxiv.org/abs/",
+    "*",
+    '"',
+    "{}",
+    "[]",
 ]
-PATH_JUNK = ["junk", "9999.99999", "2506.1", "..%2F..%2Fetc", "%3Cscript%3E", "a" * 400, "hep-th%2F", "%00"]
+PATH_JUNK = [
+    "junk",
+    "9999.99999",
+    "2506.1",
+    "..%2F..%2Fetc",
+    "%3Cscript%3E",
+    "a" * 400,
+    "hep-th%2F",
+    "%00",
+]
 
 
 def my_routes():
@@ -42,7 +69,12 @@ def test_every_route_survives_junk(seeded, client):
                 requests += [{name: junk} for name in query_params for junk in JUNK]
             for params in requests:
                 response = client.get(path, params=params)
-                assert response.status_code < 500 or response.status_code in allowed, (path, params, response.status_code, response.text[:300])
+                assert response.status_code < 500 or response.status_code in allowed, (
+                    path,
+                    params,
+                    response.status_code,
+                    response.text[:300],
+                )
                 checked += 1
     assert checked > 300
 

@@ -16,7 +16,9 @@ def parse(client, url: str):
     return response, feed
 
 
-@pytest.mark.parametrize("ext, version, media", [("xml", "rss20", "rss+xml"), ("atom", "atom10", "atom+xml")])
+@pytest.mark.parametrize(
+    "ext, version, media", [("xml", "rss20", "rss+xml"), ("atom", "atom10", "atom+xml")]
+)
 def test_daily_feed(seeded, client, ext, version, media):
     response, feed = parse(client, f"/feeds/daily.{ext}?date=2025-06-16")
     assert feed.version == version and media in response.headers["content-type"]
@@ -33,7 +35,10 @@ def test_trending_author_and_organization_feeds(seeded, client):
     _, trending = parse(client, "/feeds/trending.xml")
     assert len(trending.entries) == 13
     _, author = parse(client, "/feeds/authors/Min-Seop Kwak.atom")
-    assert [e.link.rsplit("/papers/", 1)[1] for e in author.entries] == ["2506.11924", "hep-th/9901001"]
+    assert [e.link.rsplit("/papers/", 1)[1] for e in author.entries] == [
+        "2506.11924",
+        "hep-th/9901001",
+    ]
     assert author.feed.title == "Papers by Min-Seop Kwak"
     _, org = parse(client, "/feeds/organizations/demo-lab.xml")
     assert len(org.entries) == 6 and org.feed.title == "Papers from Demo Lab (demo data)"

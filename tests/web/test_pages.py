@@ -9,7 +9,9 @@ from tests.web.conftest import XSS_TITLE
 
 
 def card_titles(html: str) -> list[str]:
-    return re.findall(r'<h3 class="card-title"[^>]*>.*?<a href="/papers/[^"]+">(.*?)</a>', html, re.S)
+    return re.findall(
+        r'<h3 class="card-title"[^>]*>.*?<a href="/papers/[^"]+">(.*?)</a>', html, re.S
+    )
 
 
 def test_daily_page_sorts_by_upvotes_and_skips_empty_days(seeded, client):
@@ -32,14 +34,27 @@ def test_daily_card_fields(seeded, client):
     html = client.get("/?date=2025-06-16").text
     card = html[html.index('id="t-2506-11924"') - 300 :]
     card = card[: card.index("</article>")]
-    for expected in ("99", "NVIDIA", "Submitted by Bracio", "16 Jun 2025", "3 comments", "Code ★ 1.2k", "novel-view synthesis"):
+    for expected in (
+        "99",
+        "NVIDIA",
+        "Submitted by Bracio",
+        "16 Jun 2025",
+        "3 comments",
+        "Code ★ 1.2k",
+        "novel-view synthesis",
+    ):
         assert expected in card, expected
     assert "<span>3 authors</span>" in card
 
 
 def test_week_and_month_tabs(seeded, client):
     week = client.get("/?week=2025-W24&format=json").json()
-    assert week["period"] == {"kind": "week", "key": "2025-W24", "start": "2025-06-09", "end": "2025-06-15"}
+    assert week["period"] == {
+        "kind": "week",
+        "key": "2025-W24",
+        "start": "2025-06-09",
+        "end": "2025-06-15",
+    }
     assert week["total"] == 9 and week["prev"] == "2025-W23" and week["next"] == "2025-W25"
     month = client.get("/?month=2025-06&format=json").json()
     assert month["total"] == 13
@@ -53,7 +68,7 @@ def test_html_in_titles_and_abstracts_is_inert(seeded, client):
         html = client.get(url).text
         assert "<script>alert" not in html, url
         assert "&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;" in html, url
-        assert '<img src=x onerror' not in html, url
+        assert "<img src=x onerror" not in html, url
     assert client.get("/api/papers/2506.11924").json()["title"] == XSS_TITLE
 
 
@@ -61,8 +76,12 @@ def test_paper_page(seeded, client):
     response = client.get("/papers/2506.11924")
     html = response.text
     assert response.status_code == 200
-    assert 'href="/authors/Min-Seop%20Kwak"' in html and 'href="/authors/O%27Brien%2C%20Jr."' in html
-    assert "https://arxiv.org/pdf/2506.11924" in html and "https://github.com/cvlab-kaist/MoAI" in html
+    assert (
+        'href="/authors/Min-Seop%20Kwak"' in html and 'href="/authors/O%27Brien%2C%20Jr."' in html
+    )
+    assert (
+        "https://arxiv.org/pdf/2506.11924" in html and "https://github.com/cvlab-kaist/MoAI" in html
+    )
     assert "A diffusion framework for aligned novel views." in html and "cs.LG" in html
     assert "@misc{kwak2025scriptalert" in html and 'data-copy-target="bibtex-main"' in html
     assert '<meta property="og:title"' in html and "<title>&lt;script&gt;" in html
@@ -72,7 +91,11 @@ def test_paper_page(seeded, client):
         assert moved.status_code == 301 and moved.headers["location"] == "/papers/2506.11924", ref
     assert client.get("/papers/hep-th/9901001").status_code == 200
     twin = client.get("/papers/2506.11924?format=json").json()
-    assert twin["upvotes"] == 99 and twin["numComments"] == 3 and twin["feedDays"][0]["day"] == "2025-06-16"
+    assert (
+        twin["upvotes"] == 99
+        and twin["numComments"] == 3
+        and twin["feedDays"][0]["day"] == "2025-06-16"
+    )
     assert twin["bibtex"].startswith("@misc{") and twin["summary"].startswith("An abstract")
 
 
@@ -82,10 +105,30 @@ def test_upvotes_include_local_votes(seeded, client):
     from paperwire.store.tables import papers
 
     with seeded.engine.begin() as conn:
-        conn.execute(update(papers).where(papers.c.id == "2506.11924").values(local_upvotes=5, local_comments=2))
+        conn.execute(
+            update(papers)
+            .where(papers.c.id == "2506.11924")
+            .values(local_upvotes=5, local_comments=2)
+        )
     twin = client.get("/papers/2506.11924?format=json").json()
     assert (twin["upvotes"], twin["numComments"]) == (104, 5)
     assert client.get("/api/papers/2506.11924").json()["upvotes"] == 104
+
+
+def test_hidden_papers_disappear_and_featured_ones_are_marked(seeded, client):
+    from sqlalchemy import update
+
+    from paperwire.store.tables import papers
+
+    with seeded.engine.begin() as conn:
+        conn.execute(update(papers).where(papers.c.id == "2506.11924").values(hidden=True))
+        conn.execute(update(papers).where(papers.c.id == "0001.0001").values(featured=True))
+    day = client.get("/?date=2025-06-16&format=json").json()
+    assert "2506.11924" not in [p["id"] for p in day["papers"]] and day["total"] == 3
+    assert client.get("/papers/2506.11924").status_code == 404
+    assert client.get("/api/papers/2506.11924").status_code == 404
+    assert client.get("/organizations/nvidia?format=json").json()["total"] == 0
+    assert 'class="chip featured">Featured' in client.get("/?date=2025-06-16").text
 
 
 def test_author_and_organization_pages(seeded, client):
@@ -116,7 +159,9 @@ def test_stats_page_has_svg_charts(seeded, client):
     assert 'aria-label="Papers on the daily feed, per day"' in html
     data = client.get("/stats?format=json").json()
     assert data["totalPapers"] == 14 and data["totalFeedDays"] == 4
-    assert data["topByMonth"] == [{"month": "2025-06", "id": "2506.11924", "title": XSS_TITLE, "upvotes": 99}]
+    assert data["topByMonth"] == [
+        {"month": "2025-06", "id": "2506.11924", "title": XSS_TITLE, "upvotes": 99}
+    ]
 
 
 def test_base_template_slots_and_assets(seeded, client):
@@ -145,10 +190,18 @@ def test_daily_page_with_50_papers_is_fast(container, client):
     day = date(2025, 6, 16)
     items = [
         SourceItem(
-            PaperRecord(id=f"2506.{i:05d}", title=f"Paper number {i} " * 4, abstract="word " * 250,
-                        authors=tuple(f"Author {k}" for k in range(8)), categories=("cs.CL",),
-                        published_at=datetime(2025, 6, 13, tzinfo=UTC), ai_keywords=("a", "b", "c"),
-                        github_repo="https://github.com/x/y", github_stars=i, source_upvotes=i),
+            PaperRecord(
+                id=f"2506.{i:05d}",
+                title=f"Paper number {i} " * 4,
+                abstract="word " * 250,
+                authors=tuple(f"Author {k}" for k in range(8)),
+                categories=("cs.CL",),
+                published_at=datetime(2025, 6, 13, tzinfo=UTC),
+                ai_keywords=("a", "b", "c"),
+                github_repo="https://github.com/x/y",
+                github_stars=i,
+                source_upvotes=i,
+            ),
             DailyEntryRecord(f"2506.{i:05d}", day, "bench", submitted_by="someone"),
         )
         for i in range(1, 61)

@@ -38,5 +38,6 @@ def serve(
         typer.echo(f"database: {mask_url_password(container.settings.database_url)}")
     plural = "es" if workers > 1 else ""
     typer.echo(f"serving on http://{host}:{port} with {workers} process{plural}")
+    # A worker on a busy machine can take a while to import; don't kill it for that.
     uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
-                log_level=log_level)
+                log_level=log_level, timeout_worker_healthcheck=60)

@@ -12,6 +12,7 @@ appears at most once per digest.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -144,11 +145,13 @@ def select_digest(
     topic_hits: Mapping[Topic, Sequence[str]],
     upvote_picks: Sequence[UpvotePick] = (),
     already_sent: Iterable[str] = (),
+    trending_order: Sequence[DigestPaper] | None = None,
 ) -> Digest:
     """Pick at most `paper_count` papers, never one in `already_sent`, none twice.
 
     `candidates` are the papers in the window; `topic_hits` lists, per topic, ids
-    of matching papers best first (ids outside `candidates` are ignored).
+    of matching papers best first (ids outside `candidates` are ignored);
+    `trending_order`, if given, is `rank_trending(candidates, now)` computed once.
     """
     by_id = {paper.id: paper for paper in candidates}
     sent = set(already_sent)
@@ -162,7 +165,10 @@ def select_digest(
     has_personal = any(topic_lists.values()) or bool(upvote_list)
     budget = _Budget(left=max(0, paper_count))
 
-    trending_ranked = rank_trending(fresh, now)
+    if trending_order is None:
+        trending_ranked = rank_trending(fresh, now)
+    else:  # ranked once for every subscriber of the same window
+        trending_ranked = [p for p in trending_order if p.id not in sent]
     trending = _take(trending_ranked, budget, trending_share(budget.left, has_personal))
 
     topic_entries: dict[Topic, list[DigestEntry]] = {topic: [] for topic in topic_lists}
@@ -218,18 +224,35 @@ def _take(ranked: Sequence[DigestPaper], budget: _Budget, count: int) -> list[Di
     return taken
 
 
+_WORD = re.compile(r"[^\W_]+")
+
+
 def query_terms(query: str) -> list[str]:
-    return [term for term in "".join(
-        ch if ch.isalnum() else " " for ch in query.casefold()
-    ).split() if len(term) > 1]
+    return [term for term in _WORD.findall(query.casefold()) if len(term) > 1]
+
+
+def paper_words(paper: DigestPaper) -> frozenset[str]:
+    return frozenset(_WORD.findall(f"{paper.title} {paper.abstract}".casefold()))
+
+
+def build_word_index(papers: Iterable[DigestPaper]) -> dict[str, set[str]]:
+    """word -> ids of the papers whose title or abstract contains it."""
+    index: dict[str, set[str]] = {}
+    for paper in papers:
+        for word in paper_words(paper):
+            index.setdefault(word, set()).add(paper.id)
+    return index
+
+
+def match_query(index: Mapping[str, set[str]], query: str) -> set[str]:
+    """Fallback keyword match: ids of papers containing every term of the query."""
+    terms = query_terms(query)
+    if not terms:
+        return set()
+    sets = sorted((index.get(term, set()) for term in terms), key=len)
+    return set.intersection(*sets) if sets[0] else set()
 
 
 def paper_matches_query(query: str, paper: DigestPaper) -> bool:
-    """Fallback keyword match: every term of the query appears in the title or abstract."""
     terms = query_terms(query)
-    if not terms:
-        return False
-    words = set("".join(
-        ch if ch.isalnum() else " " for ch in f"{paper.title} {paper.abstract}".casefold()
-    ).split())
-    return all(term in words for term in terms)
+    return bool(terms) and set(terms) <= paper_words(paper)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
-from paperwire.domain.digest_selection import Digest, DigestPaper
+from paperwire.domain.digest_selection import Digest, DigestEntry, DigestPaper
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "web" / "templates"
 SUBJECT_MAX = 68
@@ -39,12 +39,13 @@ def mail_environment() -> Environment:
 
 
 def two_lines(text: str, width: int = 90) -> str:
-    """The abstract cut to about two lines, ending in an ellipsis when cut."""
+    """The abstract cut at a word to about two lines, ending in an ellipsis when cut."""
     flat = " ".join((text or "").split())
     limit = width * 2
     if len(flat) <= limit:
         return flat
-    return textwrap.shorten(flat, width=limit, placeholder=" …")
+    cut = flat[: limit - 2].rsplit(" ", 1)[0].rstrip(" ,;:.")
+    return f"{cut} …"
 
 
 def author_line(authors: tuple[str, ...], shown: int = 4) -> str:
@@ -72,16 +73,34 @@ def digest_subject(site_name: str, digest: Digest) -> str:
 
 
 def render_digest(
-    *, site_name: str, base_url: str, digest: Digest, links: MailLinks, email: str
+    *, site_name: str, base_url: str, digest: Digest, links: MailLinks, email: str,
+    fragments: dict[tuple[str, str | None, str], str] | None = None,
 ) -> tuple[str, str, str]:
-    """(subject, text, html) of one digest."""
+    """(subject, text, html) of one digest.
+
+    Each paper's block is rendered once into `fragments` (pass the same dict for
+    every subscriber of a run) and reused by the mails that show it.
+    """
     env = mail_environment()
+    cache = fragments if fragments is not None else {}
+    url = lambda paper: paper_url(base_url, paper)  # noqa: E731
+
+    def fragment(entry: DigestEntry, kind: str) -> str:
+        key = (entry.paper.id, entry.reason, kind)
+        found = cache.get(key)
+        if found is None:
+            found = env.get_template(f"digest/_entry.{kind}").render(entry=entry, paper_url=url)
+            if kind == "html":
+                found = Markup(found)
+            cache[key] = found
+        return found
+
     context = {
         "site_name": site_name,
         "digest": digest,
         "links": links,
         "email": email,
-        "paper_url": lambda paper: paper_url(base_url, paper),
+        "fragment": fragment,
         "paper_count": len(digest.paper_ids),
     }
     text = env.get_template("digest/digest.txt").render(context)

@@ -12,6 +12,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid, parseaddr
+from functools import lru_cache
 
 
 class HeaderInjection(ValueError):
@@ -38,6 +39,13 @@ def new_message_id(sender: str, *, key: str | None = None) -> str:
     return make_msgid(domain=domain)
 
 
+@lru_cache(maxsize=256)
+def _parsed_header(name: str, value: str):
+    """A parsed header object for values shared by many mails (From, Reply-To):
+    parsed once, then assigned as is (the policy accepts header objects)."""
+    return default_policy.header_factory(name, safe_header(name, value))
+
+
 def build_message(
     *,
     sender: str,
@@ -58,24 +66,26 @@ def build_message(
     List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058).
     """
     msg = EmailMessage(policy=default_policy)
-    msg["From"] = safe_header("From", sender)
+    msg["From"] = _parsed_header("From", sender)
     msg["To"] = _checked_address("To", to)
     msg["Subject"] = safe_header("Subject", subject)
     msg["Date"] = format_datetime(date or datetime.now(UTC))
     msg["Message-ID"] = safe_header("Message-ID", message_id or new_message_id(sender))
     if reply_to:
-        msg["Reply-To"] = safe_header("Reply-To", reply_to)
+        msg["Reply-To"] = _parsed_header("Reply-To", reply_to)
     if unsubscribe_url:
         targets = [f"<{safe_header('List-Unsubscribe', unsubscribe_url)}>"]
         if unsubscribe_mailto:
             targets.append(f"<{safe_header('List-Unsubscribe', unsubscribe_mailto)}>")
         msg["List-Unsubscribe"] = ", ".join(targets)
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        msg["List-Unsubscribe-Post"] = _parsed_header("List-Unsubscribe-Post",
+                                                      "List-Unsubscribe=One-Click")
     for name, value in (extra_headers or {}).items():
         msg[safe_header("header name", name)] = safe_header(name, value)
-    msg.set_content(text, subtype="plain", charset="utf-8")
+    # Explicit transfer encodings: letting the policy pick means encoding each part twice.
+    msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     if html is not None:
-        msg.add_alternative(html, subtype="html", charset="utf-8")
+        msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
     return msg
 
 

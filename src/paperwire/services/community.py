@@ -100,11 +100,14 @@ def set_vote(engine: Engine, user: User | None, paper_id: str, voted: bool) -> V
     user = require_active(user)
     with engine.begin() as conn:
         if voted:
-            stmt = _insert_ignore(conn, paper_votes).values(
-                user_id=user.id, paper_id=paper_id, created_at=utcnow()
+            stmt = (
+                _insert_ignore(conn, paper_votes)
+                .values(user_id=user.id, paper_id=paper_id, created_at=utcnow())
+                .returning(paper_votes.c.user_id)
             )
             try:
-                changed = conn.execute(stmt).rowcount == 1
+                # RETURNING gives a row only when the vote was really inserted.
+                changed = conn.execute(stmt).first() is not None
             except IntegrityError:  # the paper does not exist (foreign key)
                 raise _not_found(paper_id) from None
             delta = 1

@@ -30,7 +30,9 @@ from paperwire.domain.digest_selection import (
     UpvotePick,
     digest_window,
     is_digest_due,
-    paper_matches_query,
+    build_word_index,
+    match_query,
+    rank_trending,
     paper_matches_topic,
     select_digest,
 )
@@ -120,6 +122,9 @@ class DigestBuilder:
         self._candidates: dict[tuple[date, date], list[DigestPaper]] = {}
         self._topic_hits: dict[tuple[Topic, date, date], list[str]] = {}
         self._search_failed = False
+        self._trending: dict[tuple[date, date], list[DigestPaper]] = {}
+        self._word_index: dict[tuple[date, date], dict[str, set[str]]] = {}
+        self.fragments: dict[tuple[str, str | None, str], str] = {}  # rendered paper blocks
 
     def build(self, subscriber: Subscriber, sent_ids: set[str],
               last_digest_date: date | None) -> Digest:
@@ -131,8 +136,13 @@ class DigestBuilder:
         return select_digest(
             digest_date=self.digest_date, window=window, candidates=candidates, now=self.now,
             paper_count=subscriber.paper_count, topic_hits=hits, upvote_picks=picks,
-            already_sent=sent_ids,
+            already_sent=sent_ids, trending_order=self.trending(window),
         )
+
+    def trending(self, window: tuple[date, date]) -> list[DigestPaper]:
+        if window not in self._trending:
+            self._trending[window] = rank_trending(self.candidates(window), self.now)
+        return self._trending[window]
 
     def candidates(self, window: tuple[date, date]) -> list[DigestPaper]:
         if window not in self._candidates:
@@ -160,7 +170,12 @@ class DigestBuilder:
             except Exception as exc:  # search is optional: fall back to plain matching
                 log.warning("search failed for digest topics (%s); using keyword matching", exc)
                 self._search_failed = True
-        return [p.id for p in candidates if paper_matches_query(query, p)]
+        if window not in self._word_index:
+            self._word_index[window] = build_word_index(candidates)
+        matched = match_query(self._word_index[window], query)
+        hits = [p for p in candidates if p.id in matched]
+        hits.sort(key=lambda p: (-p.upvotes, -(p.stars or 0), p.id))
+        return [p.id for p in hits]
 
     def upvote_picks(self, user_id: int, window: tuple[date, date]) -> list[UpvotePick]:
         if self.vector_index is None:
@@ -302,10 +317,13 @@ def digest_message_id(settings: Settings, subscriber_id: int, digest_date: date)
 
 
 def compose_digest(settings: Settings, subscriber: Subscriber, digest: Digest,
-                   *, now: datetime | None = None) -> EmailMessage:
+                   *, now: datetime | None = None,
+                   fragments: dict[tuple[str, str | None, str], str] | None = None,
+                   ) -> EmailMessage:
     links = subscriber_links(settings, subscriber)
     subject, text, html = render_digest(site_name=settings.site_name, base_url=settings.base_url,
-                                        digest=digest, links=links, email=subscriber.email)
+                                        digest=digest, links=links, email=subscriber.email,
+                                        fragments=fragments)
     return build_message(
         sender=settings.mail_from, to=subscriber.email, subject=subject, text=text, html=html,
         reply_to=settings.mail_reply_to or settings.mail_from,
@@ -443,7 +461,7 @@ def _deliver_one(engine: Engine, mailer: Mailer, settings: Settings, builder: Di
         report.skipped += 1
         report.build_s += time.perf_counter() - tick
         return
-    message = compose_digest(settings, subscriber, digest)
+    message = compose_digest(settings, subscriber, digest, fragments=builder.fragments)
     built = time.perf_counter()
     report.build_s += built - tick
     try:

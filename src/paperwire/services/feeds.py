@@ -13,10 +13,11 @@ from sqlalchemy import Connection, func, select
 
 from paperwire.domain.periods import Period, day_period
 from paperwire.domain.trending import TrendingScore, trending_score
-from paperwire.services.papers import UPVOTES, PaperCard, entry_select, row_to_card
+from paperwire.services.papers import UPVOTES, VISIBLE, PaperCard, entry_select, row_to_card
 from paperwire.store.tables import daily_entries, papers
 
 TRENDING_WINDOW_DAYS = 7
+VISIBLE_ENTRIES = daily_entries.join(papers, daily_entries.c.paper_id == papers.c.id)
 SORTS = ("upvotes", "publishedAt", "trending")
 
 
@@ -78,7 +79,7 @@ def feed_page(
         conditions.append(daily_entries.c.submitted_by == submitter)
     base = entry_select().where(*conditions)
     total = conn.execute(
-        select(func.count()).select_from(daily_entries).where(*conditions)
+        select(func.count()).select_from(VISIBLE_ENTRIES).where(*conditions, VISIBLE)
     ).scalar_one()
     scores: dict[str, TrendingScore] = {}
     if sort == "trending":
@@ -88,7 +89,9 @@ def feed_page(
                 window = [daily_entries.c.day > latest - timedelta(days=TRENDING_WINDOW_DAYS)]
                 base = base.where(*window)
                 total = conn.execute(
-                    select(func.count()).select_from(daily_entries).where(*conditions, *window)
+                    select(func.count())
+                    .select_from(VISIBLE_ENTRIES)
+                    .where(*conditions, *window, VISIBLE)
                 ).scalar_one()
         cards = _dedupe(row_to_card(row) for row in conn.execute(base))
         reference = now or _reference_time(period, cards)

@@ -52,6 +52,7 @@ class PaperCard:
     ai_keywords: list[str]
     organization: OrgView | None
     version: int | None = None
+    featured: bool = False
     doi: str | None = None
     journal_ref: str | None = None
     arxiv_comments: str | None = None
@@ -110,6 +111,7 @@ PAPER_COLUMNS = (
     papers.c.project_page,
     papers.c.ai_summary,
     papers.c.ai_keywords,
+    papers.c.featured,
     (papers.c.source_upvotes + papers.c.local_upvotes).label("upvotes"),
     (papers.c.source_comments + papers.c.local_comments).label("num_comments"),
     organizations.c.name.label("org_name"),
@@ -125,19 +127,30 @@ ENTRY_COLUMNS = (
 UPVOTES = papers.c.source_upvotes + papers.c.local_upvotes
 
 
+VISIBLE = papers.c.hidden.is_(False)  # moderators can hide papers
+
+
 def paper_select() -> Select:
-    """Papers with their organization, no feed entry."""
-    return select(*PAPER_COLUMNS).select_from(
-        papers.outerjoin(organizations, papers.c.organization_id == organizations.c.id)
+    """Visible papers with their organization, no feed entry."""
+    return (
+        select(*PAPER_COLUMNS)
+        .select_from(
+            papers.outerjoin(organizations, papers.c.organization_id == organizations.c.id)
+        )
+        .where(VISIBLE)
     )
 
 
 def entry_select() -> Select:
-    """Feed entries with their paper and organization."""
-    return select(*PAPER_COLUMNS, *ENTRY_COLUMNS).select_from(
-        daily_entries.join(papers, daily_entries.c.paper_id == papers.c.id).outerjoin(
-            organizations, papers.c.organization_id == organizations.c.id
+    """Feed entries of visible papers, with their paper and organization."""
+    return (
+        select(*PAPER_COLUMNS, *ENTRY_COLUMNS)
+        .select_from(
+            daily_entries.join(papers, daily_entries.c.paper_id == papers.c.id).outerjoin(
+                organizations, papers.c.organization_id == organizations.c.id
+            )
         )
+        .where(VISIBLE)
     )
 
 
@@ -167,6 +180,7 @@ def row_to_card(row) -> PaperCard:
         ai_summary=row.ai_summary,
         ai_keywords=list(row.ai_keywords or ()),
         organization=org,
+        featured=bool(row.featured),
         day=mapping.get("day"),
         submitted_by=mapping.get("submitted_by"),
         submitted_by_name=mapping.get("submitted_by_name"),
@@ -309,7 +323,7 @@ def get_organization_papers(
     ).first()
     if org is None:
         return None
-    where = papers.c.organization_id == org.id
+    where = (papers.c.organization_id == org.id) & VISIBLE
     total = conn.execute(select(func.count()).select_from(papers).where(where)).scalar_one()
     upvotes = conn.execute(select(func.coalesce(func.sum(UPVOTES), 0)).where(where)).scalar_one()
     query = (

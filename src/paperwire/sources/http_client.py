@@ -100,9 +100,12 @@ class HttpClient:
         or garbled body and is retried like a 5xx. `min_interval_s` keeps at
         least that many seconds between the starts of requests to this host.
         """
-        request = self._client.build_request(
-            "GET", url, params=params, headers={"Accept": accept} if accept else None
-        )
+        try:
+            request = self._client.build_request(
+                "GET", url, params=params, headers={"Accept": accept} if accept else None
+            )
+        except httpx.InvalidURL as exc:
+            raise SourceRefused(f"cannot request {url!r}: {str(exc).rstrip('.')}.") from None
         attempts = self.retries + 1
         reason = ""
         for attempt in range(1, attempts + 1):
@@ -113,8 +116,9 @@ class HttpClient:
                 reason = failure.reason
                 if attempt < attempts:
                     self._sleep(self._delay(attempt, failure.retry_after))
+        tries = f"{attempts} attempts" if attempts > 1 else "1 attempt"
         raise SourceUnavailable(
-            f"{_describe(request.url)} failed after {attempts} attempts; last error: {reason}."
+            f"{_describe(request.url)} failed after {tries}; last error: {reason}."
         )
 
     def get_text(self, url: str, params: Params | None = None, **kwargs: Any) -> str:
@@ -134,12 +138,15 @@ class HttpClient:
     def _attempt(self, request: httpx.Request, decode: Callable[[bytes], T]) -> T:
         try:
             response = self._client.send(request)
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise SourceRefused(f"cannot request {_describe(request.url)}: {exc}") from None
+        except (httpx.UnsupportedProtocol, httpx.TooManyRedirects) as exc:
+            reason = str(exc).rstrip(".")
+            raise SourceRefused(f"cannot request {_describe(request.url)}: {reason}.") from None
         except httpx.TimeoutException:
             raise _Retryable("the server did not answer in time") from None
         except httpx.RemoteProtocolError as exc:
             raise _Retryable(f"the response was cut off ({exc})") from None
+        except httpx.DecodingError as exc:
+            raise _Retryable(f"the body could not be decoded ({exc})") from None
         except httpx.TransportError as exc:
             raise _Retryable(f"could not connect ({exc or type(exc).__name__})") from None
         status = response.status_code

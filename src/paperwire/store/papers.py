@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 
 from paperwire.domain.records import (
@@ -17,12 +17,37 @@ from paperwire.domain.records import (
 )
 from paperwire.store.tables import daily_entries, organizations, paper_authors, papers
 
+# SQLite allows 32766 bound values per statement; stay well under it.
+_SQLITE_VALUES_PER_STATEMENT = 16_000
+_SQLITE_ROWS_PER_STATEMENT = 500
+
 
 @dataclass(slots=True)
 class UpsertCounts:
     new_ids: list[str] = field(default_factory=list)
     updated_ids: list[str] = field(default_factory=list)
     unchanged_ids: list[str] = field(default_factory=list)
+    # (id, content hash before, content hash after) for each updated paper.
+    changes: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+def content_hash(record: PaperRecord) -> int:
+    """A hash of what a stored paper row holds (an organization is stored by name only)."""
+    if record.organization is not None:
+        record = replace(record, organization=OrganizationRecord(record.organization.name))
+    return hash(record)
+
+
+def _same_organization(combined: PaperRecord, old: PaperRecord) -> PaperRecord:
+    """Keep the stored organization when only its display fields differ.
+
+    The row stores the organization's id, looked up by name, so a different
+    fullname on one item is no change to the paper.
+    """
+    new_org, old_org = combined.organization, old.organization
+    if new_org is not None and old_org is not None and new_org.name == old_org.name:
+        return replace(combined, organization=old_org)
+    return combined
 
 
 def utcnow() -> datetime:
@@ -50,7 +75,12 @@ def ensure_organizations(conn: Connection, orgs: Iterable[OrganizationRecord]) -
         conn.execute(
             insert(organizations),
             [
-                {"name": o.name, "fullname": o.fullname, "avatar_url": o.avatar_url, "created_at": now}
+                {
+                    "name": o.name,
+                    "fullname": o.fullname,
+                    "avatar_url": o.avatar_url,
+                    "created_at": now,
+                }
                 for o in missing
             ],
         )
@@ -69,8 +99,12 @@ def load_papers(conn: Connection, ids: Sequence[str]) -> dict[str, PaperRecord]:
     if not ids:
         return {}
     query = (
-        select(papers, organizations.c.name.label("org_name"), organizations.c.fullname.label("org_fullname"),
-               organizations.c.avatar_url.label("org_avatar_url"))
+        select(
+            papers,
+            organizations.c.name.label("org_name"),
+            organizations.c.fullname.label("org_fullname"),
+            organizations.c.avatar_url.label("org_avatar_url"),
+        )
         .outerjoin(organizations, papers.c.organization_id == organizations.c.id)
         .where(papers.c.id.in_(ids))
     )
@@ -112,6 +146,13 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    """Store instants in UTC (SQLite keeps a datetime's wall-clock fields only)."""
+    if value is not None and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    return value
+
+
 def _record_to_row(record: PaperRecord, org_ids: dict[str, int]) -> dict[str, object]:
     return {
         "id": record.id,
@@ -122,8 +163,8 @@ def _record_to_row(record: PaperRecord, org_ids: dict[str, int]) -> dict[str, ob
         "authors_text": ", ".join(record.authors),
         "primary_category": record.primary_category,
         "categories": " ".join(record.categories),
-        "published_at": record.published_at,
-        "updated_at": record.updated_at,
+        "published_at": _utc(record.published_at),
+        "updated_at": _utc(record.updated_at),
         "comments": record.comments,
         "journal_ref": record.journal_ref,
         "doi": record.doi,
@@ -160,12 +201,13 @@ def upsert_papers(conn: Connection, records: Iterable[PaperRecord]) -> UpsertCou
             merged[paper_id] = record
             counts.new_ids.append(paper_id)
         else:
-            combined = merge_papers(old, record)
+            combined = _same_organization(merge_papers(old, record), old)
             if combined == old:
                 counts.unchanged_ids.append(paper_id)
             else:
                 merged[paper_id] = combined
                 counts.updated_ids.append(paper_id)
+                counts.changes.append((paper_id, content_hash(old), content_hash(combined)))
     if not merged:
         return counts
     org_ids = ensure_organizations(
@@ -180,12 +222,15 @@ def upsert_papers(conn: Connection, records: Iterable[PaperRecord]) -> UpsertCou
         else:
             new_rows.append(row | {"first_seen_at": now})
     if new_rows:
-        conn.execute(insert(papers), new_rows)
+        insert_rows(conn, papers, new_rows)
     if changed_rows:
         values = {key: bindparam(key) for key in changed_rows[0] if key not in ("_id", "id")}
-        conn.execute(update(papers).where(papers.c.id == bindparam("_id")).values(values), changed_rows)
+        statement = update(papers).where(papers.c.id == bindparam("_id")).values(values)
+        conn.execute(statement, changed_rows)
         changed_authors = [
-            pid for pid, rec in merged.items() if pid in stored and rec.authors != stored[pid].authors
+            pid
+            for pid, rec in merged.items()
+            if pid in stored and rec.authors != stored[pid].authors
         ]
         if changed_authors:
             conn.execute(delete(paper_authors).where(paper_authors.c.paper_id.in_(changed_authors)))
@@ -200,8 +245,55 @@ def _insert_authors(conn: Connection, records: Sequence[PaperRecord]) -> None:
         for r in records
         for i, name in enumerate(r.authors)
     ]
-    if rows:
-        conn.execute(insert(paper_authors), rows)
+    insert_rows(conn, paper_authors, rows)
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, object]]) -> None:
+    """INSERT rows that all have the same keys, in the caller's transaction.
+
+    On SQLite this sends multi-row VALUES statements instead of executemany:
+    with executemany each row is its own statement, and the FTS5 trigger on
+    papers then flushes its pending index data once per row (twice the CPU).
+    Values pass through the columns' own SQLAlchemy bind processors and
+    scalar defaults, so they are stored exactly as a Core insert stores them.
+    """
+    if not rows:
+        return
+    dialect = conn.dialect
+    if dialect.name != "sqlite":
+        conn.execute(insert(table), list(rows))
+        return
+    names = list(rows[0])
+    default_names = [
+        c.name for c in table.columns
+        if c.name not in rows[0] and c.default is not None and c.default.is_scalar
+    ]
+    processors = [
+        (i, proc)
+        for i, name in enumerate(names)
+        if (proc := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
+    default_values = []
+    for name in default_names:
+        proc = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        value = table.c[name].default.arg
+        default_values.append(proc(value) if proc else value)
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(n) for n in [*names, *default_names])
+    width = len(names) + len(default_names)
+    per_statement = max(1, min(_SQLITE_ROWS_PER_STATEMENT, _SQLITE_VALUES_PER_STATEMENT // width))
+    placeholder = "(" + ", ".join("?" * width) + ")"
+    prefix = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({columns}) VALUES "
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        flat: list[object] = []
+        for row in chunk:
+            values = [row[name] for name in names]
+            for i, proc in processors:
+                values[i] = proc(values[i])
+            flat.extend(values)
+            flat.extend(default_values)
+        conn.exec_driver_sql(prefix + ", ".join([placeholder] * len(chunk)), tuple(flat))
 
 
 def add_daily_entries(conn: Connection, entries: Iterable[DailyEntryRecord]) -> int:
@@ -235,8 +327,7 @@ def add_daily_entries(conn: Connection, entries: Iterable[DailyEntryRecord]) -> 
         for key, e in unique.items()
         if key not in existing
     ]
-    if rows:
-        conn.execute(insert(daily_entries), rows)
+    insert_rows(conn, daily_entries, rows)
     return len(rows)
 
 

@@ -38,7 +38,7 @@ def query_terms(query: str) -> list[str]:
 
 
 def highlight(text: str, query: str) -> Markup:
-    """Escape `text`, then wrap the query's words in <mark> (case-insensitive, whole-word prefix)."""
+    """Escape `text`, then wrap the query's words in <mark> (case-insensitive, word starts)."""
     terms = query_terms(query)
     safe = str(escape(text or ""))
     if not terms:

@@ -37,27 +37,34 @@ def bar_chart(
     bar_w = max(step * 0.8, 1.0)
     every = label_every or max(1, n // 8)
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{escape(title)}</title>"
     ]
     for frac in (0.0, 0.5, 1.0):
         y = pad_top + plot_h * (1 - frac)
         parts.append(
-            f'<line class="grid" x1="{pad_left}" y1="{y:.1f}" x2="{width - pad_right}" y2="{y:.1f}"/>'
-            f'<text class="axis" x="{pad_left - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt(top * frac)}</text>'
+            f'<line class="grid" x1="{pad_left}" y1="{y:.1f}" '
+            f'x2="{width - pad_right}" y2="{y:.1f}"/>'
+            f'<text class="axis" x="{pad_left - 6}" y="{y + 4:.1f}" '
+            f'text-anchor="end">{_fmt(top * frac)}</text>'
         )
     for i, bar in enumerate(bars):
         h = plot_h * (bar.value / top)
         x = pad_left + i * step + (step - bar_w) / 2
         y = pad_top + plot_h - h
         tip = escape(bar.tooltip or f"{bar.label}: {_fmt(bar.value)}")
-        rect = f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}"><title>{tip}</title></rect>'
+        rect = (
+            f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}">'
+            f"<title>{tip}</title></rect>"
+        )
         if bar.href:
             rect = f'<a href="{escape(bar.href)}">{rect}</a>'
         parts.append(rect)
         if i % every == 0:
             parts.append(
-                f'<text class="axis" x="{x + bar_w / 2:.1f}" y="{height - 8}" text-anchor="middle">{escape(bar.label)}</text>'
+                f'<text class="axis" x="{x + bar_w / 2:.1f}" y="{height - 8}" '
+                f'text-anchor="middle">{escape(bar.label)}</text>'
             )
     parts.append("</svg>")
     return "".join(parts)
@@ -69,17 +76,20 @@ def horizontal_bars(rows: Sequence[Bar], *, title: str, width: int = 760, row_h:
     height = row_h * max(len(rows), 1) + 8
     top = max((r.value for r in rows), default=0) or 1
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{escape(title)}</title>"
     ]
     for i, row in enumerate(rows):
         y = 4 + i * row_h
         w = (width - label_w - 70) * (row.value / top)
         parts.append(
-            f'<text class="axis" x="{label_w - 8}" y="{y + row_h * 0.7:.1f}" text-anchor="end">{escape(row.label)}</text>'
+            f'<text class="axis" x="{label_w - 8}" y="{y + row_h * 0.7:.1f}" '
+            f'text-anchor="end">{escape(row.label)}</text>'
             f'<rect class="bar" x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}">'
             f"<title>{escape(row.tooltip or row.label)}</title></rect>"
-            f'<text class="axis" x="{label_w + w + 6:.1f}" y="{y + row_h * 0.7:.1f}">{_fmt(row.value)}</text>'
+            f'<text class="axis" x="{label_w + w + 6:.1f}" '
+            f'y="{y + row_h * 0.7:.1f}">{_fmt(row.value)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

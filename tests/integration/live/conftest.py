@@ -150,7 +150,7 @@ def live_overrides(upstream: Upstream) -> dict[str, object]:
         "arxiv_api_url": f"{upstream.url}/api/query",
         "arxiv_oai_url": f"{upstream.url}/oai",
         "arxiv_delay_s": 0.0,
-        "http_timeout_s": 0.5,
+        "http_timeout_s": 3.0,
         "http_retries": 3,
         "http_backoff_s": 0.01,
         "http_max_wait_s": 2.0,

@@ -230,3 +230,11 @@ def test_cli_when_arxiv_never_answers(cli, upstream):
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "failed after 4 attempts" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_arxiv_requests_keep_the_configured_delay(http_client, upstream, net_settings):
+    route_category_pages(upstream)
+    api = ArxivApi(http_client, net_settings.arxiv_api_url, delay_s=0.3, page_size=2)
+    assert len(list(api.category_since("cs.CL", date(2025, 6, 10)))) == 3
+    first, second = upstream.seen(PATH)
+    assert second.at - first.at >= 0.2  # 0.3 s asked; server clocks see scheduling jitter

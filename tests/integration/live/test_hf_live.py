@@ -74,6 +74,22 @@ def test_since_requests_every_day_up_to_until(http_client, upstream):
     assert asked == ["2025-06-08", "2025-06-09", "2025-06-10", "2025-06-11"]
 
 
+def test_full_pages_are_followed_by_the_next(http_client, upstream):
+    upstream.route(PATH, EMPTY_DAY, date="2025-06-10", p="1")
+    upstream.route(PATH, LIST_DAY, date="2025-06-10")
+    items = list(hf_api.fetch_daily(http_client, upstream.url, date(2025, 6, 10), page_size=3))
+    assert len(items) == 3
+    asked = [(s.params["limit"], s.params.get("p")) for s in upstream.seen(PATH)]
+    assert asked == [("3", None), ("3", "1")]
+
+
+def test_a_server_that_ignores_the_page_number_is_not_looped_on(http_client, upstream):
+    upstream.route(PATH, LIST_DAY)
+    items = list(hf_api.fetch_daily(http_client, upstream.url, date(2025, 6, 10), page_size=3))
+    assert [item.paper.id for item in items] == ["2506.08007", "2506.07044", "2506.07900"]
+    assert len(upstream.seen(PATH)) == 2
+
+
 def test_cli_date_prints_the_import_summary(cli, upstream, db_settings):
     upstream.route(PATH, Reply(500, b"busy"), LIST_DAY, date="2025-06-10")
     result = cli("ingest", "hf", "--date", "2025-06-10")

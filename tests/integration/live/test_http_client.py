@@ -60,12 +60,12 @@ def test_body_cut_without_length_fails_to_decode_and_is_retried(http_client, ups
     assert len(upstream.seen("/cut")) == 2
 
 
-def test_timeout_is_retried(http_client, upstream):
-    upstream.route("/slow", Reply(200, b'{"late": 1}', delay_s=1.5), OK)
-    started = time.monotonic()
-    assert get_json(http_client, f"{upstream.url}/slow") == {"ok": True}
-    assert time.monotonic() - started < 1.4  # gave up on the slow answer at the 0.5 s timeout
-    assert len(upstream.seen("/slow")) == 2
+def test_timeout_is_retried(upstream):
+    upstream.route("/slow", Reply(200, b'{"late": 1}', delay_s=1.2), OK)
+    with HttpClient(user_agent="t", timeout_s=0.4, retries=3, backoff_s=0.01) as client:
+        # The slow answer would be {"late": 1}: getting OK means the client gave up on it.
+        assert get_json(client, f"{upstream.url}/slow") == {"ok": True}
+    assert len(upstream.seen("/slow")) >= 2
 
 
 def test_permanent_failure_gives_up_with_a_clear_error(http_client, upstream):
@@ -112,18 +112,25 @@ def test_backoff_doubles_with_jitter_and_is_capped(upstream):
 def test_rate_limit_spaces_requests_at_the_server(upstream):
     upstream.route("/api/query", OK)
     upstream.route("/other", OK)
-    with HttpClient(user_agent="t", timeout_s=2) as client:
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    with HttpClient(user_agent="t", timeout_s=3, sleep=sleep) as client:
         for _ in range(4):
-            get_json(client, f"{upstream.url}/api/query", min_interval_s=0.2)
+            get_json(client, f"{upstream.url}/api/query", min_interval_s=0.3)
+        throttled = len(waits)
         for _ in range(3):  # no limit asked: no waiting
             get_json(client, f"{upstream.url}/other")
+    assert 1 <= throttled <= 3 and len(waits) == throttled  # the free requests never waited
     times = [seen.at for seen in upstream.seen("/api/query")]
     gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
-    # Server-side clocks see thread-scheduling jitter on a busy machine; allow a little.
-    assert len(gaps) == 3 and min(gaps) >= 0.15
-    assert 0.57 <= times[-1] - times[0] < 1.5
-    free = [seen.at for seen in upstream.seen("/other")]
-    assert free[-1] - free[0] < 0.3
+    # The client spaces request starts 0.3 s apart; the server's clock adds the
+    # thread-scheduling jitter of a busy machine, so allow some slack.
+    assert len(gaps) == 3 and min(gaps) >= 0.2
+    assert times[-1] - times[0] >= 0.8
 
 
 def test_retry_after_accepts_seconds_and_http_dates():

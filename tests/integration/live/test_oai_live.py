@@ -26,14 +26,14 @@ def route_chain(upstream, *first: Reply) -> None:
     upstream.route(PATH, PAGE_2, verb="ListRecords", resumptionToken="6960524|1001")
 
 
-def harvest(container, **kwargs) -> OaiHarvest:
+def harvest(client, settings, **kwargs) -> OaiHarvest:
     options = {"set_spec": "cs", "from_day": date(2025, 6, 10), "delay_s": 0.0} | kwargs
-    return OaiHarvest(container.http_client, container.settings.arxiv_oai_url, **options)
+    return OaiHarvest(client, settings.arxiv_oai_url, **options)
 
 
 def test_resumption_token_chain_lands_in_the_database(live_container, upstream):
     route_chain(upstream)
-    run = harvest(live_container)
+    run = harvest(live_container.http_client, live_container.settings)
     report = ingest(live_container.engine, run, source="arxiv-oai", parameters={})
     assert (
         report.summary_line() == "imported 3 papers (3 new, 0 updated), 0 daily entries, 1 rejected"
@@ -65,19 +65,21 @@ def test_resumption_token_chain_lands_in_the_database(live_container, upstream):
     assert hopper.project_page == "https://hopper.github.io/lm2a"
 
 
-def test_503_with_retry_after_is_waited_out(live_container, upstream):
+def test_503_with_retry_after_is_waited_out(http_client, net_settings, upstream):
     route_chain(upstream, Reply(503, b"Retry later", {"Retry-After": "1"}))
-    items = list(harvest(live_container))
+    items = list(harvest(http_client, net_settings))
     assert sum(isinstance(item, SourceItem) for item in items) == 3
     first, retried, _ = upstream.seen(PATH)
     assert retried.at - first.at >= 0.95 and retried.params == first.params
 
 
-def test_arxiv_metadata_format(live_container, upstream):
+def test_arxiv_metadata_format(http_client, net_settings, upstream):
     upstream.route(
         PATH, Reply(200, fixture_bytes("oai-arxiv-format.xml"), XML), metadataPrefix="arXiv"
     )
-    (item,) = list(harvest(live_container, metadata_prefix="arXiv", until_day=date(2025, 6, 12)))
+    (item,) = list(
+        harvest(http_client, net_settings, metadata_prefix="arXiv", until_day=date(2025, 6, 12))
+    )
     paper = item.paper
     assert paper.authors == ("Alan M. Turing", "Martin Davis Jr")
     assert paper.published_at == datetime(2025, 6, 11, tzinfo=UTC)
@@ -85,23 +87,23 @@ def test_arxiv_metadata_format(live_container, upstream):
     assert upstream.seen(PATH)[0].params["until"] == "2025-06-12"
 
 
-def test_no_records_match_is_an_empty_harvest(live_container, upstream):
+def test_no_records_match_is_an_empty_harvest(http_client, net_settings, upstream):
     upstream.route(PATH, Reply(200, fixture_bytes("oai-no-records.xml"), XML))
-    assert list(harvest(live_container, from_day=date(2030, 1, 1))) == []
+    assert list(harvest(http_client, net_settings, from_day=date(2030, 1, 1))) == []
 
 
-def test_other_oai_errors_raise(live_container, upstream):
+def test_other_oai_errors_raise(http_client, net_settings, upstream):
     upstream.route(PATH, Reply(200, fixture_bytes("oai-bad-argument.xml"), XML))
     with pytest.raises(OaiError, match="badArgument: Unknown set 'nope'"):
-        list(harvest(live_container, set_spec="nope"))
+        list(harvest(http_client, net_settings, set_spec="nope"))
     assert len(upstream.seen(PATH)) == 1
 
 
-def test_bad_options_are_refused(live_container):
+def test_bad_options_are_refused(http_client, net_settings):
     with pytest.raises(ValueError, match="metadata format"):
-        harvest(live_container, metadata_prefix="oai_dc")
+        harvest(http_client, net_settings, metadata_prefix="oai_dc")
     with pytest.raises(ValueError, match="--until"):
-        harvest(live_container, until_day=date(2025, 1, 1))
+        harvest(http_client, net_settings, until_day=date(2025, 1, 1))
 
 
 def test_cli_oai_harvest(cli, upstream, db_settings):

@@ -1,4 +1,4 @@
-"""A JSON API compatible with Hugging Face's papers API (`huggingface_hub.HfApi` works against it)."""
+"""A JSON API compatible with Hugging Face's papers API (`huggingface_hub.HfApi` works with it)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import base64
 import binascii
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from paperwire.domain.arxiv_ids import InvalidArxivId, parse_arxiv_id
@@ -14,11 +14,12 @@ from paperwire.domain.periods import parse_period
 from paperwire.services import feeds as feed_service
 from paperwire.services import papers as paper_service
 from paperwire.web.deps import ContainerDep
+from paperwire.web.guards import reject_nul_characters
 from paperwire.web.responses import FastJSON, utc_today
 from paperwire.web.routes.search_pages import SearchUnavailable, run_search
 from paperwire.web.serializers import hf_daily_item, hf_paper
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(reject_nul_characters)])
 
 Limit = Annotated[int, Query(ge=1, le=100, description="1 to 100")]
 

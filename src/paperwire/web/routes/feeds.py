@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from feedgen.feed import FeedGenerator
 
@@ -19,10 +19,11 @@ from paperwire.services import feeds as feed_service
 from paperwire.services import papers as paper_service
 from paperwire.services.papers import PaperCard
 from paperwire.web.deps import ContainerDep
+from paperwire.web.guards import reject_nul_characters
 from paperwire.web.responses import FastJSON, utc_today
 from paperwire.web.routes.search_pages import SearchUnavailable, run_search
 
-router = APIRouter(prefix="/feeds", tags=["feeds"])
+router = APIRouter(prefix="/feeds", tags=["feeds"], dependencies=[Depends(reject_nul_characters)])
 
 FORMATS = {
     "xml": "application/rss+xml; charset=utf-8",

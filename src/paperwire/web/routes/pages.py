@@ -1,11 +1,11 @@
-"""The site's HTML pages. Each page has a JSON twin (`?format=json`) built from the same service call."""
+"""The site's HTML pages; each has a JSON twin (`?format=json`) from the same service call."""
 
 from __future__ import annotations
 
 import logging
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from paperwire.domain.arxiv_ids import InvalidArxivId, parse_arxiv_id
@@ -14,6 +14,7 @@ from paperwire.services import feeds as feed_service
 from paperwire.services import papers as paper_service
 from paperwire.web import filters
 from paperwire.web.deps import ContainerDep
+from paperwire.web.guards import reject_nul_characters
 from paperwire.web.responses import FastJSON, error_page, page, utc_today
 from paperwire.web.serializers import card_json, iso, score_json
 from paperwire.web.svg_charts import Bar, bar_chart, horizontal_bars
@@ -21,7 +22,7 @@ from paperwire.web.templating import templates
 
 filters.install(templates.env)
 log = logging.getLogger(__name__)
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(reject_nul_characters)])
 
 Format = Annotated[Literal["html", "json"], Query(description="html (default) or json")]
 PageNo = Annotated[int, Query(ge=0, le=10_000, description="Page number, from 0.")]

@@ -1,4 +1,4 @@
-"""The search page, its JSON twin (also the source of search-as-you-type suggestions) and its helpers."""
+"""The search page and its JSON twin (also the source of search-as-you-type suggestions)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from paperwire.services.papers import PaperCard, cards_by_id
 from paperwire.web.deps import ContainerDep
+from paperwire.web.guards import reject_nul_characters
 from paperwire.web.responses import FastJSON, error_page, page
 from paperwire.web.serializers import card_json, iso
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(reject_nul_characters)])
 
 MODES = ("hybrid", "keyword", "semantic")
 SORTS = ("relevance", "newest", "upvotes")

@@ -1,0 +1,229 @@
+"""Web throughput with wrk, each endpoint as a ratio to /healthz measured in the same run.
+
+The app is served the way the README serves it (`paperwire serve`), on a database
+holding the shared papers (imported once with `paperwire import`).
+
+    .venv/bin/python benchmarks/bench_web.py                 # 30 s per endpoint, 64 connections
+    .venv/bin/python benchmarks/bench_web.py --duration 5    # a quick look
+
+Targets: daily page >= 0.3, /api/daily_papers >= 0.3, search >= 0.15 of /healthz;
+zero non-2xx responses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("PAPERWIRE_SHARED_DIR", ROOT.parent / "shared"))
+PAPERWIRE = str(ROOT / ".venv" / "bin" / "paperwire")
+QUERIES = [
+    "diffusion transformer video generation",
+    "retrieval augmented generation",
+    "gaussian splatting",
+    "mixture of experts routing",
+    "reinforcement learning from human feedback",
+    "speculative decoding",
+    "vision language model benchmark",
+    "3d reconstruction from images",
+    "low rank adaptation fine tuning",
+    "chain of thought reasoning",
+    "text to speech",
+    "robot manipulation policy",
+    "image segmentation",
+    "quantization large language models",
+    "long context attention",
+    "multimodal agents",
+    "code generation",
+    "graph neural networks",
+    "federated learning privacy",
+    "medical image analysis",
+]
+ROTATE_LUA = """
+local paths = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1])
+end
+"""
+
+
+@dataclass
+class WrkResult:
+    name: str
+    path: str
+    rps: float
+    p99_ms: float
+    requests: int
+    non_2xx: int
+    errors: int
+
+
+def ensure_database(data_dir: Path) -> None:
+    env = os.environ | {"PAPERWIRE_DATA_DIR": str(data_dir)}
+    db = data_dir / "paperwire.db"
+    marker = data_dir / ".imported"
+    if db.exists() and marker.exists():
+        return
+    data_dir.mkdir(parents=True, exist_ok=True)
+    print(f"importing the shared papers into {db} (once) ...", flush=True)
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            PAPERWIRE,
+            "import",
+            str(SHARED / "data" / "hf-daily-papers"),
+            str(SHARED / "data" / "arxiv-cs-2025.jsonl.gz"),
+        ],
+        env=env,
+        check=True,
+    )
+    print(f"imported in {time.perf_counter() - start:.0f} s", flush=True)
+    marker.touch()
+
+
+def start_server(data_dir: Path, port: int, workers: int) -> subprocess.Popen:
+    env = os.environ | {"PAPERWIRE_DATA_DIR": str(data_dir)}
+    cmd = [PAPERWIRE, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited: {proc.stderr.read()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    proc.terminate()
+    raise SystemExit("server did not start in 120 s")
+
+
+def run_wrk(
+    name: str,
+    base: str,
+    path: str,
+    *,
+    duration: int,
+    connections: int,
+    threads: int,
+    rotate: list[str] | None = None,
+) -> WrkResult:
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--latency",
+        "--timeout",
+        "10s",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        if rotate:
+            script = Path(tmp) / "rotate.lua"
+            script.write_text(ROTATE_LUA % ", ".join(f'"{p}"' for p in rotate))
+            cmd += ["-s", str(script)]
+        out = subprocess.run(cmd + [base + path], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    non_2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return WrkResult(name, path, rps, p99_ms, requests, non_2xx, errors)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=int, default=30, help="seconds per endpoint")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1, help="paperwire serve --workers")
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "benchmarks" / "out" / "web-data")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+    ensure_database(args.data_dir)
+    if not args.port:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            args.port = sock.getsockname()[1]
+    server = start_server(args.data_dir, args.port, args.workers)
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        latest = httpx.get(f"{base}/?format=json", timeout=30).json()["period"]["key"]
+        search_paths = [f"/search?q={q.replace(' ', '+')}" for q in QUERIES]
+        plan = [
+            ("healthz (ceiling)", "/healthz", None),
+            (f"daily page (/?date={latest})", f"/?date={latest}", None),
+            ("daily page (/, latest day)", "/", None),
+            ("/api/daily_papers", f"/api/daily_papers?date={latest}", None),
+            ("search page (20 queries)", search_paths[0], search_paths),
+            (
+                "/api/papers/search (20 queries)",
+                "/api/papers/search?q=x",
+                [p.replace("/search?q=", "/api/papers/search?q=") for p in search_paths],
+            ),
+            ("paper page", "/papers/2506.11924", None),
+            ("trending", "/trending", None),
+        ]
+        for path in ("/", search_paths[0], "/papers/2506.11924"):
+            status = httpx.get(base + path, timeout=60).status_code
+            print(f"warm-up {path}: {status}", flush=True)
+        results = []
+        for name, path, rotate in plan:
+            result = run_wrk(
+                name,
+                base,
+                path,
+                duration=args.duration,
+                connections=args.connections,
+                threads=args.threads,
+                rotate=rotate,
+            )
+            results.append(result)
+            print(
+                f"{name:40s} {result.rps:9.1f} req/s  p99 {result.p99_ms:8.1f} ms  "
+                f"non-2xx {result.non_2xx}  errors {result.errors}",
+                flush=True,
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    ceiling = results[0].rps
+    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, workers {args.workers}")
+    print(
+        "| endpoint | req/s | ratio to /healthz | p99 (ms) | requests | non-2xx | socket errors |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        ratio = r.rps / ceiling
+        print(
+            f"| {r.name} | {r.rps:.0f} | {ratio:.2f} | {r.p99_ms:.1f} | {r.requests} "
+            f"| {r.non_2xx} | {r.errors} |"
+        )
+    bad = sum(r.non_2xx + r.errors for r in results)
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Fusing keyword and semantic rankings (pure functions).
+
+Reciprocal-rank fusion throws away how *confident* each ranker is, so a weak
+dense ranking drags a strong BM25 ranking down (0.578 vs 0.851 on
+keywords-dev). Instead we use a convex combination of normalised scores whose
+keyword weight adapts to the query:
+
+* Short queries (a few keywords, a title, a name) are what BM25 is good at:
+  exact rare words identify the paper. Long descriptive queries and
+  query-by-example (a whole abstract) share many common words with many
+  papers, where BM25 scores flatten out and the dense model's notion of topic
+  is the better signal.
+* The weight therefore moves from `SHORT_WEIGHT` at `SHORT_TERMS` words to
+  `LONG_WEIGHT` at `LONG_TERMS` words, linearly in log(length).
+
+Scores are normalised per query: BM25 by the best BM25 score (so 1.0 is the
+best keyword match, 0.0 is "no keyword match"), cosine by min-max over the
+candidates (the best and the worst candidate anchor the scale).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+SHORT_TERMS = 6
+LONG_TERMS = 60
+SHORT_WEIGHT = 0.75
+LONG_WEIGHT = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class FusedScore:
+    paper_id: str
+    score: float
+    keyword: float | None
+    semantic: float | None
+
+
+def keyword_weight(n_terms: int) -> float:
+    """The share of the keyword score in the fused score for a query of n words."""
+    if n_terms <= SHORT_TERMS:
+        return SHORT_WEIGHT
+    if n_terms >= LONG_TERMS:
+        return LONG_WEIGHT
+    t = (math.log(n_terms) - math.log(SHORT_TERMS)) / (math.log(LONG_TERMS) - math.log(SHORT_TERMS))
+    return SHORT_WEIGHT + t * (LONG_WEIGHT - SHORT_WEIGHT)
+
+
+def normalize_max(scores: Mapping[str, float]) -> dict[str, float]:
+    """Divide by the best score (scores >= 0); an empty or all-zero map stays as is."""
+    best = max(scores.values(), default=0.0)
+    if best <= 0:
+        return {k: 0.0 for k in scores}
+    return {k: max(0.0, v) / best for k, v in scores.items()}
+
+
+def normalize_min_max(scores: Mapping[str, float]) -> dict[str, float]:
+    """Map the worst score to 0 and the best to 1; equal scores all become 1."""
+    if not scores:
+        return {}
+    lo, hi = min(scores.values()), max(scores.values())
+    if hi - lo <= 1e-12:
+        return dict.fromkeys(scores, 1.0)
+    return {k: (v - lo) / (hi - lo) for k, v in scores.items()}
+
+
+def fuse(
+    keyword: Mapping[str, float],
+    semantic: Mapping[str, float],
+    *,
+    keyword_share: float,
+) -> list[FusedScore]:
+    """Convex combination of normalised scores over the union of candidates, best first.
+
+    `keyword` holds BM25-like scores (higher is better, >= 0) and `semantic`
+    cosine similarities. A paper missing from `keyword` had no keyword match
+    (0); a paper missing from `semantic` has no embedding yet and is ranked by
+    its keyword score alone, so it is neither favoured nor buried.
+    """
+    if not 0.0 <= keyword_share <= 1.0:
+        raise ValueError("keyword_share must be between 0 and 1")
+    kw = normalize_max(keyword)
+    sem = normalize_min_max(semantic)
+    fused = []
+    for paper_id in kw.keys() | sem.keys():
+        k = kw.get(paper_id, 0.0)
+        s = sem.get(paper_id)
+        score = k if s is None else keyword_share * k + (1.0 - keyword_share) * s
+        fused.append(FusedScore(paper_id, score, keyword.get(paper_id), semantic.get(paper_id)))
+    fused.sort(key=lambda f: (-f.score, f.paper_id))
+    return fused

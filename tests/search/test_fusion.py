@@ -1,0 +1,58 @@
+import pytest
+
+from paperwire.domain.fusion import (
+    LONG_WEIGHT,
+    SHORT_WEIGHT,
+    fuse,
+    keyword_weight,
+    normalize_max,
+    normalize_min_max,
+)
+
+
+def test_keyword_weight_falls_with_query_length():
+    assert keyword_weight(1) == keyword_weight(6) == SHORT_WEIGHT
+    assert keyword_weight(200) == LONG_WEIGHT
+    middle = keyword_weight(20)
+    assert LONG_WEIGHT < middle < SHORT_WEIGHT
+    assert keyword_weight(10) > keyword_weight(30)
+
+
+def test_normalisers():
+    assert normalize_max({"a": 4.0, "b": 1.0}) == {"a": 1.0, "b": 0.25}
+    assert normalize_max({"a": 0.0}) == {"a": 0.0}
+    assert normalize_min_max({"a": 0.5, "b": 0.3, "c": 0.1}) == pytest.approx(
+        {"a": 1.0, "b": 0.5, "c": 0.0}
+    )
+    assert normalize_min_max({"a": 0.2, "b": 0.2}) == {"a": 1.0, "b": 1.0}
+    assert normalize_min_max({}) == {}
+
+
+def test_fuse_combines_and_breaks_keyword_ties_with_semantics():
+    keyword = {"a": 10.0, "b": 10.0, "c": 2.0}
+    semantic = {"a": 0.2, "b": 0.8, "d": 0.9}
+    fused = fuse(keyword, semantic, keyword_share=0.75)
+    order = [f.paper_id for f in fused]
+    assert order[0] == "b"  # keyword tie broken by the dense score
+    assert set(order) == {"a", "b", "c", "d"}
+    top = fused[0]
+    assert top.keyword == 10.0 and top.semantic == 0.8
+    assert top.score == pytest.approx(0.75 * 1.0 + 0.25 * (0.8 - 0.2) / (0.9 - 0.2))
+
+
+def test_fuse_extremes_reduce_to_one_ranker():
+    keyword = {"a": 3.0, "b": 2.0, "c": 1.0}
+    semantic = {"a": 0.1, "b": 0.2, "c": 0.3}
+    assert [f.paper_id for f in fuse(keyword, semantic, keyword_share=1.0)] == ["a", "b", "c"]
+    assert [f.paper_id for f in fuse(keyword, semantic, keyword_share=0.0)] == ["c", "b", "a"]
+
+
+def test_paper_without_embedding_keeps_its_keyword_score():
+    fused = fuse({"a": 2.0, "b": 1.0}, {"b": 0.9}, keyword_share=0.5)
+    by_id = {f.paper_id: f for f in fused}
+    assert by_id["a"].score == 1.0 and by_id["a"].semantic is None
+
+
+def test_fuse_rejects_bad_share():
+    with pytest.raises(ValueError):
+        fuse({}, {}, keyword_share=1.5)

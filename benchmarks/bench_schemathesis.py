@@ -69,7 +69,9 @@ class Recorder:
             code = status.get("code", 500)
             with self.lock:
                 self.statuses[code] += 1
-                if code >= 500 and not (self.errors and self.errors[-1].startswith(scope["method"])):
+                if code >= 500 and not (
+                    self.errors and self.errors[-1].startswith(scope["method"])
+                ):
                     self.errors.append(f"{scope['method']} {scope['path']} -> {code}")
 
 
@@ -81,28 +83,49 @@ def free_port() -> int:
 
 def seed(container) -> str:
     ingest(container.engine, demo_items(datetime.now(UTC).date()), source="demo", parameters={})
-    user = accounts.create_user(container.engine, username="fuzzer", email="fuzz@example.org",
-                                password="fuzzing-password", role="admin", verified=True)
+    user = accounts.create_user(
+        container.engine,
+        username="fuzzer",
+        email="fuzz@example.org",
+        password="fuzzing-password",
+        role="admin",
+        verified=True,
+    )
     paper_id = "0001.0001"
     community.add_comment(container.engine, user, paper_id, "A seeded comment @fuzzer")
     community.set_vote(container.engine, user, paper_id, True)
+    # The fuzzer tries small ids such as 1 on DELETE /api/tokens/{id}: keep its own token's id high.
+    for n in range(30):
+        accounts.create_api_token(container.engine, user.id, f"decoy {n}")
     return accounts.create_api_token(container.engine, user.id, "schemathesis")
 
 
 def run_schemathesis(url: str, max_examples: int, headers: list[str], seed_value: int) -> int:
     args = [
-        str(SCHEMATHESIS), "run", f"{url}/openapi.json",
-        "--checks", "not_a_server_error",
-        "--max-examples", str(max_examples),
-        "--phases", "examples,coverage,fuzzing",
-        "--workers", "2",
-        "--request-timeout", "60",
-        "--max-redirects", "0",
-        "--seed", str(seed_value),
-        "--suppress-health-check", "all",
-        "--warnings", "off",
+        str(SCHEMATHESIS),
+        "run",
+        f"{url}/openapi.json",
+        "--checks",
+        "not_a_server_error",
+        "--max-examples",
+        str(max_examples),
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--workers",
+        "2",
+        "--request-timeout",
+        "60",
+        "--max-redirects",
+        "0",
+        "--seed",
+        str(seed_value),
+        "--suppress-health-check",
+        "all",
+        "--warnings",
+        "off",
         "--continue-on-failure",
-        "--exclude-path-regex", "^/static",
+        "--exclude-path-regex",
+        "^/static",
     ]
     for header in headers:
         args += ["-H", header]
@@ -134,8 +157,11 @@ def main() -> int:
     token = seed(container)
     recorder = Recorder(create_app(container))
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(recorder, host="127.0.0.1", port=port,
-                                           log_level="critical", timeout_keep_alive=120))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            recorder, host="127.0.0.1", port=port, log_level="critical", timeout_keep_alive=120
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -154,8 +180,10 @@ def main() -> int:
     by_class = collections.Counter(f"{code // 100}xx" for code in recorder.statuses.elements())
     server_errors = sum(n for code, n in recorder.statuses.items() if code >= 500)
     print()
-    print(f"requests answered: {total} ({anonymous} anonymous, {total - anonymous} with a token) "
-          f"in {time.perf_counter() - started:.0f} s")
+    print(
+        f"requests answered: {total} ({anonymous} anonymous, {total - anonymous} with a token) "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
     print("by status class: " + ", ".join(f"{k} {v}" for k, v in sorted(by_class.items())))
     print("statuses: " + ", ".join(f"{k}:{v}" for k, v in sorted(recorder.statuses.items())))
     print(f"5xx responses: {server_errors}")

@@ -65,10 +65,11 @@ class PostgresServer:
     port: int
     bin_dir: Path
     running: bool = field(default=True)
+    settings: str = SERVER_SETTINGS
     _counter = itertools.count()
 
     @classmethod
-    def start(cls, *, template: bool = True) -> PostgresServer:
+    def start(cls, *, template: bool = True, settings: str = SERVER_SETTINGS) -> PostgresServer:
         # Under /tmp so the unprivileged `postgres` user can reach it when we run as root.
         base = Path(tempfile.mkdtemp(prefix="paperwire-pg-"))
         bin_dir = find_pg_bin()
@@ -77,7 +78,8 @@ class PostgresServer:
             shutil.chown(base, "postgres")
         _run([str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "postgres", "--auth=trust",
               "-E", "UTF8", "--locale=C.UTF-8"], "initdb")
-        server = cls(data_dir=data_dir, port=free_port(), bin_dir=bin_dir, running=False)
+        server = cls(data_dir=data_dir, port=free_port(), bin_dir=bin_dir, running=False,
+                     settings=settings)
         atexit.register(server.stop)
         server.resume()
         if template:
@@ -128,7 +130,7 @@ class PostgresServer:
 
     def resume(self) -> None:
         """Start (again) on the same port and data."""
-        opts = f"-p {self.port} -k {self.base} {SERVER_SETTINGS}"
+        opts = f"-p {self.port} -k {self.base} {self.settings}"
         _run([str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-o", opts,
               "-l", str(self.base / "log"), "-w", "-t", "60", "start"], "pg_ctl start")
         self.running = True

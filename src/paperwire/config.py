@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     worker_time: str = Field("07:00", description="Local time (HH:MM) of the daily ingest + digest run.")
     worker_timezone: str = Field("UTC", description="IANA time zone of worker_time.")
 
+    # Web
+    page_cache_ttl_s: float = Field(
+        5.0, description="Seconds feed pages and API lists may be served from memory (0: never)."
+    )
+    similar_cache_ttl_s: float = Field(600.0, description="Seconds similar papers are remembered.")
+
     # Accounts and community
     session_days: int = Field(30, description="How long a login session lasts.")
     token_ttl_minutes: int = Field(60, description="Lifetime of email verification, reset and magic-link tokens.")
@@ -83,6 +89,17 @@ class Settings(BaseSettings):
     login_lockout_failures: int = Field(5, description="Failed logins in a row before an account locks.")
     login_lockout_base_s: int = Field(30, description="First lockout; doubles with each further failure.")
     login_lockout_max_s: int = Field(3600, description="Longest lockout.")
+
+    @field_validator(
+        "rate_limit_login", "rate_limit_signup", "rate_limit_submit", "rate_limit_comment",
+        "rate_limit_api",
+    )
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        from paperwire.domain.rate_limits import RateLimit
+
+        RateLimit.parse(value)  # raises a ValueError that names the bad value
+        return value
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -173,7 +173,13 @@ def _finish_own(engine, job_name: str, run_key: str, worker_id: str, *, ok: bool
 
 
 def start_background_worker(container: Container) -> Callable[[], None]:
-    """Run the worker in a daemon thread (for `paperwire serve`); returns a stop function."""
+    """Run the worker in a daemon thread (for `paperwire serve`); returns a stop function.
+
+    With `worker_enabled` off (PAPERWIRE_WORKER_ENABLED=false) nothing starts.
+    """
+    if not container.settings.worker_enabled:
+        print("worker: disabled (PAPERWIRE_WORKER_ENABLED=false)", flush=True)
+        return lambda: None
     worker = Worker(container)
     log.info(worker.describe())
     print(worker.describe(), flush=True)

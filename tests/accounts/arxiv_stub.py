@@ -50,7 +50,9 @@ class ArxivStub:
                     self.end_headers()
                     return
                 entries = [atom_entry(i, *stub.papers[i]) for i in ids if i in stub.papers]
-                body = (FEED_HEAD.format(total=len(entries)) + "".join(entries) + "</feed>").encode()
+                body = (
+                    FEED_HEAD.format(total=len(entries)) + "".join(entries) + "</feed>"
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/atom+xml")
                 self.send_header("Content-Length", str(len(body)))
@@ -65,8 +67,13 @@ class ArxivStub:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/api/query"
 
-    def add(self, paper_id: str, title: str, authors: list[str] | None = None,
-            published: datetime | None = None) -> None:
+    def add(
+        self,
+        paper_id: str,
+        title: str,
+        authors: list[str] | None = None,
+        published: datetime | None = None,
+    ) -> None:
         self.papers[paper_id] = (title, authors or ["Ada Lovelace"], published or datetime.now(UTC))
 
     def close(self) -> None:

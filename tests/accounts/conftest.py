@@ -85,8 +85,13 @@ def page_token(client, path="/settings") -> str:
     return csrf_of(client.get(path).text)
 
 
-def add_paper(container, paper_id="2506.11924", title="A Paper About Things",
-              authors=("Ada Lovelace", "Alan Turing"), published=None):
+def add_paper(
+    container,
+    paper_id="2506.11924",
+    title="A Paper About Things",
+    authors=("Ada Lovelace", "Alan Turing"),
+    published=None,
+):
     record = PaperRecord(
         id=paper_id,
         title=title,

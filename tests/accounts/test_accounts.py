@@ -22,12 +22,21 @@ def _signup(client, **fields):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"username": "ab", "email": "ok@example.org", "password": PASSWORD}, "Usernames are 3 to 30"),
+        (
+            {"username": "ab", "email": "ok@example.org", "password": PASSWORD},
+            "Usernames are 3 to 30",
+        ),
         ({"username": "admin", "email": "ok@example.org", "password": PASSWORD}, "is reserved"),
-        ({"username": "newbie", "email": "not-an-email", "password": PASSWORD}, "Enter an email address"),
+        (
+            {"username": "newbie", "email": "not-an-email", "password": PASSWORD},
+            "Enter an email address",
+        ),
         ({"username": "newbie", "email": "ok@example.org", "password": "short"}, "at least 8"),
         ({"username": "ALICE", "email": "ok@example.org", "password": PASSWORD}, "is taken"),
-        ({"username": "newbie", "email": "Alice@Example.org", "password": PASSWORD}, "email exists"),
+        (
+            {"username": "newbie", "email": "Alice@Example.org", "password": PASSWORD},
+            "email exists",
+        ),
     ],
 )
 def test_signup_errors_are_specific_and_keep_input(client, container, fields, message):
@@ -59,21 +68,29 @@ def test_wrong_password_and_unknown_account_answer_the_same(client, container):
 def test_password_reset_answers_the_same_and_link_is_single_use(client, container, settings):
     make_user(container, "alice")
     token = csrf_of(client.get("/forgot-password").text)
-    known = client.post("/forgot-password", data={"email": "alice@example.org", "csrf_token": token})
-    unknown = client.post("/forgot-password", data={"email": "ghost@example.org", "csrf_token": token})
+    known = client.post(
+        "/forgot-password", data={"email": "alice@example.org", "csrf_token": token}
+    )
+    unknown = client.post(
+        "/forgot-password", data={"email": "ghost@example.org", "csrf_token": token}
+    )
     assert known.status_code == unknown.status_code == 200
     assert known.text == unknown.text
     [link] = outbox_links(settings.outbox_dir, "/reset-password")
     raw = link.split("token=")[1]
     form = client.get(f"/reset-password?token={raw}")
     assert form.status_code == 200
-    short = client.post("/reset-password", data={"token": raw, "password": "x", "csrf_token": token})
+    short = client.post(
+        "/reset-password", data={"token": raw, "password": "x", "csrf_token": token}
+    )
     assert short.status_code == 400 and "at least 8" in short.text
-    done = client.post("/reset-password", data={"token": raw, "password": "a new password",
-                                                "csrf_token": token})
+    done = client.post(
+        "/reset-password", data={"token": raw, "password": "a new password", "csrf_token": token}
+    )
     assert "Your new password is set" in done.text
-    reuse = client.post("/reset-password", data={"token": raw, "password": "another one!",
-                                                 "csrf_token": token})
+    reuse = client.post(
+        "/reset-password", data={"token": raw, "password": "another one!", "csrf_token": token}
+    )
     assert reuse.status_code == 400 and "already used or expired" in reuse.text
     assert login(client, "alice", "a new password").status_code == 303
 
@@ -97,8 +114,11 @@ def test_magic_link_logs_in_once(client, container, settings):
     page = client.get(f"/login/magic?token={raw}")
     assert page.status_code == 200 and "alice" in page.text
     assert client.get("/api/me").status_code == 401  # the GET changed nothing
-    done = client.post("/login/magic", data={"token": raw, "csrf_token": csrf_of(page.text)},
-                       follow_redirects=False)
+    done = client.post(
+        "/login/magic",
+        data={"token": raw, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
     assert done.status_code == 303
     assert client.get("/api/me").json()["username"] == "alice"
     other = new_client(container)
@@ -119,31 +139,48 @@ def test_login_lockout_with_backoff(client, container, settings):
     for _ in range(settings.login_lockout_failures):
         login(client, "ghost", "wrong password!")
     ghost = login(client, "ghost", "wrong password!")
-    assert ghost.status_code == 429 and ghost.headers["Retry-After"] == locked.headers["Retry-After"]
+    assert (
+        ghost.status_code == 429 and ghost.headers["Retry-After"] == locked.headers["Retry-After"]
+    )
 
 
 def test_lockout_doubles_and_a_success_resets_it(container, settings):
     from paperwire.domain.rate_limits import lockout_seconds
 
     assert [lockout_seconds(n, threshold=5, base_s=30, max_s=3600) for n in (4, 5, 6, 7, 20)] == [
-        0, 30, 60, 120, 3600]
+        0,
+        30,
+        60,
+        120,
+        3600,
+    ]
     make_user(container, "alice")
     quick = settings.model_copy(update={"login_lockout_base_s": 0})
     for _ in range(7):
         with pytest.raises(accounts.AccountError):
-            accounts.authenticate(container.engine, quick, login="alice", password="nope nope",
-                                  ip=None)
+            accounts.authenticate(
+                container.engine, quick, login="alice", password="nope nope", ip=None
+            )
     user = accounts.authenticate(container.engine, quick, login="alice", password=PASSWORD, ip=None)
     assert user.username == "alice"
-    assert accounts.login_lockout_remaining(container.engine, settings, accounts.lockout_key(user.id)) == 0
+    assert (
+        accounts.login_lockout_remaining(container.engine, settings, accounts.lockout_key(user.id))
+        == 0
+    )
 
 
 @pytest.fixture
 def limited_client(tmp_path, database_url, arxiv_stub):
     settings = load_settings(
-        data_dir=tmp_path / "limited", database_url=database_url, embedder="none",
-        arxiv_api_url=arxiv_stub.url, http_retries=0, rate_limits_enabled=True,
-        rate_limit_login="3/60", rate_limit_signup="2/3600", rate_limit_api="5/60",
+        data_dir=tmp_path / "limited",
+        database_url=database_url,
+        embedder="none",
+        arxiv_api_url=arxiv_stub.url,
+        http_retries=0,
+        rate_limits_enabled=True,
+        rate_limit_login="3/60",
+        rate_limit_signup="2/3600",
+        rate_limit_api="5/60",
         rate_limit_comment="2/600",
     )
     container = build_container(settings)
@@ -161,8 +198,12 @@ def test_rate_limits_answer_429_with_retry_after(limited_client):
     client, container = limited_client
     statuses = [login(client, "x", "y").status_code for _ in range(4)]
     assert statuses[:3] == [401, 401, 401] and statuses[3] == 429
-    statuses = [_signup(client, username=f"user{i}", email=f"u{i}@example.org",
-                        password=PASSWORD).status_code for i in range(3)]
+    statuses = [
+        _signup(
+            client, username=f"user{i}", email=f"u{i}@example.org", password=PASSWORD
+        ).status_code
+        for i in range(3)
+    ]
     assert statuses == [201, 201, 429]
     api = [client.get("/api/me") for _ in range(6)]
     assert [r.status_code for r in api] == [401] * 5 + [429]
@@ -171,17 +212,19 @@ def test_rate_limits_answer_429_with_retry_after(limited_client):
 
 def test_rate_limits_count_per_account(limited_client):
     client, container = limited_client
-    from paperwire.store.papers import upsert_papers
     from tests.accounts.conftest import add_paper
 
     add_paper(container)
     alice = make_user(container, "alice")
     token = accounts.create_api_token(container.engine, alice.id, "t")
     headers = {"Authorization": f"Bearer {token}"}
-    codes = [client.post("/api/papers/2506.11924/comments", json={"body": f"c{i}"},
-                         headers=headers).status_code for i in range(3)]
+    codes = [
+        client.post(
+            "/api/papers/2506.11924/comments", json={"body": f"c{i}"}, headers=headers
+        ).status_code
+        for i in range(3)
+    ]
     assert codes == [201, 201, 429]
-    del upsert_papers
 
 
 def test_api_tokens_create_use_revoke(client, container):
@@ -247,12 +290,24 @@ def test_cli_user_create_and_list(tmp_path, database_url, monkeypatch):
     monkeypatch.setenv("PAPERWIRE_DATABASE_URL", database_url)
     monkeypatch.setenv("PAPERWIRE_DATA_DIR", str(tmp_path / "cli"))
     runner = CliRunner()
-    made = runner.invoke(app, ["user", "create", "root-admin", "--email", "r@example.org",
-                               "--password", PASSWORD, "--admin"])
+    made = runner.invoke(
+        app,
+        [
+            "user",
+            "create",
+            "root-admin",
+            "--email",
+            "r@example.org",
+            "--password",
+            PASSWORD,
+            "--admin",
+        ],
+    )
     assert made.exit_code == 0, made.output
     assert "created admin root-admin" in made.output
-    dup = runner.invoke(app, ["user", "create", "Root-Admin", "--email", "z@example.org",
-                              "--password", PASSWORD])
+    dup = runner.invoke(
+        app, ["user", "create", "Root-Admin", "--email", "z@example.org", "--password", PASSWORD]
+    )
     assert dup.exit_code == 1 and "is taken" in dup.output
     listed = runner.invoke(app, ["user", "list"])
     assert "root-admin\tr@example.org\tadmin\tverified" in listed.output

@@ -13,8 +13,10 @@ from tests.accounts.conftest import add_paper, csrf_of, login, make_user, new_cl
 
 def _counts(container) -> tuple[int, int]:
     with container.engine.connect() as conn:
-        return (conn.scalar(select(func.count()).select_from(papers)),
-                conn.scalar(select(func.count()).select_from(daily_entries)))
+        return (
+            conn.scalar(select(func.count()).select_from(papers)),
+            conn.scalar(select(func.count()).select_from(daily_entries)),
+        )
 
 
 def _logged_in(container, username="alice", role="user"):
@@ -77,8 +79,10 @@ def test_upvote_form_toggles_without_javascript(container):
     client.post("/papers/2506.11924/upvote", data={"action": "remove", "csrf_token": token})
     with container.engine.connect() as conn:
         assert conn.scalar(select(papers.c.local_upvotes)) == 0
-    assert client.post("/api/papers/9999.99999/upvote",
-                       headers={"X-CSRF-Token": token}).status_code == 404
+    assert (
+        client.post("/api/papers/9999.99999/upvote", headers={"X-CSRF-Token": token}).status_code
+        == 404
+    )
 
 
 def test_threaded_comments_edit_delete_and_counts(container):
@@ -86,15 +90,20 @@ def test_threaded_comments_edit_delete_and_counts(container):
     client, token = _logged_in(container)
     headers = {"X-CSRF-Token": token}
     root = client.post("/api/papers/2506.11924/comments", json={"body": "root"}, headers=headers)
-    reply = client.post("/api/papers/2506.11924/comments",
-                        json={"body": "reply", "parentId": root.json()["id"]}, headers=headers)
+    reply = client.post(
+        "/api/papers/2506.11924/comments",
+        json={"body": "reply", "parentId": root.json()["id"]},
+        headers=headers,
+    )
     assert reply.status_code == 201
-    too_long = client.post("/papers/2506.11924/comments", data={"body": "x" * 5001,
-                                                                "csrf_token": token})
+    too_long = client.post(
+        "/papers/2506.11924/comments", data={"body": "x" * 5001, "csrf_token": token}
+    )
     assert too_long.status_code == 400 and "at most 5000 characters" in too_long.text
     assert "x" * 5001 in too_long.text  # the typed text is kept
-    edited = client.patch(f"/api/comments/{root.json()['id']}", json={"body": "root *edited*"},
-                          headers=headers)
+    edited = client.patch(
+        f"/api/comments/{root.json()['id']}", json={"body": "root *edited*"}, headers=headers
+    )
     assert "<em>edited</em>" in edited.json()["html"] and edited.json()["editedAt"]
     client.delete(f"/api/comments/{root.json()['id']}", headers=headers)
     thread = client.get("/api/comments", params={"paperId": "2506.11924"}).json()["comments"]
@@ -107,22 +116,28 @@ def test_threaded_comments_edit_delete_and_counts(container):
 def test_claims_need_an_admin_and_can_be_requested_again_after_rejection(container):
     add_paper(container, authors=("Ada Lovelace", "Alan Turing"))
     client, token = _logged_in(container, "ada")
-    not_author = client.post("/papers/2506.11924/claim", data={"author_name": "Grace Hopper",
-                                                               "csrf_token": token})
+    not_author = client.post(
+        "/papers/2506.11924/claim", data={"author_name": "Grace Hopper", "csrf_token": token}
+    )
     assert not_author.status_code == 400 and "is not an author" in not_author.text
-    client.post("/papers/2506.11924/claim", data={"author_name": "ada lovelace",
-                                                  "csrf_token": token})
-    twice = client.post("/papers/2506.11924/claim", data={"author_name": "Ada Lovelace",
-                                                          "csrf_token": token})
+    client.post(
+        "/papers/2506.11924/claim", data={"author_name": "ada lovelace", "csrf_token": token}
+    )
+    twice = client.post(
+        "/papers/2506.11924/claim", data={"author_name": "Ada Lovelace", "csrf_token": token}
+    )
     assert twice.status_code == 409
     moderator, m_token = _logged_in(container, "mod", role="moderator")
-    assert moderator.post("/moderation/claims/1/approve",
-                          data={"csrf_token": m_token}).status_code == 403
+    assert (
+        moderator.post("/moderation/claims/1/approve", data={"csrf_token": m_token}).status_code
+        == 403
+    )
     admin, a_token = _logged_in(container, "boss", role="admin")
     assert "Ada Lovelace" in admin.get("/moderation").text
     admin.post("/moderation/claims/1/reject", data={"csrf_token": a_token})
-    again = client.post("/papers/2506.11924/claim", data={"author_name": "Ada Lovelace",
-                                                          "csrf_token": token})
+    again = client.post(
+        "/papers/2506.11924/claim", data={"author_name": "Ada Lovelace", "csrf_token": token}
+    )
     assert again.status_code == 200
     admin.post("/moderation/claims/2/approve", data={"csrf_token": a_token})
     claimed = client.get("/users/ada", params={"format": "json"}).json()["claimedPapers"]
@@ -134,47 +149,72 @@ def test_organizations_admins_create_members_link(container):
     admin, a_token = _logged_in(container, "boss", role="admin")
     member, m_token = _logged_in(container, "ada")
     outsider, o_token = _logged_in(container, "eve")
-    refused = outsider.post("/community/organizations", data={"name": "evil", "csrf_token": o_token})
+    refused = outsider.post(
+        "/community/organizations", data={"name": "evil", "csrf_token": o_token}
+    )
     assert refused.status_code == 403
     bad = admin.post("/community/organizations", data={"name": "Bad Name!", "csrf_token": a_token})
     assert bad.status_code == 400 and 'value="Bad Name!"' in bad.text
-    admin.post("/community/organizations", data={"name": "turing-lab", "fullname": "Turing Lab",
-                                                 "csrf_token": a_token})
-    admin.post("/community/organizations/turing-lab/members",
-               data={"username": "ada", "csrf_token": a_token})
-    not_member = outsider.post("/community/organizations/turing-lab/papers",
-                               data={"paper_id": "2506.11924", "csrf_token": o_token})
+    admin.post(
+        "/community/organizations",
+        data={"name": "turing-lab", "fullname": "Turing Lab", "csrf_token": a_token},
+    )
+    admin.post(
+        "/community/organizations/turing-lab/members",
+        data={"username": "ada", "csrf_token": a_token},
+    )
+    not_member = outsider.post(
+        "/community/organizations/turing-lab/papers",
+        data={"paper_id": "2506.11924", "csrf_token": o_token},
+    )
     assert not_member.status_code == 403
-    linked = member.post("/community/organizations/turing-lab/papers",
-                         data={"paper_id": "arXiv:2506.11924", "csrf_token": m_token},
-                         follow_redirects=False)
+    linked = member.post(
+        "/community/organizations/turing-lab/papers",
+        data={"paper_id": "arXiv:2506.11924", "csrf_token": m_token},
+        follow_redirects=False,
+    )
     assert linked.status_code == 303
     org = member.get("/community/organizations/turing-lab", params={"format": "json"}).json()
-    assert org == {"name": "turing-lab", "fullname": "Turing Lab", "members": ["ada"],
-                   "papers": ["2506.11924"]}
+    assert org == {
+        "name": "turing-lab",
+        "fullname": "Turing Lab",
+        "members": ["ada"],
+        "papers": ["2506.11924"],
+    }
 
 
 def test_moderation_roles(container):
     add_paper(container)
     author, token = _logged_in(container, "ada")
-    comment = author.post("/api/papers/2506.11924/comments", json={"body": "spam"},
-                          headers={"X-CSRF-Token": token}).json()
+    comment = author.post(
+        "/api/papers/2506.11924/comments", json={"body": "spam"}, headers={"X-CSRF-Token": token}
+    ).json()
     moderator, m_token = _logged_in(container, "mod", role="moderator")
     user, u_token = _logged_in(container, "eve")
-    assert user.post("/moderation/papers/2506.11924/flags",
-                     data={"flag": "hidden", "value": "true", "csrf_token": u_token}
-                     ).status_code == 403
-    moderator.post("/moderation/papers/2506.11924/flags",
-                   data={"flag": "featured", "value": "true", "csrf_token": m_token})
-    moderator.post("/moderation/papers/2506.11924/flags",
-                   data={"flag": "hidden", "value": "true", "csrf_token": m_token})
+    assert (
+        user.post(
+            "/moderation/papers/2506.11924/flags",
+            data={"flag": "hidden", "value": "true", "csrf_token": u_token},
+        ).status_code
+        == 403
+    )
+    moderator.post(
+        "/moderation/papers/2506.11924/flags",
+        data={"flag": "featured", "value": "true", "csrf_token": m_token},
+    )
+    moderator.post(
+        "/moderation/papers/2506.11924/flags",
+        data={"flag": "hidden", "value": "true", "csrf_token": m_token},
+    )
     with container.engine.connect() as conn:
         row = conn.execute(select(papers.c.hidden, papers.c.featured)).one()
     assert (row.hidden, row.featured) == (True, True)
     deleted = moderator.post(f"/comments/{comment['id']}/delete", data={"csrf_token": m_token})
     assert deleted.status_code == 200  # redirected to the paper
-    assert moderator.post("/moderation/users/ada/suspend",
-                          data={"csrf_token": m_token}).status_code == 403
+    assert (
+        moderator.post("/moderation/users/ada/suspend", data={"csrf_token": m_token}).status_code
+        == 403
+    )
     admin, a_token = _logged_in(container, "boss", role="admin")
     admin.post("/moderation/users/ada/suspend", data={"csrf_token": a_token})
     assert author.get("/api/me").status_code == 401
@@ -183,8 +223,12 @@ def test_moderation_roles(container):
 def test_get_requests_never_change_state(container):
     add_paper(container)
     client, _ = _logged_in(container)
-    for path in ("/papers/2506.11924/upvote", "/comments/1/delete", "/logout",
-                 "/moderation/users/alice/suspend"):
+    for path in (
+        "/papers/2506.11924/upvote",
+        "/comments/1/delete",
+        "/logout",
+        "/moderation/users/alice/suspend",
+    ):
         assert client.get(path).status_code in (404, 405)
     assert client.get("/api/me").status_code == 200
     with container.engine.connect() as conn:

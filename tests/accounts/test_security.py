@@ -41,12 +41,28 @@ def test_form_post_without_csrf_token_is_rejected(client, container):
         assert conn.scalar(select(func.count()).select_from(paper_votes)) == 0
 
 
+def test_multipart_forms_carry_the_token_too(client, container):
+    make_user(container, "alice")
+    login(client, "alice")
+    add_paper(container)
+    token = csrf_of(client.get("/settings").text)
+    sent = client.post(
+        "/papers/2506.11924/comments",
+        files={"body": (None, "multipart hello"), "csrf_token": (None, token)},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    missing = client.post("/papers/2506.11924/comments", files={"body": (None, "no token")})
+    assert missing.status_code == 403
+
+
 def test_bearer_requests_and_one_click_unsubscribe_skip_csrf(client, container):
     user = make_user(container, "alice")
     add_paper(container)
     token = accounts.create_api_token(container.engine, user.id, "script")
-    voted = client.post("/api/papers/2506.11924/upvote",
-                        headers={"Authorization": f"Bearer {token}"})
+    voted = client.post(
+        "/api/papers/2506.11924/upvote", headers={"Authorization": f"Bearer {token}"}
+    )
     assert voted.status_code == 200 and voted.json()["upvoted"] is True
     # The unsubscribe route is another area's; CSRF must not be what answers.
     one_click = client.post("/unsubscribe/not-a-token", data={"List-Unsubscribe": "One-Click"})
@@ -59,17 +75,20 @@ def test_cross_user_edit_and_delete_are_refused(client, container):
     add_paper(container)
     login(client, "alice")
     token = csrf_of(client.get("/settings").text)
-    created = client.post("/api/papers/2506.11924/comments", json={"body": "mine"},
-                          headers={"X-CSRF-Token": token})
+    created = client.post(
+        "/api/papers/2506.11924/comments", json={"body": "mine"}, headers={"X-CSRF-Token": token}
+    )
     comment_id = created.json()["id"]
     mallory = new_client(container)
     login(mallory, "mallory")
     m_token = csrf_of(mallory.get("/settings").text)
-    edit = mallory.patch(f"/api/comments/{comment_id}", json={"body": "pwned"},
-                         headers={"X-CSRF-Token": m_token})
+    edit = mallory.patch(
+        f"/api/comments/{comment_id}", json={"body": "pwned"}, headers={"X-CSRF-Token": m_token}
+    )
     assert edit.status_code == 403
-    form_edit = mallory.post(f"/comments/{comment_id}/edit",
-                             data={"body": "pwned", "csrf_token": m_token})
+    form_edit = mallory.post(
+        f"/comments/{comment_id}/edit", data={"body": "pwned", "csrf_token": m_token}
+    )
     assert form_edit.status_code == 403
     delete = mallory.delete(f"/api/comments/{comment_id}", headers={"X-CSRF-Token": m_token})
     assert delete.status_code == 403
@@ -78,8 +97,7 @@ def test_cross_user_edit_and_delete_are_refused(client, container):
     alice_token_id = accounts.list_api_tokens(container.engine, 1)
     accounts.create_api_token(container.engine, 1, "alice's")
     alice_token_id = accounts.list_api_tokens(container.engine, 1)[0].id
-    revoke = mallory.post(f"/settings/tokens/{alice_token_id}/revoke",
-                          data={"csrf_token": m_token})
+    revoke = mallory.post(f"/settings/tokens/{alice_token_id}/revoke", data={"csrf_token": m_token})
     assert revoke.status_code == 404
     assert len(accounts.list_api_tokens(container.engine, 1)) == 1
     with container.engine.connect() as conn:
@@ -118,12 +136,21 @@ def test_stored_xss_in_comments_usernames_and_titles_is_inert(client, container)
     make_user(container, "alice")
     login(client, "alice")
     token = csrf_of(client.get("/settings").text)
-    body = ('<script>alert("c")</script> <img src=x onerror=alert(2)> '
-            '[click](javascript:alert(3)) <a href="javascript:alert(4)">x</a> '
-            '<iframe src="https://evil.example"></iframe>')
+    body = (
+        '<script>alert("c")</script> <img src=x onerror=alert(2)> '
+        '[click](javascript:alert(3)) <a href="javascript:alert(4)">x</a> '
+        '<iframe src="https://evil.example"></iframe>'
+    )
     client.post("/papers/2506.11924/comments", data={"body": body, "csrf_token": token})
-    signup = client.post("/signup", data={"username": "<script>x</script>", "email": "x@example.org",
-                                          "password": PASSWORD, "csrf_token": token})
+    signup = client.post(
+        "/signup",
+        data={
+            "username": "<script>x</script>",
+            "email": "x@example.org",
+            "password": PASSWORD,
+            "csrf_token": token,
+        },
+    )
     assert signup.status_code == 400 and "Usernames are" in signup.text
     pages = [
         client.get("/papers/2506.11924").text,
@@ -146,10 +173,16 @@ def _vote_storm(container, backend_note: str) -> None:
     add_paper(container)
     token = accounts.create_api_token(container.engine, user.id, "storm")
     headers = {"Authorization": f"Bearer {token}"}
-    with LiveServer(create_app(container)) as server, httpx.Client(
-        base_url=server.url, headers=headers, timeout=60,
-        limits=httpx.Limits(max_connections=64),
-    ) as http:
+    with (
+        LiveServer(create_app(container)) as server,
+        httpx.Client(
+            base_url=server.url,
+            headers=headers,
+            timeout=60,
+            limits=httpx.Limits(max_connections=64),
+        ) as http,
+    ):
+
         def vote(_):
             return http.post("/api/papers/2506.11924/upvote").status_code
 
@@ -176,11 +209,11 @@ def _table_counts(container) -> dict[str, int]:
 
 INJECTIONS = [
     "'; DROP TABLE users; --",
-    "\" OR 1=1 --",
+    '" OR 1=1 --',
     "x' OR '1'='1",
-    "papers\"; DELETE FROM papers; --",
+    'papers"; DELETE FROM papers; --',
     "title:* OR abstract:*",
-    "NEAR(a b) AND \"unterminated",
+    'NEAR(a b) AND "unterminated',
     "') UNION SELECT password_hash FROM users --",
     "%' --",
     "*",
@@ -198,17 +231,21 @@ def test_sql_and_fts_injection_changes_nothing(client, container):
     for evil in INJECTIONS:
         responses = [
             anon.post("/login", data={"login": evil, "password": evil, "csrf_token": anon_token}),
-            anon.post("/signup", data={"username": evil, "email": evil, "password": evil,
-                                       "csrf_token": anon_token}),
+            anon.post(
+                "/signup",
+                data={"username": evil, "email": evil, "password": evil, "csrf_token": anon_token},
+            ),
             anon.post("/forgot-password", data={"email": evil, "csrf_token": anon_token}),
             anon.post("/login/email-link", data={"email": evil, "csrf_token": anon_token}),
             anon.get("/reset-password", params={"token": evil}),
             client.post("/submit", data={"arxiv_id": evil, "csrf_token": token}),
-            client.post("/api/papers/index", json={"arxivId": evil},
-                        headers={"X-CSRF-Token": token}),
+            client.post(
+                "/api/papers/index", json={"arxivId": evil}, headers={"X-CSRF-Token": token}
+            ),
             client.post("/settings/tokens", data={"name": evil + "x" * 200, "csrf_token": token}),
-            client.post("/papers/2506.11924/claim", data={"author_name": evil,
-                                                          "csrf_token": token}),
+            client.post(
+                "/papers/2506.11924/claim", data={"author_name": evil, "csrf_token": token}
+            ),
             client.get(f"/users/{evil}"),
             client.get("/search", params={"q": evil}),
             client.get("/api/papers/search", params={"q": evil}),

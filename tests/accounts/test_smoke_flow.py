@@ -16,8 +16,15 @@ def _outbox_links(outbox: Path, path: str) -> list[str]:
 
 def test_signup_verify_login_logout(client, container, settings):
     token = csrf_of(client.get("/signup").text)
-    response = client.post("/signup", data={"username": "Grace", "email": "grace@example.org",
-                                            "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/signup",
+        data={
+            "username": "Grace",
+            "email": "grace@example.org",
+            "password": PASSWORD,
+            "csrf_token": token,
+        },
+    )
     assert response.status_code == 201, response.text
     assert "Check your email" in response.text
     [link] = _outbox_links(settings.outbox_dir, "/verify-email")
@@ -42,8 +49,11 @@ def test_submit_vote_comment(client, container, arxiv_stub):
     assert login(client, "bob").status_code == 303
     arxiv_stub.add("2511.00001", "Fresh Results on Widgets", ["Bob Builder"])
     token = csrf_of(client.get("/submit").text)
-    response = client.post("/submit", data={"arxiv_id": "https://arxiv.org/abs/2511.00001v1",
-                                            "csrf_token": token}, follow_redirects=False)
+    response = client.post(
+        "/submit",
+        data={"arxiv_id": "https://arxiv.org/abs/2511.00001v1", "csrf_token": token},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/papers/2511.00001"
     with container.engine.connect() as conn:
@@ -59,9 +69,11 @@ def test_submit_vote_comment(client, container, arxiv_stub):
         state = client.post("/api/papers/2511.00001/upvote", headers={"X-CSRF-Token": token})
         assert state.status_code == 200, state.text
     assert state.json() == {"paperId": "2511.00001", "upvoted": True, "upvotes": 1}
-    comment = client.post("/papers/2511.00001/comments",
-                          data={"body": "Nice **work** @bob", "csrf_token": token},
-                          follow_redirects=False)
+    comment = client.post(
+        "/papers/2511.00001/comments",
+        data={"body": "Nice **work** @bob", "csrf_token": token},
+        follow_redirects=False,
+    )
     assert comment.status_code == 303
     thread = client.get("/api/comments", params={"paperId": "2511.00001"}).json()
     assert '<a href="/users/bob" class="mention"' in thread["comments"][0]["html"]

@@ -18,8 +18,12 @@ def test_account_and_community_flow(browser, tmp_path, database_url):
     stub = ArxivStub()
     stub.add("2511.04242", "Browsers Deserve Better Benchmarks", ["Tim Berners-Lee"])
     settings = load_settings(
-        data_dir=tmp_path / "data", database_url=database_url, embedder="none",
-        arxiv_api_url=stub.url, arxiv_delay_s=0.0, http_retries=0,
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        embedder="none",
+        arxiv_api_url=stub.url,
+        arxiv_delay_s=0.0,
+        http_retries=0,
     )
     container = build_container(settings)
     container.prepare_database()

@@ -93,3 +93,24 @@ def test_outbox_writes_whole_files(tmp_path):
     files = sorted((tmp_path / "outbox").iterdir())
     assert len(files) == 3 and all(f.suffix == ".eml" for f in files)
     assert "outbox folder" in mailer.describe()
+
+
+def test_background_worker_starts_and_stops(container, capsys):
+    from paperwire.worker import due_day, parse_timezone, parse_worker_time, start_background_worker
+
+    stop = start_background_worker(container)
+    stop()
+    out = capsys.readouterr().out
+    assert "mail transport: outbox folder" in out
+    zone = parse_timezone("Europe/Paris")
+    from datetime import UTC, datetime, time
+
+    assert due_day(datetime(2025, 6, 16, 4, 30, tzinfo=UTC), time(7, 0), zone) is None  # 06:30
+    assert due_day(datetime(2025, 6, 16, 5, 30, tzinfo=UTC), time(7, 0), zone) is not None
+    assert str(due_day(datetime(2025, 6, 16, 5, 30, tzinfo=UTC), time(7, 0), parse_timezone(
+        "Asia/Tokyo"))) == "2025-06-16"
+    assert parse_worker_time("07:30") == time(7, 30)
+    with pytest.raises(ValueError, match="HH:MM"):
+        parse_worker_time("seven")
+    with pytest.raises(ValueError, match="IANA"):
+        parse_timezone("Mars/Olympus")

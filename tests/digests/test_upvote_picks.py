@@ -49,3 +49,25 @@ def test_upvoted_section_names_the_upvoted_paper(container):
     (pick,) = sections["upvoted"].entries
     assert pick.paper.id == near.paper.id
     assert pick.reason == "Because you upvoted “Speech Tokenizers Revisited”"
+
+
+def test_query_topics_go_through_the_search_service_once(container):
+    from datetime import timedelta
+
+    from paperwire.domain.digest_topics import Topic
+    from tests.digests.conftest import seed_papers
+
+    ids = seed_papers(container.engine, count=8)  # titles cycle through four topics
+    calls = []
+
+    class CountingSearch:
+        def search(self, query, **kwargs):
+            calls.append(query)
+            return container.search.search(query, **kwargs)
+
+    builder = DigestBuilder(container.engine, DIGEST_DAY, search=CountingSearch())
+    window = (DIGEST_DAY - timedelta(days=3), DIGEST_DAY)
+    topic = Topic("query", "speech recognition")
+    hits = builder.topic_hits(topic, window)
+    assert sorted(hits) == sorted(ids[2::4])  # papers 3 and 7
+    assert builder.topic_hits(topic, window) == hits and calls == ["speech recognition"]

@@ -33,8 +33,7 @@ def _run_cli(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess
                           timeout=60, cwd=tmp_path)
 
 
-@pytest.mark.parametrize("command", [["serve", "--workers", "2"], ["db", "migrate"],
-                                     ["db", "backup", "out.backup"]])
+@pytest.mark.parametrize("command", [["serve", "--workers", "2"], ["db", "migrate"]])
 def test_unreachable_database_is_one_line_naming_the_masked_url(command, tmp_path):
     port = free_port()  # nothing listens there
     url = f"postgresql://paperwire:s3cret-pw@127.0.0.1:{port}/paperwire"
@@ -47,7 +46,16 @@ def test_unreachable_database_is_one_line_naming_the_masked_url(command, tmp_pat
     assert lines[0].startswith("error: cannot reach the database at ")
     assert f"paperwire:***@127.0.0.1:{port}/paperwire" in lines[0]
     assert "s3cret" not in done.stderr + done.stdout
-    assert not (tmp_path / "out.backup").exists()
+
+
+def test_backup_of_an_unreachable_database_writes_nothing(tmp_path, monkeypatch):
+    port = free_port()
+    monkeypatch.setenv("PAPERWIRE_DATABASE_URL", f"postgresql://u:pw-xyz@127.0.0.1:{port}/db")
+    result = CliRunner().invoke(cli_app, ["db", "backup", str(tmp_path / "out.backup")])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: cannot reach the database at ")
+    assert "u:***@127.0.0.1" in result.output and "pw-xyz" not in result.output
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_newer_schema_is_refused_with_the_reason(database_url, monkeypatch):

@@ -80,7 +80,7 @@ def copy(
         check_connection(source_engine)
         if current_revision(source_engine) != head_revision():
             upgrade(source_engine)  # the copy reads this release's schema
-        with _progress(console) as (on_table, on_progress):
+        with CopyProgress(console) as (on_table, on_progress):
             report = copy_database(source_engine, target_engine, batch_size=batch_size,
                                    on_table=on_table, on_progress=on_progress)
     except KeyboardInterrupt:
@@ -97,7 +97,7 @@ def copy(
         raise typer.Exit(1)
 
 
-class _progress:
+class CopyProgress:
     """A rich progress bar on a terminal, one line per table otherwise."""
 
     def __init__(self, console: Console) -> None:

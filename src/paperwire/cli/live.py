@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -15,6 +15,7 @@ from paperwire.cli.ingest import print_report
 from paperwire.domain.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from paperwire.domain.records import Rejected, SourceItem
 from paperwire.services.ingest import IngestReport, ingest
+from paperwire.sources.failures import FailureAtEnd
 from paperwire.sources.http_client import SourceError
 from paperwire.wiring import Container
 
@@ -27,8 +28,6 @@ ingest_app = typer.Typer(
 # Small batches: each is committed (and reported) as soon as a few pages have arrived.
 LIVE_BATCH_SIZE = 200
 PROGRESS_EVERY_S = 5.0
-
-Day = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], show_default=False)]
 
 
 def register(app: typer.Typer) -> None:
@@ -84,7 +83,10 @@ def ingest_arxiv(
     category: Annotated[
         str | None, typer.Option(help="An arXiv category such as cs.CL; needs --since.")
     ] = None,
-    since: Day = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="With --category: first submission day to keep."),
+    ] = None,
 ) -> None:
     """Fetch papers from the arXiv API by id, or a category's papers submitted since a day."""
     from paperwire.sources.arxiv_api import ArxivApi, is_category
@@ -126,7 +128,10 @@ def ingest_oai(
         ),
     ],
     set_spec: Annotated[str, typer.Option("--set", help="OAI set, e.g. cs or cs:cs:CL.")] = "cs",
-    until: Day = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Last datestamp day to harvest (default: none)."),
+    ] = None,
     metadata_format: Annotated[
         str, typer.Option("--format", help="arXivRaw (with versions) or arXiv.")
     ] = "arXivRaw",
@@ -163,7 +168,7 @@ def _run(
     container: Container, items: Iterable[SourceItem | Rejected], *, source: str, parameters: dict
 ) -> IngestReport:
     """Ingest the stream; on a source failure keep what came before and exit with one line."""
-    stream = _FailureAtEnd(items)
+    stream = FailureAtEnd(items, LIVE_BATCH_SIZE)
     started = last_line = time.perf_counter()
     saved = 0
 
@@ -197,39 +202,3 @@ def _run(
         raise fail(f"database error: {reason}") from None
     print_report(report)
     return report
-
-
-class _FailureAtEnd:
-    """Wraps a source stream so that a failure is written down, not lost with its batch.
-
-    When the source raises SourceError, the stream yields one Rejected naming
-    the failure, then ends the current batch (so ingest() commits everything
-    fetched so far), and raises the error on the next pull, so the run is
-    logged as failed with the failure among its errors.
-    """
-
-    def __init__(self, items: Iterable[SourceItem | Rejected]) -> None:
-        self._items: Iterator[SourceItem | Rejected] = iter(items)
-        self.error: SourceError | None = None
-        self._state = "running"  # running -> ended -> raised
-
-    def __iter__(self) -> _FailureAtEnd:
-        return self
-
-    def __next__(self) -> SourceItem | Rejected:
-        if self._state == "ended":
-            self._state = "raised"
-            raise StopIteration
-        if self._state == "raised":
-            assert self.error is not None
-            raise self.error
-        try:
-            return next(self._items)
-        except SourceError as exc:
-            self.error = exc
-            self._state = "ended"
-            return Rejected("source", str(exc))
-
-    def raise_if_failed(self) -> None:
-        if self.error is not None:
-            raise self.error

@@ -35,8 +35,12 @@ def create(
     with open_container() as container:
         try:
             user = accounts.create_user(
-                container.engine, username=username, email=email, password=password,
-                role=role, verified=True,
+                container.engine,
+                username=username,
+                email=email,
+                password=password,
+                role=role,
+                verified=True,
             )
         except accounts.AccountError as exc:
             raise fail(f"{exc.field + ': ' if exc.field else ''}{exc.message}") from None
@@ -49,8 +53,10 @@ def list_users() -> None:
     with open_container() as container:
         users = accounts.list_users(container.engine)
     if not users:
-        typer.echo("no users yet; create the first admin with: paperwire user create NAME "
-                   "--email E --admin")
+        typer.echo(
+            "no users yet; create the first admin with: paperwire user create NAME "
+            "--email E --admin"
+        )
         return
     for u in users:
         state = "suspended" if u.suspended else ("verified" if u.email_verified else "unverified")

@@ -5,10 +5,29 @@ from __future__ import annotations
 import re
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{1,28})[A-Za-z0-9]$")
-EMAIL_RE = re.compile(r"^[^@\s<>\"'\\,;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+EMAIL_RE = re.compile(
+    r"^[^@\s<>\"'\\,;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 RESERVED_USERNAMES = frozenset(
-    {"admin", "api", "login", "logout", "signup", "settings", "submit", "static", "users",
-     "moderation", "papers", "me", "root", "system", "paperwire", "null", "none"}
+    {
+        "admin",
+        "api",
+        "login",
+        "logout",
+        "signup",
+        "settings",
+        "submit",
+        "static",
+        "users",
+        "moderation",
+        "papers",
+        "me",
+        "root",
+        "system",
+        "paperwire",
+        "null",
+        "none",
+    }
 )
 PASSWORD_MIN = 8
 PASSWORD_MAX = 200
@@ -30,8 +49,10 @@ def email_key(email: str) -> str:
 def username_problem(username: str) -> str | None:
     """Why a username cannot be used, or None when it can."""
     if not USERNAME_RE.match(username):
-        return ("Usernames are 3 to 30 letters, digits, '-' or '_', "
-                "starting and ending with a letter or digit.")
+        return (
+            "Usernames are 3 to 30 letters, digits, '-' or '_', "
+            "starting and ending with a letter or digit."
+        )
     if username_key(username) in RESERVED_USERNAMES:
         return f"The username {username!r} is reserved; choose another."
     return None

@@ -14,8 +14,23 @@ from markdown_it.rules_inline import StateInline
 
 MENTION_RE = re.compile(r"@([A-Za-z0-9][A-Za-z0-9_-]{1,28}[A-Za-z0-9])")
 _ALLOWED_TAGS = {
-    "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "a", "hr", "del",
-    "h3", "h4", "h5", "h6",
+    "p",
+    "br",
+    "strong",
+    "em",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "hr",
+    "del",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
 }
 _ALLOWED_ATTRIBUTES = {"a": {"href", "class"}}
 

@@ -23,7 +23,9 @@ class RateLimit:
             count_text, window_text = text.strip().split("/")
             count, window = int(count_text), float(window_text)
         except ValueError:
-            raise InvalidRateLimit(f"{text!r} is not a rate limit such as 10/60 (count/seconds).") from None
+            raise InvalidRateLimit(
+                f"{text!r} is not a rate limit such as 10/60 (count/seconds)."
+            ) from None
         if count < 1 or window <= 0:
             raise InvalidRateLimit(f"{text!r}: count and seconds must be positive.")
         return cls(count, window)

@@ -28,7 +28,7 @@ from paperwire.store.db import is_sqlite
 from paperwire.store.tables import papers
 
 # Field weights, tuned on keywords-dev (see benchmarks/RESULTS.md, "## Search").
-SQLITE_WEIGHTS = {"title": 2.0, "abstract": 1.0, "authors": 1.0}
+SQLITE_WEIGHTS = {"title": 1.0, "abstract": 1.0, "authors": 1.0}
 # ts_rank_cd weights for {D, C, B, A} = {-, abstract, authors, title}.
 PG_WEIGHTS = (0.0, 0.4, 0.4, 1.0)
 # 1 = divide by 1 + log(document length): a mild length normalisation.

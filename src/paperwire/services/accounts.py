@@ -84,7 +84,11 @@ class User:
         return self.role in (Role.ADMIN, Role.MODERATOR)
 
     def public(self) -> dict[str, object]:
-        return {"username": self.username, "role": self.role, "createdAt": self.created_at.isoformat()}
+        return {
+            "username": self.username,
+            "role": self.role,
+            "createdAt": self.created_at.isoformat(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,8 +233,9 @@ def set_role(engine: Engine, user_id: int, role: str) -> None:
 # -- password login and lockout ----------------------------------------------------
 
 
-def authenticate(engine: Engine, settings: Settings, *, login: str, password: str,
-                 ip: str | None) -> User:
+def authenticate(
+    engine: Engine, settings: Settings, *, login: str, password: str, ip: str | None
+) -> User:
     """Check a password login. Raises LockedOut or AccountError(LOGIN_FAILED)."""
     if not login.strip() or not password:
         raise AccountError("Enter your username or email and your password.")
@@ -241,7 +246,10 @@ def authenticate(engine: Engine, settings: Settings, *, login: str, password: st
     wait = login_lockout_remaining(engine, settings, account_key)
     if wait:
         raise LockedOut(wait)
-    ok = _verify_password(row.password_hash if row else _DUMMY_HASH, password[:1000]) and row is not None
+    ok = (
+        _verify_password(row.password_hash if row else _DUMMY_HASH, password[:1000])
+        and row is not None
+    )
     with engine.begin() as conn:
         conn.execute(
             insert(login_attempts).values(
@@ -250,7 +258,9 @@ def authenticate(engine: Engine, settings: Settings, *, login: str, password: st
         )
         if ok and _hasher.check_needs_rehash(row.password_hash):
             conn.execute(
-                update(users).where(users.c.id == row.id).values(password_hash=_hasher.hash(password))
+                update(users)
+                .where(users.c.id == row.id)
+                .values(password_hash=_hasher.hash(password))
             )
     if not ok:
         raise AccountError(LOGIN_FAILED)
@@ -308,8 +318,15 @@ def login_lockout_remaining(engine: Engine, settings: Settings, account_key: str
 # -- sessions ----------------------------------------------------------------------
 
 
-def create_session(engine: Engine, settings: Settings, user_id: int, *, ip: str | None = None,
-                   user_agent: str | None = None, replaces: str | None = None) -> str:
+def create_session(
+    engine: Engine,
+    settings: Settings,
+    user_id: int,
+    *,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    replaces: str | None = None,
+) -> str:
     """Start a session with a fresh random id; drop the one it replaces (no fixation)."""
     raw = secrets.token_urlsafe(32)
     now = utcnow()
@@ -448,8 +465,10 @@ def reset_password(engine: Engine, raw: str, new_password: str) -> User:
         conn.execute(
             update(users)
             .where(users.c.id == user_id)
-            .values(password_hash=_hasher.hash(new_password), email_verified_at=func.coalesce(
-                users.c.email_verified_at, utcnow()))
+            .values(
+                password_hash=_hasher.hash(new_password),
+                email_verified_at=func.coalesce(users.c.email_verified_at, utcnow()),
+            )
         )
         conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
         _record_success(conn, user_id)
@@ -546,15 +565,18 @@ def create_api_token(engine: Engine, user_id: int, name: str) -> str:
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as conn:
         active = conn.execute(
-            select(func.count()).select_from(api_tokens).where(
-                api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None)
-            )
+            select(func.count())
+            .select_from(api_tokens)
+            .where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
         ).scalar_one()
         if active >= 50:
             raise AccountError("You have 50 active tokens; revoke one first.", "name")
         conn.execute(
             insert(api_tokens).values(
-                user_id=user_id, name=name, token_hash=secret_hash(raw), prefix=raw[:10],
+                user_id=user_id,
+                name=name,
+                token_hash=secret_hash(raw),
+                prefix=raw[:10],
                 created_at=utcnow(),
             )
         )
@@ -568,7 +590,9 @@ def list_api_tokens(engine: Engine, user_id: int) -> list[ApiToken]:
             .where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
             .order_by(api_tokens.c.id)
         ).all()
-    return [ApiToken(r.id, r.name, r.prefix, _aware(r.created_at), _aware(r.last_used_at)) for r in rows]
+    return [
+        ApiToken(r.id, r.name, r.prefix, _aware(r.created_at), _aware(r.last_used_at)) for r in rows
+    ]
 
 
 def revoke_api_token(engine: Engine, user_id: int, token_id: int) -> bool:
@@ -577,8 +601,11 @@ def revoke_api_token(engine: Engine, user_id: int, token_id: int) -> bool:
         result = conn.execute(
             update(api_tokens)
             .where(
-                and_(api_tokens.c.id == token_id, api_tokens.c.user_id == user_id,
-                     api_tokens.c.revoked_at.is_(None))
+                and_(
+                    api_tokens.c.id == token_id,
+                    api_tokens.c.user_id == user_id,
+                    api_tokens.c.revoked_at.is_(None),
+                )
             )
             .values(revoked_at=utcnow())
         )

@@ -218,8 +218,9 @@ def _render(conn: Connection, body: str) -> str:
     return render_comment(body, existing)
 
 
-def add_comment(engine: Engine, user: User | None, paper_id: str, body: str,
-                parent_id: int | None = None) -> CommentView:
+def add_comment(
+    engine: Engine, user: User | None, paper_id: str, body: str, parent_id: int | None = None
+) -> CommentView:
     user = require_active(user)
     body = _check_body(body)
     now = utcnow()
@@ -409,7 +410,10 @@ def request_claim(engine: Engine, user: User | None, paper_id: str, author_name:
             )
         claim_id = conn.execute(
             insert(authorship_claims).values(
-                user_id=user.id, paper_id=paper_id, author_name=name, status="pending",
+                user_id=user.id,
+                paper_id=paper_id,
+                author_name=name,
+                status="pending",
                 created_at=utcnow(),
             )
         ).inserted_primary_key[0]
@@ -422,8 +426,11 @@ def decide_claim(engine: Engine, admin: User | None, claim_id: int, approve: boo
         result = conn.execute(
             update(authorship_claims)
             .where(authorship_claims.c.id == claim_id, authorship_claims.c.status == "pending")
-            .values(status="approved" if approve else "rejected", decided_at=utcnow(),
-                    decided_by=admin.id)
+            .values(
+                status="approved" if approve else "rejected",
+                decided_at=utcnow(),
+                decided_by=admin.id,
+            )
         )
         if result.rowcount != 1:
             raise CommunityError("That claim does not exist or was already decided.", 404)
@@ -440,8 +447,9 @@ def _claims(engine: Engine, condition) -> list[ClaimView]:
     )
     with engine.connect() as conn:
         return [
-            ClaimView(r.id, r.username, r.paper_id, r.title, r.author_name, r.status,
-                      _aware(r.created_at))
+            ClaimView(
+                r.id, r.username, r.paper_id, r.title, r.author_name, r.status, _aware(r.created_at)
+            )
             for r in conn.execute(query)
         ]
 
@@ -466,12 +474,17 @@ class OrganizationView:
     paper_ids: list[str]
 
     def as_json(self) -> dict[str, object]:
-        return {"name": self.name, "fullname": self.fullname, "members": self.members,
-                "papers": self.paper_ids}
+        return {
+            "name": self.name,
+            "fullname": self.fullname,
+            "members": self.members,
+            "papers": self.paper_ids,
+        }
 
 
-def create_organization(engine: Engine, admin: User | None, name: str,
-                        fullname: str = "") -> OrganizationView:
+def create_organization(
+    engine: Engine, admin: User | None, name: str, fullname: str = ""
+) -> OrganizationView:
     require(admin, Action.MANAGE_ORGANIZATIONS)
     name, fullname = name.strip(), fullname.strip()[:300]
     problem = rules.org_name_problem(name)
@@ -482,8 +495,9 @@ def create_organization(engine: Engine, admin: User | None, name: str,
             if conn.execute(select(organizations.c.id).where(organizations.c.name == name)).first():
                 raise CommunityError(f"The organization {name!r} exists already.", 409, "name")
             conn.execute(
-                insert(organizations).values(name=name, fullname=fullname or None,
-                                             created_at=utcnow())
+                insert(organizations).values(
+                    name=name, fullname=fullname or None, created_at=utcnow()
+                )
             )
     except IntegrityError:
         raise CommunityError(f"The organization {name!r} exists already.", 409, "name") from None
@@ -517,10 +531,14 @@ def get_organization(engine: Engine, name: str) -> OrganizationView | None:
 def list_organizations(engine: Engine) -> list[dict[str, object]]:
     with engine.connect() as conn:
         rows = conn.execute(
-            select(organizations.c.name, organizations.c.fullname, func.count(
-                organization_members.c.user_id).label("members"))
-            .outerjoin(organization_members,
-                       organization_members.c.organization_id == organizations.c.id)
+            select(
+                organizations.c.name,
+                organizations.c.fullname,
+                func.count(organization_members.c.user_id).label("members"),
+            )
+            .outerjoin(
+                organization_members, organization_members.c.organization_id == organizations.c.id
+            )
             .group_by(organizations.c.id, organizations.c.name, organizations.c.fullname)
             .order_by(organizations.c.name)
             .limit(1000)
@@ -549,8 +567,10 @@ def organizations_of(engine: Engine, user_id: int) -> list[str]:
         return list(
             conn.scalars(
                 select(organizations.c.name)
-                .join(organization_members,
-                      organization_members.c.organization_id == organizations.c.id)
+                .join(
+                    organization_members,
+                    organization_members.c.organization_id == organizations.c.id,
+                )
                 .where(organization_members.c.user_id == user_id)
                 .order_by(organizations.c.name)
             )
@@ -566,8 +586,10 @@ def link_paper(engine: Engine, user: User | None, org_name: str, paper_id: str) 
     with engine.begin() as conn:
         member = conn.execute(
             select(organization_members.c.user_id).where(
-                and_(organization_members.c.organization_id == org.id,
-                     organization_members.c.user_id == user.id)
+                and_(
+                    organization_members.c.organization_id == org.id,
+                    organization_members.c.user_id == user.id,
+                )
             )
         ).first()
         if member is None and not user.is_admin:
@@ -588,7 +610,9 @@ def link_paper(engine: Engine, user: User | None, org_name: str, paper_id: str) 
 # -- moderation --------------------------------------------------------------------
 
 
-def set_paper_flag(engine: Engine, user: User | None, paper_id: str, flag: str, value: bool) -> None:
+def set_paper_flag(
+    engine: Engine, user: User | None, paper_id: str, flag: str, value: bool
+) -> None:
     action = {"hidden": Action.HIDE_PAPER, "featured": Action.FEATURE_PAPER}.get(flag)
     if action is None:
         raise CommunityError(f"Unknown flag {flag!r}.", 400)
@@ -635,8 +659,7 @@ class Profile:
 
 
 def _paper_summary(row) -> dict[str, object]:
-    return {"id": row.id, "title": row.title,
-            "upvotes": row.source_upvotes + row.local_upvotes}
+    return {"id": row.id, "title": row.title, "upvotes": row.source_upvotes + row.local_upvotes}
 
 
 def profile(engine: Engine, username: str, *, limit: int = 100) -> Profile | None:
@@ -673,23 +696,37 @@ def profile(engine: Engine, username: str, *, limit: int = 100) -> Profile | Non
             for r in conn.execute(
                 select(*cols, authorship_claims.c.author_name)
                 .join(authorship_claims, authorship_claims.c.paper_id == papers.c.id)
-                .where(authorship_claims.c.user_id == user.id,
-                       authorship_claims.c.status == "approved", visible)
+                .where(
+                    authorship_claims.c.user_id == user.id,
+                    authorship_claims.c.status == "approved",
+                    visible,
+                )
                 .order_by(authorship_claims.c.decided_at.desc())
                 .limit(limit)
             )
         ]
         user_comments = [
-            {"id": r.id, "paperId": r.paper_id, "paperTitle": r.title, "html": r.body_html,
-             "createdAt": _aware(r.created_at).isoformat()}
+            {
+                "id": r.id,
+                "paperId": r.paper_id,
+                "paperTitle": r.title,
+                "html": r.body_html,
+                "createdAt": _aware(r.created_at).isoformat(),
+            }
             for r in conn.execute(
-                select(comments.c.id, comments.c.paper_id, comments.c.body_html,
-                       comments.c.created_at, papers.c.title)
+                select(
+                    comments.c.id,
+                    comments.c.paper_id,
+                    comments.c.body_html,
+                    comments.c.created_at,
+                    papers.c.title,
+                )
                 .join(papers, papers.c.id == comments.c.paper_id)
                 .where(comments.c.user_id == user.id, comments.c.deleted_at.is_(None), visible)
                 .order_by(comments.c.created_at.desc())
                 .limit(limit)
             )
         ]
-    return Profile(user, submitted, upvoted, claimed, user_comments,
-                   organizations_of(engine, user.id))
+    return Profile(
+        user, submitted, upvoted, claimed, user_comments, organizations_of(engine, user.id)
+    )

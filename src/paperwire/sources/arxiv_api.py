@@ -28,6 +28,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
 OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 EMPTY_PAGE_RETRIES = 2
+_SUBJECT_CLASS_RE = re.compile(r"^([a-z\-]+)\.[A-Z]{2}/")
 _CATEGORY_RE = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$")
 
 
@@ -82,12 +83,12 @@ class ArxivApi:
             page = self.query({"id_list": ",".join(chunk), "start": 0, "max_results": len(chunk)})
             found = set()
             for paper in page.papers:
-                found.add(paper.id)
+                found.add(_match_key(paper.id))
                 yield SourceItem(paper)
             for error in page.errors:
                 yield Rejected("arxiv id_list", error)
             for missing in chunk:
-                if missing not in found:
+                if _match_key(missing) not in found:
                     yield Rejected(f"arxiv {missing}", "arXiv has no paper with this id")
 
     def category_since(self, category: str, since: date) -> Iterator[SourceItem | Rejected]:
@@ -126,6 +127,11 @@ class ArxivApi:
                 return
 
 
+def _match_key(paper_id: str) -> str:
+    """arXiv answers math.GT/0309136 as math/0309136: compare without the subject class."""
+    return _SUBJECT_CLASS_RE.sub(r"\1/", paper_id)
+
+
 def is_category(text: str) -> bool:
     """True for arXiv category names such as cs.CL, hep-th or astro-ph.GA."""
     return bool(_CATEGORY_RE.match(text))
@@ -143,16 +149,16 @@ def fetch_arxiv_papers(client: HttpClient, settings: Settings, ids: list[str]) -
     problems: list[str] = []
     for item in ArxivApi.from_settings(client, settings).by_ids(canonical):
         if isinstance(item, SourceItem):
-            papers[item.paper.id] = item.paper
+            papers[_match_key(item.paper.id)] = item.paper
         else:
             problems.append(item.where.removeprefix("arxiv ") + ": " + item.reason)
-    missing = [i for i in canonical if i not in papers]
+    missing = [i for i in canonical if _match_key(i) not in papers]
     if missing:
         detail = "; ".join(problems) if problems else ""
         raise PaperNotFound(
             f"arXiv has no paper {', '.join(missing)}" + (f" ({detail})." if detail else ".")
         )
-    return [papers[i] for i in canonical]
+    return [papers[_match_key(i)] for i in canonical]
 
 
 # -- Atom parsing ------------------------------------------------------------------

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from xml.etree.ElementTree import ParseError
 
 import httpx
@@ -120,9 +120,6 @@ class HttpClient:
         raise SourceUnavailable(
             f"{_describe(request.url)} failed after {tries}; last error: {reason}."
         )
-
-    def get_text(self, url: str, params: Params | None = None, **kwargs: Any) -> str:
-        return self.get(url, params, decode=lambda body: body.decode("utf-8"), **kwargs)
 
     def close(self) -> None:
         self._client.close()

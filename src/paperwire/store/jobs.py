@@ -120,15 +120,18 @@ def claim_scheduled_run(
         pass
     # Someone holds it. Take it over only if it failed or its worker went silent; the
     # compare-and-swap on (worker_id, heartbeat_at) lets exactly one taker win.
-    with engine.begin() as conn:
+    # The read and the swap are separate transactions: on SQLite a read transaction
+    # that then writes can fail at once under contention; the swap alone is atomic.
+    with engine.connect() as conn:
         row = conn.execute(
             select(job_runs).where(job_runs.c.job_name == job_name, job_runs.c.run_key == run_key)
         ).one_or_none()
-        if row is None or row.status == "done":
-            return False
-        stale = _aware(row.heartbeat_at) < now - timedelta(seconds=stale_after_s)
-        if row.status == "running" and not stale:
-            return False
+    if row is None or row.status == "done":
+        return False
+    stale = _aware(row.heartbeat_at) < now - timedelta(seconds=stale_after_s)
+    if row.status == "running" and not stale:
+        return False
+    with engine.begin() as conn:
         taken = conn.execute(
             update(job_runs)
             .where(

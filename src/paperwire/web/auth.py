@@ -37,6 +37,9 @@ class AuthMiddleware:
             return
         state = scope.setdefault("state", {})
         state.update(user=None, session_token=None, auth_method=None)
+        if scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
         engine = scope["app"].state.container.engine
         headers = Headers(scope=scope)
         authorization = headers.get("authorization", "")
@@ -99,5 +102,6 @@ def start_session(request: Request, response: Response, user: User) -> str:
 def end_session(request: Request, response: Response) -> None:
     container = request.app.state.container
     accounts.end_session(container.engine, request.cookies.get(SESSION_COOKIE, ""))
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=is_https(request))
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=is_https(request)
+    )

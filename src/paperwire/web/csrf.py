@@ -150,9 +150,11 @@ async def _sent_token(scope: Scope, receive: Receive, headers: Headers) -> tuple
 
 
 async def _reject(scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
-    wants_json = scope["path"].startswith("/api/") or "application/json" in headers.get(
-        "accept", ""
-    ) or "json" in headers.get("content-type", "")
+    wants_json = (
+        scope["path"].startswith("/api/")
+        or "application/json" in headers.get("accept", "")
+        or "json" in headers.get("content-type", "")
+    )
     if wants_json:
         response = JSONResponse({"detail": FAILED}, status_code=403)
     else:

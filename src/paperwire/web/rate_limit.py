@@ -92,8 +92,10 @@ class RateLimitMiddleware:
                 decision = self.log.check_and_record(keys)
                 if not decision.allowed:
                     response = JSONResponse(
-                        {"detail": f"Too many requests. Try again in {decision.retry_after_s} "
-                                   "seconds."},
+                        {
+                            "detail": f"Too many requests. Try again in {decision.retry_after_s} "
+                            "seconds."
+                        },
                         status_code=429,
                         headers={"Retry-After": str(decision.retry_after_s)},
                     )

@@ -238,3 +238,10 @@ def test_arxiv_requests_keep_the_configured_delay(http_client, upstream, net_set
     assert len(list(api.category_since("cs.CL", date(2025, 6, 10)))) == 3
     first, second = upstream.seen(PATH)
     assert second.at - first.at >= 0.2  # 0.3 s asked; server clocks see scheduling jitter
+
+
+def test_old_ids_with_a_subject_class_match_arxivs_answer(http_client, upstream, net_settings):
+    body = fixture_bytes("arxiv-ids.xml").replace(b"hep-th/9901001", b"math/0309136")
+    upstream.route(PATH, Reply(200, body, ATOM), id_list="math.GT/0309136")
+    (paper,) = fetch_arxiv_papers(http_client, net_settings, ["math.GT/0309136v1"])
+    assert paper.id == "math/0309136"

@@ -115,6 +115,8 @@ def test_cli_oai_harvest(cli, upstream, db_settings):
         "  rejected oai oai:arXiv.org:2506.12009: paper 2506.12009 has no title",
         "skipped 1 deleted records",
     ]
+    refused = cli("ingest", "oai", "--from", "2025-06-10", "--format", "oai_dc")
+    assert refused.exit_code == 1 and "metadata format must be one of" in refused.stderr
     again = cli("ingest", "oai", "--set", "cs", "--from", "2025-06-10")
     assert again.stdout.splitlines()[0] == (
         "imported 3 papers (0 new, 0 updated), 0 daily entries, 1 rejected"

@@ -46,8 +46,15 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
-def _form(request: Request, template: str, *, values: dict[str, Any] | None = None,
-          error: AccountError | None = None, status: int = 200, **extra: Any) -> Response:
+def _form(
+    request: Request,
+    template: str,
+    *,
+    values: dict[str, Any] | None = None,
+    error: AccountError | None = None,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
     errors = {}
     if error is not None:
         errors[error.field or "form"] = error.message
@@ -127,7 +134,10 @@ def login(
     values = {"login": login, "next": safe_next(next)}
     try:
         user = accounts.authenticate(
-            container.engine, container.settings, login=login, password=password,
+            container.engine,
+            container.settings,
+            login=login,
+            password=password,
             ip=client_ip(request),
         )
     except AccountError as exc:
@@ -141,14 +151,17 @@ def login(
 @router.post("/login/email-link", summary="Mail me a login link")
 def request_magic_link(request: Request, container: ContainerDep, email: Text = "") -> Response:
     _mail(container).send_magic_link(email)
-    return page(request, "accounts/message.html", {"title": "Check your email", "message": CHECK_MAIL})
+    return page(
+        request, "accounts/message.html", {"title": "Check your email", "message": CHECK_MAIL}
+    )
 
 
 @router.get("/login/magic", summary="Confirm a login link")
 def magic_link_page(request: Request, container: ContainerDep, token: TokenQuery = "") -> Response:
     user = accounts.peek_one_time_token(container.engine, token, accounts.MAGIC_LINK)
-    return _token_page(request, user, token, "/login/magic", "Log in", f"Log in as {user.username}"
-                       if user else "")
+    return _token_page(
+        request, user, token, "/login/magic", "Log in", f"Log in as {user.username}" if user else ""
+    )
 
 
 @router.post("/login/magic", summary="Log in with a mailed link")
@@ -162,7 +175,9 @@ def magic_login(request: Request, container: ContainerDep, token: Text = "") -> 
     return response
 
 
-def _token_page(request: Request, user, token: str, action: str, title: str, button: str) -> Response:
+def _token_page(
+    request: Request, user, token: str, action: str, title: str, button: str
+) -> Response:
     if user is None:
         return _invalid_link(request, AccountError(accounts.INVALID_LINK))
     return page(
@@ -192,10 +207,18 @@ def logout(request: Request) -> Response:
 
 
 @router.get("/verify-email", summary="Confirm an email address (shows a button)")
-def verify_email_page(request: Request, container: ContainerDep, token: TokenQuery = "") -> Response:
+def verify_email_page(
+    request: Request, container: ContainerDep, token: TokenQuery = ""
+) -> Response:
     user = accounts.peek_one_time_token(container.engine, token, accounts.VERIFY_EMAIL)
-    return _token_page(request, user, token, "/verify-email", "Confirm your email address",
-                       "Confirm my email address")
+    return _token_page(
+        request,
+        user,
+        token,
+        "/verify-email",
+        "Confirm your email address",
+        "Confirm my email address",
+    )
 
 
 @router.post("/verify-email", summary="Confirm an email address")
@@ -226,7 +249,9 @@ def forgot_form(request: Request) -> Response:
 @router.post("/forgot-password", summary="Mail a password reset link")
 def forgot_password(request: Request, container: ContainerDep, email: Text = "") -> Response:
     _mail(container).send_password_reset(email)
-    return page(request, "accounts/message.html", {"title": "Check your email", "message": CHECK_MAIL})
+    return page(
+        request, "accounts/message.html", {"title": "Check your email", "message": CHECK_MAIL}
+    )
 
 
 @router.get("/reset-password", summary="Choose a new password (from a mailed link)")
@@ -238,21 +263,31 @@ def reset_form(request: Request, container: ContainerDep, token: TokenQuery = ""
 
 
 @router.post("/reset-password", summary="Set a new password")
-def reset_password(request: Request, container: ContainerDep, token: Text = "",
-                   password: Text = "") -> Response:
+def reset_password(
+    request: Request, container: ContainerDep, token: Text = "", password: Text = ""
+) -> Response:
     try:
         accounts.reset_password(container.engine, token, password)
     except AccountError as exc:
         if exc.field == "password":
             user = accounts.peek_one_time_token(container.engine, token, accounts.RESET_PASSWORD)
-            return _form(request, "accounts/reset_password.html", values={"token": token},
-                         error=exc, status=400, user=user)
+            return _form(
+                request,
+                "accounts/reset_password.html",
+                values={"token": token},
+                error=exc,
+                status=400,
+                user=user,
+            )
         return _invalid_link(request, exc)
     return page(
         request,
         "accounts/message.html",
-        {"title": "Password changed", "message": "Your new password is set; log in with it.",
-         "link": ("/login", "Log in")},
+        {
+            "title": "Password changed",
+            "message": "Your new password is set; log in with it.",
+            "link": ("/login", "Log in"),
+        },
     )
 
 
@@ -265,8 +300,13 @@ def _settings_context(container, user, **extra: Any) -> dict[str, Any]:
 
 def _tokens_json(tokens: list[accounts.ApiToken]) -> list[dict[str, Any]]:
     return [
-        {"id": t.id, "name": t.name, "prefix": t.prefix, "createdAt": t.created_at.isoformat(),
-         "lastUsedAt": t.last_used_at.isoformat() if t.last_used_at else None}
+        {
+            "id": t.id,
+            "name": t.name,
+            "prefix": t.prefix,
+            "createdAt": t.created_at.isoformat(),
+            "lastUsedAt": t.last_used_at.isoformat() if t.last_used_at else None,
+        }
         for t in tokens
     ]
 
@@ -280,9 +320,12 @@ def settings_page(request: Request, container: ContainerDep, format: Format = "h
         return see_other("/login?next=/settings")
     context = _settings_context(container, user)
     if format == "json":
-        return FastJSON({"user": user.public() | {"email": user.email,
-                                                  "emailVerified": user.email_verified},
-                         "tokens": _tokens_json(context["tokens"])})
+        return FastJSON(
+            {
+                "user": user.public() | {"email": user.email, "emailVerified": user.email_verified},
+                "tokens": _tokens_json(context["tokens"]),
+            }
+        )
     return page(request, "accounts/settings.html", context | {"values": {}, "errors": {}})
 
 
@@ -294,8 +337,9 @@ def create_token(request: Request, container: ContainerDep, name: Text = "") -> 
     try:
         raw = accounts.create_api_token(container.engine, user.id, name)
     except AccountError as exc:
-        context = _settings_context(container, user, values={"name": name},
-                                    errors={exc.field or "form": exc.message})
+        context = _settings_context(
+            container, user, values={"name": name}, errors={exc.field or "form": exc.message}
+        )
         return page(request, "accounts/settings.html", context, status_code=400)
     context = _settings_context(container, user, new_token=raw, values={}, errors={})
     return page(request, "accounts/settings.html", context, status_code=201)
@@ -307,8 +351,12 @@ def revoke_token(request: Request, container: ContainerDep, token_id: RowId) -> 
     if user is None:
         return see_other("/login?next=/settings")
     if not accounts.revoke_api_token(container.engine, user.id, token_id):
-        return page(request, "error.html", {"title": "Not found",
-                                            "message": "You have no such token."}, status_code=404)
+        return page(
+            request,
+            "error.html",
+            {"title": "Not found", "message": "You have no such token."},
+            status_code=404,
+        )
     return see_other("/settings")
 
 
@@ -319,8 +367,13 @@ def resend_verification(request: Request, container: ContainerDep) -> Response:
         return see_other("/login?next=/settings")
     if not user.email_verified:
         _mail(container).send_verification(user)
-    context = _settings_context(container, user, values={}, errors={},
-                                notice=f"We mailed a new confirmation link to {user.email}.")
+    context = _settings_context(
+        container,
+        user,
+        values={},
+        errors={},
+        notice=f"We mailed a new confirmation link to {user.email}.",
+    )
     return page(request, "accounts/settings.html", context)
 
 
@@ -340,8 +393,9 @@ def api_me(request: Request) -> Response:
 
 
 @router.post("/api/tokens", summary="Create an API token (shown once)", status_code=201)
-def api_create_token(request: Request, container: ContainerDep,
-                     data: Annotated[TokenCreate, Body()]) -> Response:
+def api_create_token(
+    request: Request, container: ContainerDep, data: Annotated[TokenCreate, Body()]
+) -> Response:
     user = current_user(request)
     if user is None:
         return FastJSON({"detail": "Log in or send an API token."}, status_code=401)

@@ -6,6 +6,7 @@ import base64
 import binascii
 from typing import Annotated, Literal
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
@@ -13,6 +14,7 @@ from paperwire.domain.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from paperwire.domain.periods import parse_period
 from paperwire.services import feeds as feed_service
 from paperwire.services import papers as paper_service
+from paperwire.web.cache import app_cache
 from paperwire.web.deps import ContainerDep
 from paperwire.web.guards import reject_nul_characters
 from paperwire.web.responses import FastJSON, utc_today
@@ -30,6 +32,7 @@ def _error(status: int, message: str) -> FastJSON:
 
 @router.get("/daily_papers", summary="Daily papers, as on huggingface.co/api/daily_papers")
 def daily_papers(
+    request: Request,
     container: ContainerDep,
     date: Annotated[str | None, Query(max_length=40, description="YYYY-MM-DD")] = None,
     week: Annotated[str | None, Query(max_length=40, description="YYYY-Www")] = None,
@@ -45,11 +48,25 @@ def daily_papers(
         period = parse_period(day=date, week=week, month=month, today=utc_today())
     except ValueError as exc:
         return _error(422, str(exc))
-    with container.engine.connect() as conn:
-        feed = feed_service.feed_page(
-            conn, period, sort=sort, page=p, limit=limit, submitter=submitter
-        )
-    return FastJSON([hf_daily_item(c, feed.scores.get(c.id)) for c in feed.papers])
+
+    def load() -> bytes:
+        with container.engine.connect() as conn:
+            feed = feed_service.feed_page(
+                conn, period, sort=sort, page=p, limit=limit, submitter=submitter
+            )
+        return orjson.dumps([hf_daily_item(c, feed.scores.get(c.id)) for c in feed.papers])
+
+    key = (
+        "api_daily",
+        period.key if period else None,
+        period and period.kind,
+        submitter,
+        sort,
+        p,
+        limit,
+    )
+    body = app_cache(request).get_or_compute(key, container.settings.page_cache_ttl_s, load)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/papers/search", summary="Search papers, as on huggingface.co/api/papers/search")

@@ -78,8 +78,12 @@ def _vote_json(request: Request, container, paper_id: str, voted: bool) -> Respo
 
 
 @router.post("/papers/{paper_id:path}/upvote", summary="Upvote form (works without JavaScript)")
-def form_upvote(request: Request, container: ContainerDep, paper_id: PaperId,
-                action: Annotated[Literal["add", "remove"], Form()] = "add") -> Response:
+def form_upvote(
+    request: Request,
+    container: ContainerDep,
+    paper_id: PaperId,
+    action: Annotated[Literal["add", "remove"], Form()] = "add",
+) -> Response:
     try:
         community.set_vote(container.engine, current_user(request), paper_id, action == "add")
     except CommunityError as exc:
@@ -106,8 +110,9 @@ def _submit(request: Request, container, text: str):
 
 
 @router.post("/api/papers/index", summary="Submit a paper to today's page (as on Hugging Face)")
-def api_index_paper(request: Request, container: ContainerDep,
-                    data: Annotated[IndexRequest, Body()]) -> Response:
+def api_index_paper(
+    request: Request, container: ContainerDep, data: Annotated[IndexRequest, Body()]
+) -> Response:
     try:
         submission = _submit(request, container, data.arxiv_id)
     except CommunityError as exc:
@@ -152,29 +157,40 @@ class CommentEdit(BaseModel):
 
 
 @router.get("/api/comments", summary="A paper's comment thread")
-def api_comments(container: ContainerDep,
-                 paper_id: Annotated[str, Query(alias="paperId", max_length=64)]) -> Response:
+def api_comments(
+    container: ContainerDep, paper_id: Annotated[str, Query(alias="paperId", max_length=64)]
+) -> Response:
     thread = community.comment_thread(container.engine, paper_id)
     return FastJSON({"paperId": paper_id, "comments": [c.as_json() for c in thread]})
 
 
 @router.post("/api/papers/{paper_id:path}/comments", summary="Comment on a paper", status_code=201)
-def api_add_comment(request: Request, container: ContainerDep, paper_id: PaperId,
-                    data: Annotated[CommentCreate, Body()]) -> Response:
+def api_add_comment(
+    request: Request,
+    container: ContainerDep,
+    paper_id: PaperId,
+    data: Annotated[CommentCreate, Body()],
+) -> Response:
     try:
-        comment = community.add_comment(container.engine, current_user(request), paper_id,
-                                        data.body, data.parent_id)
+        comment = community.add_comment(
+            container.engine, current_user(request), paper_id, data.body, data.parent_id
+        )
     except CommunityError as exc:
         return json_error(exc)
     return FastJSON(comment.as_json(), status_code=201)
 
 
 @router.patch("/api/comments/{comment_id}", summary="Edit your comment")
-def api_edit_comment(request: Request, container: ContainerDep, comment_id: RowId,
-                     data: Annotated[CommentEdit, Body()]) -> Response:
+def api_edit_comment(
+    request: Request,
+    container: ContainerDep,
+    comment_id: RowId,
+    data: Annotated[CommentEdit, Body()],
+) -> Response:
     try:
-        comment = community.edit_comment(container.engine, current_user(request), comment_id,
-                                         data.body)
+        comment = community.edit_comment(
+            container.engine, current_user(request), comment_id, data.body
+        )
     except CommunityError as exc:
         return json_error(exc)
     return FastJSON(comment.as_json())
@@ -190,18 +206,28 @@ def api_delete_comment(request: Request, container: ContainerDep, comment_id: Ro
 
 
 @router.post("/papers/{paper_id:path}/comments", summary="Comment form")
-def add_comment(request: Request, container: ContainerDep, paper_id: PaperId, body: Text = "",
-                parent_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None) -> Response:
+def add_comment(
+    request: Request,
+    container: ContainerDep,
+    paper_id: PaperId,
+    body: Text = "",
+    parent_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+) -> Response:
     try:
-        comment = community.add_comment(container.engine, current_user(request), paper_id, body,
-                                        parent_id)
+        comment = community.add_comment(
+            container.engine, current_user(request), paper_id, body, parent_id
+        )
     except CommunityError as exc:
         if exc.field == "body":
             return page(
                 request,
                 "community/comment_form_page.html",
-                {"paper_id": paper_id, "parent_id": parent_id, "values": {"body": body},
-                 "errors": {"body": exc.message}},
+                {
+                    "paper_id": paper_id,
+                    "parent_id": parent_id,
+                    "values": {"body": body},
+                    "errors": {"body": exc.message},
+                },
                 status_code=exc.status,
             )
         return html_error(request, exc)
@@ -216,21 +242,28 @@ def edit_comment_form(request: Request, container: ContainerDep, comment_id: Row
         return html_error(request, CommunityError("That comment does not exist.", 404))
     if user is None or user.id != comment.author_id:
         return html_error(request, CommunityError("You can only edit your own comments.", 403))
-    return page(request, "community/comment_edit.html",
-                {"comment": comment, "values": {"body": comment.body_source}, "errors": {}})
+    return page(
+        request,
+        "community/comment_edit.html",
+        {"comment": comment, "values": {"body": comment.body_source}, "errors": {}},
+    )
 
 
 @router.post("/comments/{comment_id}/edit", summary="Save an edited comment")
-def edit_comment(request: Request, container: ContainerDep, comment_id: RowId,
-                 body: Text = "") -> Response:
+def edit_comment(
+    request: Request, container: ContainerDep, comment_id: RowId, body: Text = ""
+) -> Response:
     try:
         comment = community.edit_comment(container.engine, current_user(request), comment_id, body)
     except CommunityError as exc:
         original = community.get_comment(container.engine, comment_id)
         if exc.field == "body" and original is not None:
-            return page(request, "community/comment_edit.html",
-                        {"comment": original, "values": {"body": body},
-                         "errors": {"body": exc.message}}, status_code=exc.status)
+            return page(
+                request,
+                "community/comment_edit.html",
+                {"comment": original, "values": {"body": body}, "errors": {"body": exc.message}},
+                status_code=exc.status,
+            )
         return html_error(request, exc)
     return see_other(f"{paper_url(comment.paper_id)}#comment-{comment.id}")
 
@@ -261,26 +294,41 @@ def _claim_page(request, container, paper_id, values, errors, status=200) -> Res
         paper = get_paper(conn, paper_id)
     if paper is None:
         return html_error(request, CommunityError(f"There is no paper {paper_id!r} here.", 404))
-    return page(request, "community/claim.html",
-                {"paper": paper, "values": values, "errors": errors}, status_code=status)
+    return page(
+        request,
+        "community/claim.html",
+        {"paper": paper, "values": values, "errors": errors},
+        status_code=status,
+    )
 
 
 @router.post("/papers/{paper_id:path}/claim", summary="Claim authorship of a paper")
-def claim(request: Request, container: ContainerDep, paper_id: PaperId,
-          author_name: Text = "") -> Response:
+def claim(
+    request: Request, container: ContainerDep, paper_id: PaperId, author_name: Text = ""
+) -> Response:
     try:
         community.request_claim(container.engine, current_user(request), paper_id, author_name)
     except CommunityError as exc:
         if exc.field:
-            return _claim_page(request, container, paper_id, {"author_name": author_name},
-                               {exc.field: exc.message}, exc.status)
+            return _claim_page(
+                request,
+                container,
+                paper_id,
+                {"author_name": author_name},
+                {exc.field: exc.message},
+                exc.status,
+            )
         return html_error(request, exc)
-    return page(request, "accounts/message.html", {
-        "title": "Claim sent",
-        "message": f"An administrator will review your claim to be {author_name.strip()!r} "
-                   f"on {paper_id}.",
-        "link": (paper_url(paper_id), "Back to the paper"),
-    })
+    return page(
+        request,
+        "accounts/message.html",
+        {
+            "title": "Claim sent",
+            "message": f"An administrator will review your claim to be {author_name.strip()!r} "
+            f"on {paper_id}.",
+            "link": (paper_url(paper_id), "Back to the paper"),
+        },
+    )
 
 
 # -- moderation --------------------------------------------------------------------
@@ -300,20 +348,29 @@ def moderation_page(request: Request, container: ContainerDep, format: Format = 
 
 
 @router.post("/moderation/claims/{claim_id}/{decision}", summary="Approve or reject a claim")
-def decide_claim(request: Request, container: ContainerDep, claim_id: RowId,
-                 decision: Literal["approve", "reject"]) -> Response:
+def decide_claim(
+    request: Request,
+    container: ContainerDep,
+    claim_id: RowId,
+    decision: Literal["approve", "reject"],
+) -> Response:
     try:
-        community.decide_claim(container.engine, current_user(request), claim_id,
-                               decision == "approve")
+        community.decide_claim(
+            container.engine, current_user(request), claim_id, decision == "approve"
+        )
     except CommunityError as exc:
         return html_error(request, exc)
     return see_other("/moderation")
 
 
 @router.post("/moderation/papers/{paper_id:path}/flags", summary="Hide or feature a paper")
-def paper_flags(request: Request, container: ContainerDep, paper_id: PaperId,
-                flag: Annotated[Literal["hidden", "featured"], Form()],
-                value: Annotated[bool, Form()]) -> Response:
+def paper_flags(
+    request: Request,
+    container: ContainerDep,
+    paper_id: PaperId,
+    flag: Annotated[Literal["hidden", "featured"], Form()],
+    value: Annotated[bool, Form()],
+) -> Response:
     try:
         community.set_paper_flag(container.engine, current_user(request), paper_id, flag, value)
     except CommunityError as exc:
@@ -322,11 +379,16 @@ def paper_flags(request: Request, container: ContainerDep, paper_id: PaperId,
 
 
 @router.post("/moderation/users/{username}/{action}", summary="Suspend or reinstate a user")
-def suspend(request: Request, container: ContainerDep, username: Name,
-            action: Literal["suspend", "reinstate"]) -> Response:
+def suspend(
+    request: Request,
+    container: ContainerDep,
+    username: Name,
+    action: Literal["suspend", "reinstate"],
+) -> Response:
     try:
-        community.suspend_user(container.engine, current_user(request), username,
-                               action == "suspend")
+        community.suspend_user(
+            container.engine, current_user(request), username, action == "suspend"
+        )
     except CommunityError as exc:
         return html_error(request, exc)
     return see_other(f"/users/{username}")
@@ -336,39 +398,47 @@ def suspend(request: Request, container: ContainerDep, username: Name,
 
 
 @router.get("/community/organizations", summary="Organizations with members here")
-def organizations_page(request: Request, container: ContainerDep,
-                       format: Format = "html") -> Response:
+def organizations_page(
+    request: Request, container: ContainerDep, format: Format = "html"
+) -> Response:
     orgs = community.list_organizations(container.engine)
     if format == "json":
         return FastJSON({"organizations": orgs})
-    return page(request, "community/organizations.html", {"orgs": orgs, "values": {},
-                                                          "errors": {}})
+    return page(request, "community/organizations.html", {"orgs": orgs, "values": {}, "errors": {}})
 
 
 @router.post("/community/organizations", summary="Create an organization (admins)")
-def create_organization(request: Request, container: ContainerDep, name: Text = "",
-                        fullname: Text = "") -> Response:
+def create_organization(
+    request: Request, container: ContainerDep, name: Text = "", fullname: Text = ""
+) -> Response:
     try:
-        org = community.create_organization(container.engine, current_user(request), name,
-                                            fullname)
+        org = community.create_organization(container.engine, current_user(request), name, fullname)
     except CommunityError as exc:
         if exc.field:
-            return page(request, "community/organizations.html",
-                        {"orgs": community.list_organizations(container.engine),
-                         "values": {"name": name, "fullname": fullname},
-                         "errors": {exc.field: exc.message}}, status_code=exc.status)
+            return page(
+                request,
+                "community/organizations.html",
+                {
+                    "orgs": community.list_organizations(container.engine),
+                    "values": {"name": name, "fullname": fullname},
+                    "errors": {exc.field: exc.message},
+                },
+                status_code=exc.status,
+            )
         return html_error(request, exc)
     return see_other(f"/community/organizations/{org.name}")
 
 
 @router.get("/community/organizations/{name}", summary="An organization: members and papers")
-def organization_page(request: Request, container: ContainerDep, name: Name,
-                      format: Format = "html") -> Response:
+def organization_page(
+    request: Request, container: ContainerDep, name: Name, format: Format = "html"
+) -> Response:
     return _org_page(request, container, name, format=format)
 
 
-def _org_page(request, container, name, *, format="html", values=None, errors=None,
-              status=200) -> Response:
+def _org_page(
+    request, container, name, *, format="html", values=None, errors=None, status=200
+) -> Response:
     org = community.get_organization(container.engine, name)
     if org is None:
         exc = CommunityError(f"There is no organization {name!r}.", 404)
@@ -376,27 +446,43 @@ def _org_page(request, container, name, *, format="html", values=None, errors=No
     if format == "json":
         return FastJSON(org.as_json())
     user = current_user(request)
-    return page(request, "community/organization.html", {
-        "org": org, "is_member": bool(user and user.username in org.members),
-        "values": values or {}, "errors": errors or {}}, status_code=status)
+    return page(
+        request,
+        "community/organization.html",
+        {
+            "org": org,
+            "is_member": bool(user and user.username in org.members),
+            "values": values or {},
+            "errors": errors or {},
+        },
+        status_code=status,
+    )
 
 
 @router.post("/community/organizations/{name}/members", summary="Add a member (admins)")
-def add_member(request: Request, container: ContainerDep, name: Name,
-               username: Text = "") -> Response:
+def add_member(
+    request: Request, container: ContainerDep, name: Name, username: Text = ""
+) -> Response:
     try:
         community.add_member(container.engine, current_user(request), name, username)
     except CommunityError as exc:
         if exc.field:
-            return _org_page(request, container, name, values={"username": username},
-                             errors={exc.field: exc.message}, status=exc.status)
+            return _org_page(
+                request,
+                container,
+                name,
+                values={"username": username},
+                errors={exc.field: exc.message},
+                status=exc.status,
+            )
         return html_error(request, exc)
     return see_other(f"/community/organizations/{name}")
 
 
 @router.post("/community/organizations/{name}/papers", summary="Link a paper (members)")
-def link_paper(request: Request, container: ContainerDep, name: Name,
-               paper_id: Text = "") -> Response:
+def link_paper(
+    request: Request, container: ContainerDep, name: Name, paper_id: Text = ""
+) -> Response:
     from paperwire.domain.arxiv_ids import InvalidArxivId, parse_arxiv_id
 
     try:
@@ -407,8 +493,14 @@ def link_paper(request: Request, container: ContainerDep, name: Name,
         community.link_paper(container.engine, current_user(request), name, canonical)
     except CommunityError as exc:
         if exc.field:
-            return _org_page(request, container, name, values={"paper_id": paper_id},
-                             errors={exc.field: exc.message}, status=exc.status)
+            return _org_page(
+                request,
+                container,
+                name,
+                values={"paper_id": paper_id},
+                errors={exc.field: exc.message},
+                status=exc.status,
+            )
         return html_error(request, exc)
     return see_other(f"/community/organizations/{name}")
 
@@ -417,8 +509,9 @@ def link_paper(request: Request, container: ContainerDep, name: Name,
 
 
 @router.get("/users/{username}", summary="A user's profile")
-def profile_page(request: Request, container: ContainerDep, username: Name,
-                 format: Format = "html") -> Response:
+def profile_page(
+    request: Request, container: ContainerDep, username: Name, format: Format = "html"
+) -> Response:
     prof = community.profile(container.engine, username)
     if prof is None:
         exc = CommunityError(f"There is no user {username!r}.", 404)
@@ -426,4 +519,3 @@ def profile_page(request: Request, container: ContainerDep, username: Name,
     if format == "json":
         return FastJSON(prof.as_json())
     return page(request, "community/profile.html", {"profile": prof})
-

@@ -157,7 +157,7 @@ def search_feed(
     if (bad := _check_ext(ext)) is not None:
         return bad
     try:
-        outcome = run_search(container, q, sort="newest", limit=FEED_SIZE)
+        outcome = run_search(container, q, sort="date", limit=FEED_SIZE)
     except ValueError as exc:
         return _error(422, str(exc))
     except SearchUnavailable as exc:

@@ -7,12 +7,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 
 from paperwire.domain.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from paperwire.domain.periods import parse_period
 from paperwire.services import feeds as feed_service
 from paperwire.services import papers as paper_service
 from paperwire.web import filters
+from paperwire.web.cache import app_cache
 from paperwire.web.deps import ContainerDep
 from paperwire.web.guards import reject_nul_characters
 from paperwire.web.responses import FastJSON, error_page, page, utc_today
@@ -30,6 +32,16 @@ DateText = Annotated[str | None, Query(max_length=40, description="YYYY-MM-DD")]
 WeekText = Annotated[str | None, Query(max_length=40, description="YYYY-Www, e.g. 2025-W09")]
 MonthText = Annotated[str | None, Query(max_length=40, description="YYYY-MM")]
 PAGE_SIZE = 50
+
+
+def _ttl(container) -> float:
+    return container.settings.page_cache_ttl_s
+
+
+def render_cards(cards, *, ranked: bool = False, scores=None) -> Markup:
+    """The list of cards: the same for every visitor, so it can be cached."""
+    html = templates.get_template("_cards.html").render(papers=cards, ranked=ranked, scores=scores)
+    return Markup(html)
 
 
 @router.get("/favicon.ico", include_in_schema=False)
@@ -52,8 +64,14 @@ def daily(
         period = parse_period(day=date, week=week, month=month, today=utc_today())
     except ValueError as exc:
         return error_page(request, 422, str(exc), as_json=as_json)
-    with container.engine.connect() as conn:
-        feed = feed_service.daily_page(conn, period, page=p, limit=PAGE_SIZE)
+
+    def load():
+        with container.engine.connect() as conn:
+            feed = feed_service.daily_page(conn, period, page=p, limit=PAGE_SIZE)
+        return feed, render_cards(feed.papers)
+
+    key = ("daily", period.key if period else None, p)
+    feed, cards_html = app_cache(request).get_or_compute(key, _ttl(container), load)
     if as_json:
         return FastJSON(
             {
@@ -73,7 +91,7 @@ def daily(
                 "papers": [card_json(c) for c in feed.papers],
             }
         )
-    return page(request, "daily.html", {"feed": feed})
+    return page(request, "daily.html", {"feed": feed, "cards_html": cards_html})
 
 
 @router.get("/trending", tags=["pages"], summary="Trending papers with their score and its parts")
@@ -83,8 +101,16 @@ def trending(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     format: Format = "html",
 ) -> Response:
-    with container.engine.connect() as conn:
-        result = feed_service.trending_page(conn, limit=limit)
+
+    def load():
+        with container.engine.connect() as conn:
+            result = feed_service.trending_page(conn, limit=limit)
+        scores = {card.id: score for card, score in result.items}
+        return result, render_cards([card for card, _ in result.items], ranked=True, scores=scores)
+
+    result, cards_html = app_cache(request).get_or_compute(
+        ("trending", limit), _ttl(container), load
+    )
     if format == "json":
         return FastJSON(
             {
@@ -95,7 +121,7 @@ def trending(
                 "papers": [card_json(c) | {"trending": score_json(s)} for c, s in result.items],
             }
         )
-    return page(request, "trending.html", {"result": result})
+    return page(request, "trending.html", {"result": result, "cards_html": cards_html})
 
 
 @router.get(
@@ -114,7 +140,7 @@ def paper(request: Request, container: ContainerDep, ref: str, format: Format = 
         detail = paper_service.get_paper_detail(conn, arxiv_id)
         if detail is None:
             return error_page(request, 404, f"No paper {arxiv_id} here yet.", as_json=as_json)
-        detail.similar = _similar(container, conn, arxiv_id)
+        detail.similar = _similar(request, container, conn, arxiv_id)
     if as_json:
         return FastJSON(
             card_json(detail.paper, full=True)
@@ -129,16 +155,21 @@ def paper(request: Request, container: ContainerDep, ref: str, format: Format = 
     return page(request, "paper.html", {"detail": detail, "paper": detail.paper})
 
 
-def _similar(container, conn, paper_id: str) -> list[paper_service.PaperCard]:
+def _similar(request: Request, container, conn, paper_id: str) -> list[paper_service.PaperCard]:
     """Similar papers from the search service; the page still renders if search is unavailable."""
     if getattr(type(container), "search", None) is None:
         return []  # no search service wired in
-    try:
-        hits = container.search.similar(paper_id, limit=6)
-    except Exception:  # the search index may be missing or still building
-        log.warning("similar papers unavailable for %s", paper_id, exc_info=True)
-        return []
-    ids = [h.paper_id for h in hits if h.paper_id != paper_id]
+
+    def load() -> list[str]:
+        try:
+            hits = container.search.similar(paper_id, limit=6)
+        except Exception:  # the search index may be missing or still building
+            log.warning("similar papers unavailable for %s", paper_id, exc_info=True)
+            return []
+        return [h.paper_id for h in hits if h.paper_id != paper_id]
+
+    ttl = container.settings.similar_cache_ttl_s
+    ids = app_cache(request).get_or_compute(("similar", paper_id), ttl, load)
     cards = paper_service.cards_by_id(conn, ids)
     return [cards[i] for i in ids if i in cards]
 
@@ -180,8 +211,13 @@ def _paper_list(request: Request, result, *, kind: str, name: str, as_json: bool
 
 @router.get("/stats", tags=["pages"], summary="Statistics with server-rendered SVG charts")
 def stats(request: Request, container: ContainerDep, format: Format = "html") -> Response:
-    with container.engine.connect() as conn:
-        result = paper_service.get_stats(conn)
+
+    def load():
+        with container.engine.connect() as conn:
+            return paper_service.get_stats(conn)
+
+    ttl = max(_ttl(container), 60.0) if _ttl(container) > 0 else 0
+    result = app_cache(request).get_or_compute(("stats",), ttl, load)
     if format == "json":
         return FastJSON(
             {

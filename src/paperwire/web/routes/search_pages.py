@@ -18,7 +18,7 @@ from paperwire.web.serializers import card_json, iso
 router = APIRouter(dependencies=[Depends(reject_nul_characters)])
 
 MODES = ("hybrid", "keyword", "semantic")
-SORTS = ("relevance", "newest", "upvotes")
+SORTS = ("relevance", "date", "upvotes")
 PAGE_SIZE = 20
 
 
@@ -100,7 +100,7 @@ def search_page(
     container: ContainerDep,
     q: Annotated[str, Query(max_length=500)] = "",
     mode: Literal["hybrid", "keyword", "semantic"] = "hybrid",
-    sort: Literal["relevance", "newest", "upvotes"] = "relevance",
+    sort: Literal["relevance", "date", "upvotes"] = "relevance",
     after: Annotated[
         str | None, Query(max_length=40, description="published on or after YYYY-MM-DD")
     ] = None,

@@ -35,7 +35,9 @@ def upgrade() -> None:
     op.create_table(
         "sessions",
         sa.Column("id", sa.String(64), primary_key=True),
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("created_at", _TZ, nullable=False),
         sa.Column("expires_at", _TZ, nullable=False),
         sa.Column("ip", sa.String(64)),
@@ -45,7 +47,9 @@ def upgrade() -> None:
     op.create_table(
         "api_tokens",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("prefix", sa.String(16), nullable=False),
@@ -57,7 +61,9 @@ def upgrade() -> None:
     op.create_table(
         "one_time_tokens",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("purpose", sa.String(20), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("created_at", _TZ, nullable=False),
@@ -78,16 +84,30 @@ def upgrade() -> None:
     )
     op.create_table(
         "paper_votes",
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column(
+            "paper_id",
+            sa.String(64),
+            sa.ForeignKey("papers.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("created_at", _TZ, nullable=False),
     )
     op.create_index("ix_paper_votes_paper_id", "paper_votes", ["paper_id"])
     op.create_table(
         "comments",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "paper_id",
+            sa.String(64),
+            sa.ForeignKey("papers.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("parent_id", sa.Integer, sa.ForeignKey("comments.id", ondelete="CASCADE")),
         sa.Column("body_source", sa.Text, nullable=False),
         sa.Column("body_html", sa.Text, nullable=False),
@@ -101,8 +121,15 @@ def upgrade() -> None:
     op.create_table(
         "authorship_claims",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column(
+            "paper_id",
+            sa.String(64),
+            sa.ForeignKey("papers.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("author_name", sa.String(300), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("created_at", _TZ, nullable=False),
@@ -113,25 +140,46 @@ def upgrade() -> None:
     op.create_index("ix_authorship_claims_status", "authorship_claims", ["status"])
     op.create_table(
         "organization_members",
-        sa.Column("organization_id", sa.Integer, sa.ForeignKey("organizations.id", ondelete="CASCADE"),
-                  primary_key=True),
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "organization_id",
+            sa.Integer,
+            sa.ForeignKey("organizations.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("created_at", _TZ, nullable=False),
     )
     op.create_table(
         "organization_paper_links",
-        sa.Column("organization_id", sa.Integer, sa.ForeignKey("organizations.id", ondelete="CASCADE"),
-                  primary_key=True),
-        sa.Column("paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "organization_id",
+            sa.Integer,
+            sa.ForeignKey("organizations.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column(
+            "paper_id",
+            sa.String(64),
+            sa.ForeignKey("papers.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("linked_by", sa.Integer, nullable=False),
         sa.Column("created_at", _TZ, nullable=False),
         sa.UniqueConstraint("paper_id", name="uq_organization_paper_links_paper"),
     )
     # Plain ADD COLUMN on both dialects (no table rebuild: papers carries FTS triggers).
-    op.add_column("papers", sa.Column("hidden", sa.Boolean, nullable=False, server_default=sa.false()))
-    op.add_column("papers", sa.Column("featured", sa.Boolean, nullable=False, server_default=sa.false()))
+    op.add_column(
+        "papers", sa.Column("hidden", sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    op.add_column(
+        "papers", sa.Column("featured", sa.Boolean, nullable=False, server_default=sa.false())
+    )
     op.add_column("daily_entries", sa.Column("submitted_by_user_id", sa.Integer))
-    op.create_index("ix_daily_entries_submitted_by_user_id", "daily_entries", ["submitted_by_user_id"])
+    op.create_index(
+        "ix_daily_entries_submitted_by_user_id", "daily_entries", ["submitted_by_user_id"]
+    )
 
 
 def downgrade() -> None:

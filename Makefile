@@ -6,6 +6,8 @@ UV := $(BIN)/uv
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export PAPERWIRE_DATA_DIR ?= $(CURDIR)/paperwire-data
+# Byte-code caches make repeated test runs start much faster.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test install install-test system-test-deps lint clean
 

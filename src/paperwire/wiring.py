@@ -70,7 +70,7 @@ class Container:
         from paperwire.services.search import SearchService
 
         def semantic():
-            if (self.settings.embedder or "").strip().lower() in ("", "none"):
+            if self.embedder is None:
                 return None, None, "the embedder is switched off"
             return self.embedder, self.vector_index, None
 

@@ -264,3 +264,24 @@ def test_sql_and_fts_injection_changes_nothing(client, container):
         stored = set(conn.scalars(select(comments.c.body_source)))
         assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 1
     assert stored == {e.strip() for e in INJECTIONS}
+
+
+def test_nul_characters_are_refused_cleanly(client, container):
+    make_user(container, "alice")
+    add_paper(container)
+    login(client, "alice")
+    token = csrf_of(client.get("/settings").text)
+    evil = "nul\x00byte"
+    responses = [
+        client.post("/signup", data={"username": evil, "email": f"{evil}@example.org",
+                                     "password": evil * 3, "csrf_token": token}),
+        client.post("/forgot-password", data={"email": evil, "csrf_token": token}),
+        client.post("/papers/2506.11924/comments", data={"body": evil, "csrf_token": token}),
+        client.post("/papers/2506.11924/claim", data={"author_name": evil, "csrf_token": token}),
+        client.post("/settings/tokens", data={"name": evil, "csrf_token": token}),
+        client.post("/api/papers/index", json={"arxivId": evil}, headers={"X-CSRF-Token": token}),
+        client.get("/users/nul%00byte"),
+        client.get("/api/comments", params={"paperId": evil}),
+    ]
+    assert all(r.status_code < 500 for r in responses), [r.status_code for r in responses]
+    assert login(client, evil, evil).status_code == 401

@@ -6,7 +6,7 @@ import re
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{1,28})[A-Za-z0-9]$")
 EMAIL_RE = re.compile(
-    r"^[^@\s<>\"'\\,;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+    r"^[^@\s<>\"'\\,;\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
 RESERVED_USERNAMES = frozenset(
     {
@@ -35,6 +35,11 @@ COMMENT_MAX = 5000
 TOKEN_NAME_MAX = 100
 AUTHOR_NAME_MAX = 300
 ORG_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?$")
+
+
+def without_nul(text: str) -> str:
+    """Drop NUL characters (PostgreSQL text cannot hold them; they are never meaningful)."""
+    return text.replace("\x00", "")
 
 
 def username_key(username: str) -> str:

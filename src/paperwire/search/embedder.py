@@ -102,15 +102,16 @@ def model_cache_dir() -> Path:
     return Path(base) / "paperwire" / "models"
 
 
-QUANT_RECIPE = "dyn-int8-matmul-v1"
+QUANT_RECIPE = "dyn-int8-perchannel-v2"
 
 
 def quantized_model_path(source: Path, cache_dir: Path | None = None) -> Path:
     """An int8-compute version of `source`, converted once and cached.
 
     The packaged model stores int8 weights but dequantises them and multiplies in fp32.
-    We fold it to fp32 and re-quantise every MatMul dynamically (int8 weights and
-    activations, MatMulInteger), which roughly halves the CPU time per abstract.
+    We fold it to fp32 and re-quantise every weight MatMul dynamically (int8 weights with
+    per-channel scales, int8 activations), which cuts the CPU time per abstract by ~1/3
+    while keeping vectors within cosine ~0.994 of fp32 compute.
     """
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
     target_dir = cache_dir or model_cache_dir()
@@ -132,7 +133,11 @@ def quantized_model_path(source: Path, cache_dir: Path | None = None) -> Path:
         logging.getLogger().disabled, was = True, logging.getLogger().disabled
         try:
             quantize_dynamic(
-                str(folded), str(quantized), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"]
+                str(folded),
+                str(quantized),
+                weight_type=QuantType.QInt8,
+                op_types_to_quantize=["MatMul"],
+                per_channel=True,  # per-tensor scales lose too much (cosine 0.95 vs 0.994)
             )
         finally:
             logging.getLogger().disabled = was

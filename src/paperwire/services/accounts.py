@@ -190,7 +190,8 @@ def get_user(engine_or_conn: Engine | Connection, user_id: int) -> User | None:
 
 
 def find_user(engine_or_conn: Engine | Connection, username: str) -> User | None:
-    return _one_user(engine_or_conn, users.c.username_key == rules.username_key(username[:100]))
+    key = rules.username_key(rules.without_nul(username)[:100])
+    return _one_user(engine_or_conn, users.c.username_key == key)
 
 
 def _find_by_login(conn: Connection, login: str):
@@ -237,6 +238,7 @@ def authenticate(
     engine: Engine, settings: Settings, *, login: str, password: str, ip: str | None
 ) -> User:
     """Check a password login. Raises LockedOut or AccountError(LOGIN_FAILED)."""
+    login = rules.without_nul(login)
     if not login.strip() or not password:
         raise AccountError("Enter your username or email and your password.")
     with engine.connect() as conn:
@@ -562,6 +564,7 @@ def create_api_token(engine: Engine, user_id: int, name: str) -> str:
         raise AccountError("Give the token a name, such as 'laptop script'.", "name")
     if len(name) > rules.TOKEN_NAME_MAX:
         raise AccountError(f"Token names have at most {rules.TOKEN_NAME_MAX} characters.", "name")
+    name = rules.without_nul(name)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as conn:
         active = conn.execute(

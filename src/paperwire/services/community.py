@@ -381,7 +381,7 @@ class ClaimView:
 def request_claim(engine: Engine, user: User | None, paper_id: str, author_name: str) -> ClaimView:
     """Ask to be linked to an author name on a paper; a pending or approved claim is not doubled."""
     user = require_active(user)
-    author_name = author_name.strip()[: rules.AUTHOR_NAME_MAX + 1]
+    author_name = rules.without_nul(author_name).strip()[: rules.AUTHOR_NAME_MAX + 1]
     if not author_name:
         raise CommunityError("Choose the author name that is you.", 400, "author_name")
     with engine.begin() as conn:
@@ -486,7 +486,7 @@ def create_organization(
     engine: Engine, admin: User | None, name: str, fullname: str = ""
 ) -> OrganizationView:
     require(admin, Action.MANAGE_ORGANIZATIONS)
-    name, fullname = name.strip(), fullname.strip()[:300]
+    name, fullname = name.strip(), rules.without_nul(fullname).strip()[:300]
     problem = rules.org_name_problem(name)
     if problem:
         raise CommunityError(problem, 400, "name")

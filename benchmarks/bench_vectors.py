@@ -48,7 +48,10 @@ def percentiles(samples: list[float]) -> str:
 
 
 def recall(found: list[np.ndarray], truth: list[np.ndarray], k: int) -> float:
-    hits = [len(set(f[:k].tolist()) & set(t[:k].tolist())) / k for f, t in zip(found, truth, strict=True)]
+    hits = [
+        len(set(f[:k].tolist()) & set(t[:k].tolist())) / k
+        for f, t in zip(found, truth, strict=True)
+    ]
     return float(np.mean(hits))
 
 
@@ -62,7 +65,10 @@ def bench_size(n: int, nq: int, k: int) -> None:
         t = time.perf_counter()
         truth.append(exact_topk(x, q, k))
         times.append(time.perf_counter() - t)
-    print(f"numpy exact float32   {percentiles(times)}  memory {x.nbytes / 2**20:7.0f} MiB  recall 1.000")
+    print(
+        f"numpy exact float32   {percentiles(times)}  memory {x.nbytes / 2**20:7.0f} MiB"
+        "  recall 1.000"
+    )
 
     x16 = x.astype(np.float16)
     times = []
@@ -70,7 +76,10 @@ def bench_size(n: int, nq: int, k: int) -> None:
         t = time.perf_counter()
         _ = x16 @ q.astype(np.float16)
         times.append(time.perf_counter() - t)
-    print(f"numpy exact float16   {percentiles(times)}  memory {x16.nbytes / 2**20:7.0f} MiB  (no BLAS: slower)")
+    print(
+        f"numpy exact float16   {percentiles(times)}  memory {x16.nbytes / 2**20:7.0f} MiB"
+        "  (no BLAS: slower)"
+    )
     del x16
 
     try:
@@ -79,8 +88,14 @@ def bench_size(n: int, nq: int, k: int) -> None:
         print("usearch: not installed")
     else:
         for dtype in ("f16", "i8"):
-            index = Index(ndim=DIM, metric="cos", dtype=dtype, connectivity=16,
-                          expansion_add=128, expansion_search=128)
+            index = Index(
+                ndim=DIM,
+                metric="cos",
+                dtype=dtype,
+                connectivity=16,
+                expansion_add=128,
+                expansion_search=128,
+            )
             t = time.perf_counter()
             index.add(np.arange(n), x, threads=os.cpu_count() or 2)
             build = time.perf_counter() - t
@@ -90,9 +105,12 @@ def bench_size(n: int, nq: int, k: int) -> None:
                 m = index.search(q, k)
                 times.append(time.perf_counter() - t)
                 found.append(np.asarray(m.keys))
-            print(f"usearch HNSW {dtype:4s}     {percentiles(times)}  memory {index.memory_usage / 2**20:7.0f} MiB"
-                  f"  recall@10 {recall(found, truth, 10):.3f} @100 {recall(found, truth, k):.3f}"
-                  f"  build {build:.0f} s")
+            print(
+                f"usearch HNSW {dtype:4s}     {percentiles(times)}"
+                f"  memory {index.memory_usage / 2**20:7.0f} MiB"
+                f"  recall@10 {recall(found, truth, 10):.3f} @100 {recall(found, truth, k):.3f}"
+                f"  build {build:.0f} s"
+            )
             del index
 
     try:
@@ -112,8 +130,10 @@ def bench_size(n: int, nq: int, k: int) -> None:
             _, ids = index.search(q[None, :], k)
             times.append(time.perf_counter() - t)
             found.append(ids[0])
-        print(f"faiss HNSW flat       {percentiles(times)}  recall@10 {recall(found, truth, 10):.3f}"
-              f" @100 {recall(found, truth, k):.3f}  build {build:.0f} s")
+        print(
+            f"faiss HNSW flat       {percentiles(times)}  recall@10 {recall(found, truth, 10):.3f}"
+            f" @100 {recall(found, truth, k):.3f}  build {build:.0f} s"
+        )
 
 
 def main() -> None:

@@ -122,3 +122,27 @@ def test_footer_and_subscribe_page_render(smtp_client):
     home = smtp_client.get("/")
     if home.status_code == 200:  # the web area's base template includes the footer form
         assert 'action="/subscribe"' in home.text
+
+
+def test_digest_preview_for_admins(smtp_client, smtp_container):
+    from paperwire.services import accounts
+    from paperwire.services.subscriptions import Choices, add_subscriber
+    from tests.digests.conftest import seed_papers
+
+    engine = smtp_container.engine
+    seed_papers(engine, count=3)
+    add_subscriber(engine, "seen@example.org", Choices(), confirmed=True)
+    admin = accounts.create_user(engine, username="chief", email="chief@example.org",
+                                 password="correct horse battery", role="admin", verified=True)
+    user = accounts.create_user(engine, username="joe", email="joe@example.org",
+                                password="correct horse battery", role="user", verified=True)
+    admin_auth = {"Authorization": f"Bearer {accounts.create_api_token(engine, admin.id, 't')}"}
+    user_auth = {"Authorization": f"Bearer {accounts.create_api_token(engine, user.id, 't')}"}
+    url = "/digest/preview?email=seen@example.org&day=2025-06-16"
+    assert smtp_client.get(url, headers=user_auth).status_code == 404
+    page = smtp_client.get(url, headers=admin_auth)
+    assert page.status_code == 200 and "Paper 1 on" in page.text and "Trending" in page.text
+    text = smtp_client.get(url + "&format=text", headers=admin_auth)
+    assert text.text.startswith("Paperwire digest")
+    missing = smtp_client.get("/digest/preview?email=nobody@example.org", headers=admin_auth)
+    assert missing.status_code == 404 and "No subscriber" in missing.text

@@ -14,8 +14,16 @@ def stored_count(engine) -> int:
 def test_limit_then_rerun_fills_the_rest(container, embedder, shared_papers):
     add_papers(container.engine, shared_papers[:12])
     seen = []
-    assert embed_missing(container.engine, embedder, batch_size=4, limit=5,
-                         progress=lambda done, total: seen.append((done, total))) == 5
+    assert (
+        embed_missing(
+            container.engine,
+            embedder,
+            batch_size=4,
+            limit=5,
+            progress=lambda done, total: seen.append((done, total)),
+        )
+        == 5
+    )
     assert seen[0] == (0, 5) and seen[-1] == (5, 5)
     assert stored_count(container.engine) == 5
     assert embed_missing(container.engine, embedder, batch_size=4) == 7

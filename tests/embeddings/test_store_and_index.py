@@ -22,8 +22,13 @@ def test_stored_embeddings_round_trip(container):
     with container.engine.begin() as conn:  # replacing keeps one row per (paper, model)
         save_embeddings(conn, "m1", [EmbeddingRow("2501.00001", vector * 2, "h3")])
     with container.engine.connect() as conn:
-        rows = conn.execute(select(paper_embeddings.c.content_hash).where(
-            paper_embeddings.c.model_id == "m1")).scalars().all()
+        rows = (
+            conn.execute(
+                select(paper_embeddings.c.content_hash).where(paper_embeddings.c.model_id == "m1")
+            )
+            .scalars()
+            .all()
+        )
         assert rows == ["h3"]
     with container.engine.begin() as conn:  # deleting the paper deletes its embeddings
         conn.execute(delete(papers).where(papers.c.id == "2501.00001"))
@@ -32,7 +37,9 @@ def test_stored_embeddings_round_trip(container):
 
 
 def test_vector_backend_is_chosen_and_described(container, embedder):
-    index = build_vector_index(container.engine, embedder.model_id, embedder.dim, container.settings.data_dir)
+    index = build_vector_index(
+        container.engine, embedder.model_id, embedder.dim, container.settings.data_dir
+    )
     # The test servers have no pgvector, so both backends use the in-process index here.
     assert index.backend in {"numpy", "pgvector"}
     assert embedder.model_id in index.describe()
@@ -44,8 +51,9 @@ def test_index_search_candidates_and_consistency(container, embedder, shared_pap
     add_papers(engine, first)
     embed_missing(engine, embedder)
     snapshots = container.settings.data_dir / "vectors"
-    index = VectorIndex(engine, embedder.model_id, embedder.dim, snapshot_dir=snapshots,
-                        refresh_interval_s=0)
+    index = VectorIndex(
+        engine, embedder.model_id, embedder.dim, snapshot_dir=snapshots, refresh_interval_s=0
+    )
     assert index.coverage() == (30, 30)
 
     target = first[3]
@@ -85,13 +93,55 @@ def test_index_search_candidates_and_consistency(container, embedder, shared_pap
 
 def test_stale_text_is_re_embedded(container, embedder):
     engine = container.engine
-    add_papers(engine, [PaperRecord(id="2501.00009", title="Graph neural networks", abstract="GNNs.")])
+    add_papers(
+        engine, [PaperRecord(id="2501.00009", title="Graph neural networks", abstract="GNNs.")]
+    )
     assert embed_missing(engine, embedder) == 1
     assert embed_missing(engine, embedder) == 0
-    add_papers(engine, [PaperRecord(id="2501.00009", title="Graph neural networks",
-                                    abstract="Message passing on molecules.")])
+    add_papers(
+        engine,
+        [
+            PaperRecord(
+                id="2501.00009",
+                title="Graph neural networks",
+                abstract="Message passing on molecules.",
+            )
+        ],
+    )
     assert embed_missing(engine, embedder) == 1
     with engine.connect() as conn:
         stored = conn.execute(select(paper_embeddings.c.content_hash)).scalar_one()
     text = "Graph neural networks. Message passing on molecules."
     assert stored == content_hash(text, embedder.model_id)
+
+
+def test_hnsw_graph_for_big_indexes(container, embedder, shared_papers):
+    """The ANN path (used from 200k vectors on) gives the exact results on a small index."""
+    engine = container.engine
+    add_papers(engine, shared_papers[:30])
+    embed_missing(engine, embedder)
+    snapshots = container.settings.data_dir / "vectors"
+    exact = VectorIndex(engine, embedder.model_id, embedder.dim, ann_min_vectors=None)
+    ann = VectorIndex(
+        engine,
+        embedder.model_id,
+        embedder.dim,
+        snapshot_dir=snapshots,
+        ann_min_vectors=10,
+        refresh_interval_s=0,
+    )
+    assert ann.build_ann(wait=True)
+    assert "HNSW" in ann.describe()
+    queries = embedder.embed([p.title for p in shared_papers[:5]])
+    for q in queries:
+        assert ann.search(q, 5) == exact.search(q, 5)
+
+    # Papers added after the graph was built are found too, and the graph is saved.
+    add_papers(engine, shared_papers[30:])
+    embed_missing(engine, embedder)
+    q = embedder.embed([shared_papers[35].title])[0]
+    assert ann.search(q, 1)[0][0] == shared_papers[35].id
+    reloaded = VectorIndex(
+        engine, embedder.model_id, embedder.dim, snapshot_dir=snapshots, ann_min_vectors=10
+    )
+    assert reloaded.search(q, 1)[0][0] == shared_papers[35].id

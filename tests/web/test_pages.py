@@ -223,3 +223,18 @@ def test_daily_page_with_50_papers_is_fast(container, client):
         for _ in range(25):
             assert timed_client.get("/?date=2025-06-16").status_code == 200
     assert min(timings) < 0.030, f"best of 25: {min(timings) * 1000:.1f} ms"
+
+
+def test_cached_pages_follow_writes(seeded, client):
+    from sqlalchemy import update
+
+    from paperwire.store.tables import papers
+
+    assert seeded.settings.page_cache_ttl_s > 0
+    before = client.get("/api/daily_papers?date=2025-06-16").json()
+    assert client.get("/?date=2025-06-16&format=json").json()["papers"][0]["upvotes"] == 99
+    with seeded.engine.begin() as conn:  # e.g. a vote cast here
+        conn.execute(update(papers).where(papers.c.id == "2506.11924").values(local_upvotes=7))
+    after = client.get("/api/daily_papers?date=2025-06-16").json()
+    assert before != after
+    assert client.get("/?date=2025-06-16&format=json").json()["papers"][0]["upvotes"] == 106

@@ -7,6 +7,8 @@ weights, honour the same filters and return HTML-safe snippets.
 from __future__ import annotations
 
 import html
+import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +35,9 @@ SQLITE_WEIGHTS = {"title": 1.0, "abstract": 1.0, "authors": 1.0}
 PG_WEIGHTS = (0.0, 0.4, 0.4, 1.0)
 # 1 = divide by 1 + log(document length): a mild length normalisation.
 PG_NORMALIZATION = 1
+# "idf": sum of per-term ts_rank weighted by BM25 idf; "cd": plain ts_rank_cd.
+PG_RANKING = "idf"
+DF_CACHE_TTL_S = 300.0
 
 _MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"
 SNIPPET_TOKENS = 32
@@ -60,6 +65,9 @@ class KeywordSearcher:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sqlite = is_sqlite(engine)
+        self._df: dict[str, int] = {}
+        self._n_docs = 0
+        self._df_stamp = -1e9
 
     def search(
         self, query: ParsedQuery, spec: FilterSpec, *, limit: int, offset: int = 0
@@ -149,27 +157,64 @@ class KeywordSearcher:
     def _pg_search(
         self, conn: Connection, query: ParsedQuery, spec: FilterSpec, limit: int, offset: int
     ) -> list[KeywordHit]:
-        weights = "{" + ",".join(str(x) for x in PG_WEIGHTS) + "}"
-        rank = func.ts_rank_cd(
-            literal_column(f"'{weights}'::float4[]"),
-            literal_column("papers.search_vector"),
-            _pg_tsquery(),
-            PG_NORMALIZATION,
-        )
+        weights = literal_column("'{" + ",".join(str(x) for x in PG_WEIGHTS) + "}'::float4[]")
+        vector = literal_column("papers.search_vector")
+        params: dict[str, object] = {"tsq": _pg_websearch_text(query)}
+        if PG_RANKING == "idf":
+            # BM25-like: each term's ts_rank, weighted by the term's inverse document
+            # frequency (ts_rank alone has no notion of how rare a word is).
+            parts = _pg_parts(query)
+            idfs = self._pg_idf(conn, parts)
+            rank = None
+            for i, part in enumerate(parts):
+                params[f"p{i}"] = part
+                term_query = func.websearch_to_tsquery(
+                    literal_column("'english'::regconfig"), bindparam(f"p{i}")
+                )
+                term = func.ts_rank(weights, vector, term_query, PG_NORMALIZATION) * idfs[part]
+                rank = term if rank is None else rank + term
+        else:
+            rank = func.ts_rank_cd(weights, vector, _pg_tsquery(), PG_NORMALIZATION)
         stmt = (
             select(papers.c.id, rank.label("rank"))
-            .where(literal_column("papers.search_vector").op("@@")(_pg_tsquery()))
+            .where(vector.op("@@")(_pg_tsquery()))
             .where(*filter_conditions(spec))
             .order_by(rank.desc(), papers.c.id)
             .limit(limit)
             .offset(offset)
         )
-        rows = conn.execute(stmt, {"tsq": _pg_websearch_text(query)})
+        rows = conn.execute(stmt, params)
         return [KeywordHit(pid, float(score)) for pid, score in rows]
+
+    def _pg_idf(self, conn: Connection, parts: Sequence[str]) -> dict[str, float]:
+        """BM25's idf per term, from GIN-indexed counts cached for a few minutes."""
+        now = time.monotonic()
+        if now - self._df_stamp > DF_CACHE_TTL_S:
+            self._df.clear()
+            self._n_docs = conn.execute(select(func.count()).select_from(papers)).scalar_one()
+            self._df_stamp = now
+        idf = {}
+        for part in parts:
+            if part not in self._df:
+                self._df[part] = conn.execute(
+                    select(func.count())
+                    .select_from(papers)
+                    .where(literal_column("papers.search_vector").op("@@")(
+                        func.websearch_to_tsquery(literal_column("'english'::regconfig"), part)
+                    ))
+                ).scalar_one()
+            df, n = self._df[part], max(1, self._n_docs)
+            idf[part] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return idf
 
 
 def _pg_tsquery():
     return func.websearch_to_tsquery(literal_column("'english'::regconfig"), bindparam("tsq"))
+
+
+def _pg_parts(query: ParsedQuery) -> list[str]:
+    """One sanitised websearch_to_tsquery input per term or phrase."""
+    return [f'"{t}"' for t in query.terms] + ['"' + " ".join(p) + '"' for p in query.phrases]
 
 
 def _pg_websearch_text(query: ParsedQuery) -> str:

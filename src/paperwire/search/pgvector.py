@@ -19,9 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def extension_available(conn: Connection) -> bool:
-    row = conn.execute(
-        text("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
-    ).first()
+    row = conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")).first()
     return row is not None
 
 
@@ -32,7 +30,9 @@ def add_pgvector_column(conn: Connection) -> bool:
     try:
         with conn.begin_nested():
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS vector"))
-            conn.execute(text("ALTER TABLE paper_embeddings ADD COLUMN IF NOT EXISTS embedding vector"))
+            conn.execute(
+                text("ALTER TABLE paper_embeddings ADD COLUMN IF NOT EXISTS embedding vector")
+            )
     except Exception as exc:  # e.g. no privilege to create extensions
         log.warning("pgvector is available but could not be enabled: %s", exc)
         return False
@@ -114,7 +114,9 @@ class PgVectorIndex:
         distance = f"{self._cast('embedding')} <=> {self._cast(':q')}"
         where = "model_id = :m AND embedding IS NOT NULL"
         params: dict = {"q": vector_literal(query), "m": self.model_id, "k": int(k)}
-        statement = f"SELECT paper_id, 1 - ({distance}) AS score FROM paper_embeddings WHERE {where}"
+        statement = (
+            f"SELECT paper_id, 1 - ({distance}) AS score FROM paper_embeddings WHERE {where}"
+        )
         if candidates is not None:
             ids = [str(c) for c in candidates]
             if not ids:

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine
 
+from paperwire.search.ann import HnswGraph, usearch_available
 from paperwire.store.embeddings import count_embeddings, count_papers, iter_vectors
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 # Rows committed slightly out of created_at order are still caught by re-reading this window.
 WATERMARK_MARGIN = timedelta(seconds=120)
 SNAPSHOT_VERSION = 1
+# From this many vectors on, an HNSW graph (usearch) proposes candidates; exact below.
+ANN_MIN_VECTORS = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ class VectorIndex:
         *,
         snapshot_dir: Path | None = None,
         refresh_interval_s: float = 2.0,
+        ann_min_vectors: int | None = ANN_MIN_VECTORS,
     ) -> None:
         self.engine = engine
         self.model_id = model_id
@@ -80,11 +84,17 @@ class VectorIndex:
         self._checked_at = 0.0
         self._coverage: tuple[int, int] = (0, 0)
         self._loaded = False
+        # Approximate search for big indexes: an HNSW graph over rows [0, _ann_rows).
+        self.ann_min_vectors = ann_min_vectors if usearch_available() else None
+        self._ann: HnswGraph | None = None
+        self._ann_rows = 0
+        self._ann_thread: threading.Thread | None = None
 
     # ---- public API -------------------------------------------------------------------
 
     def describe(self) -> str:
-        return f"in-process exact index (numpy, float32) for {self.model_id}: {len(self)} vectors"
+        kind = "HNSW (usearch) + exact re-scoring" if self._ann else "exact (numpy float32)"
+        return f"in-process {kind} index for {self.model_id}: {len(self)} vectors"
 
     def __len__(self) -> int:
         self._ensure_loaded()
@@ -105,7 +115,15 @@ class VectorIndex:
         q = np.asarray(query, dtype=np.float32).reshape(-1)
         if q.shape[0] != self.dim:
             raise ValueError(f"query has {q.shape[0]} dimensions, the index has {self.dim}")
+        ann, ann_rows = self._ann, self._ann_rows
         if candidates is None:
+            if ann is not None and ann_rows <= len(state.ids):
+                # Graph proposals + rows added since the graph was built, re-scored exactly.
+                proposed = ann.search(q, max(4 * k, 200))
+                rows = np.concatenate(
+                    [proposed[proposed < ann_rows], np.arange(ann_rows, len(state.ids))]
+                )
+                return self._score_rows(state, rows, q, k)
             scores = state.matrix @ q
             best = top_k(scores, k)
             return [(state.ids[i], float(scores[i])) for i in best]
@@ -115,10 +133,59 @@ class VectorIndex:
         )
         if rows.size == 0:
             return []
+        return self._score_rows(state, rows, q, k)
+
+    @staticmethod
+    def _score_rows(
+        state: _State, rows: np.ndarray, q: np.ndarray, k: int
+    ) -> list[tuple[str, float]]:
         rows = np.unique(rows)
         scores = state.matrix[rows] @ q
         best = top_k(scores, k)
         return [(state.ids[rows[i]], float(scores[i])) for i in best]
+
+    def build_ann(self, *, wait: bool = True) -> bool:
+        """Build the HNSW graph if the index is big enough; True when one is in use."""
+        self._ensure_loaded()
+        if self.ann_min_vectors is None or len(self._state.ids) < self.ann_min_vectors:
+            return False
+        with self._lock:
+            if self._ann is None and self._ann_thread is None:
+                self._ann_thread = threading.Thread(
+                    target=self._build_ann_graph, name="ann-build", daemon=True
+                )
+                self._ann_thread.start()
+            thread = self._ann_thread
+        if wait and thread is not None:
+            thread.join()
+        return self._ann is not None
+
+    def _build_ann_graph(self) -> None:
+        try:
+            state = self._state
+            graph = HnswGraph(self.dim)
+            started = time.perf_counter()
+            graph.add(0, state.matrix[: len(state.ids)])
+            with self._lock:
+                if self._state.ids[: len(state.ids)] == state.ids:  # rows kept their numbers
+                    self._ann, self._ann_rows = graph, len(state.ids)
+                    self._sync_ann()
+                    if self.snapshot_dir is not None:
+                        self._write_snapshot()
+            log.info(
+                "built the HNSW graph over %d vectors in %.0f s",
+                len(state.ids),
+                time.perf_counter() - started,
+            )
+        finally:
+            self._ann_thread = None
+
+    def _sync_ann(self) -> None:
+        """Add rows appended since the graph was built (caller holds the lock)."""
+        graph, n = self._ann, len(self._state.ids)
+        if graph is not None and n > self._ann_rows:
+            graph.add(self._ann_rows, self._state.matrix[self._ann_rows : n])
+            self._ann_rows = n
 
     def vector_for(self, paper_id: str) -> np.ndarray | None:
         self.maybe_refresh()
@@ -142,8 +209,11 @@ class VectorIndex:
                 self._load_snapshot()
                 self._loaded = True
             changed = self._catch_up(full=force)
+            self._sync_ann()
             self._checked_at = time.monotonic()
-            return changed
+        if self._ann is None:
+            self.build_ann(wait=False)
+        return changed
 
     def _ensure_loaded(self) -> None:
         if not self._loaded:
@@ -153,14 +223,15 @@ class VectorIndex:
 
     def _catch_up(self, *, full: bool) -> int:
         since = None if full or self._watermark is None else self._watermark - WATERMARK_MARGIN
-        if since is None:
-            changed = self._rebuild()
-        else:
-            changed = self._apply_increment(since)
+        changed = self._rebuild() if since is None else self._apply_increment(since)
         with self.engine.connect() as conn:
             stored, total = count_embeddings(conn, self.model_id), count_papers(conn)
         if stored != len(self._state.ids) and since is not None:
-            log.info("vector index out of step (%d vs %d stored): rebuilding", len(self._state.ids), stored)
+            log.info(
+                "vector index out of step (%d vs %d stored): rebuilding",
+                len(self._state.ids),
+                stored,
+            )
             changed = self._rebuild()
             with self.engine.connect() as conn:
                 stored, total = count_embeddings(conn, self.model_id), count_papers(conn)
@@ -182,6 +253,7 @@ class VectorIndex:
         matrix = np.concatenate(parts) if parts else np.zeros((0, self.dim), dtype=np.float32)
         self._buffer = matrix
         self._state = _State(ids, {pid: i for i, pid in enumerate(ids)}, matrix)
+        self._ann, self._ann_rows = None, 0
         self._watermark = newest
         self._snapshot_rows = -1  # force a snapshot
         return len(ids)
@@ -253,6 +325,13 @@ class VectorIndex:
             return
         self._state = _State(ids, {pid: i for i, pid in enumerate(ids)}, matrix)
         self._buffer = None
+        if meta.get("ann") and self.ann_min_vectors is not None:
+            try:
+                self._ann = HnswGraph.load(self.snapshot_dir / meta["ann"], self.dim)
+                self._ann_rows = int(meta["ann_rows"])
+            except (OSError, ValueError, KeyError, RuntimeError) as exc:
+                log.warning("ignoring the saved HNSW graph: %s", exc)
+                self._ann, self._ann_rows = None, 0
         watermark = meta.get("watermark")
         self._watermark = datetime.fromisoformat(watermark) if watermark else None
         if self._watermark is None and ids:
@@ -269,7 +348,9 @@ class VectorIndex:
             self.snapshot_dir.mkdir(parents=True, exist_ok=True)
             old = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
             vec_name, ids_name = f"{stem}.{token}.vectors.npy", f"{stem}.{token}.ids.npy"
-            _atomic_save(self.snapshot_dir / vec_name, np.ascontiguousarray(state.matrix, np.float32))
+            _atomic_save(
+                self.snapshot_dir / vec_name, np.ascontiguousarray(state.matrix, np.float32)
+            )
             _atomic_save(self.snapshot_dir / ids_name, np.array(state.ids, dtype=str))
             meta = {
                 "version": SNAPSHOT_VERSION,
@@ -280,11 +361,14 @@ class VectorIndex:
                 "vectors": vec_name,
                 "ids": ids_name,
             }
+            if self._ann is not None:
+                meta["ann"], meta["ann_rows"] = f"{stem}.{token}.usearch", self._ann_rows
+                self._ann.save(self.snapshot_dir / meta["ann"])
             tmp = meta_path.with_name(f"{meta_path.name}.{token}.tmp")
             tmp.write_text(json.dumps(meta))
             os.replace(tmp, meta_path)
             self._snapshot_rows = len(state.ids)
-            for key in ("vectors", "ids"):  # open memory maps of old files stay valid
+            for key in ("vectors", "ids", "ann"):  # open memory maps of old files stay valid
                 if isinstance(old.get(key), str) and old[key] != meta[key]:
                     (self.snapshot_dir / old[key]).unlink(missing_ok=True)
         except (OSError, ValueError) as exc:  # a read-only data dir only costs start-up time
@@ -308,5 +392,8 @@ def build_vector_index(engine: Engine, model_id: str, dim: int, data_dir: Path):
         index = PgVectorIndex(engine, model_id, dim)
     else:
         index = VectorIndex(engine, model_id, dim, snapshot_dir=data_dir / "vectors")
-    log.info("vector search: %s", index.describe() if use_pgvector else f"in-process numpy index for {model_id}")
+    log.info(
+        "vector search: %s",
+        index.describe() if use_pgvector else f"in-process numpy index for {model_id}",
+    )
     return index

@@ -30,6 +30,7 @@ MODES = ("keyword", "semantic", "hybrid")
 SORTS = ("relevance", "date", "upvotes")
 MAX_LIMIT = 200
 MAX_OFFSET = 10_000
+QUERY_VECTOR_CACHE = 2048  # recent query embeddings kept (search-as-you-type repeats)
 # How many candidates each ranker contributes to hybrid fusion.
 FUSION_DEPTH = 100
 # Date/upvote sorting reorders this many of the most relevant results.
@@ -243,7 +244,7 @@ class SearchService:
         embedder, _, _ = self._semantic_parts()
         vector = np.asarray(embedder.embed([text])[0], dtype=np.float32)
         self._query_vectors[text] = vector
-        if len(self._query_vectors) > 512:
+        if len(self._query_vectors) > QUERY_VECTOR_CACHE:
             self._query_vectors.popitem(last=False)
         return vector
 

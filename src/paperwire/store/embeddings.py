@@ -75,8 +75,10 @@ def stored_hashes(conn: Connection, model_id: str) -> dict[str, str]:
 
 
 def count_embeddings(conn: Connection, model_id: str) -> int:
-    query = select(func.count()).select_from(paper_embeddings).where(
-        paper_embeddings.c.model_id == model_id
+    query = (
+        select(func.count())
+        .select_from(paper_embeddings)
+        .where(paper_embeddings.c.model_id == model_id)
     )
     return int(conn.execute(query).scalar_one())
 

@@ -3,10 +3,15 @@
 Feed pages, API lists and similar papers change slowly; serving them from memory
 for a few seconds keeps the site fast under load. Anything per user (navigation,
 CSRF tokens, forms) is rendered per request, never cached.
+
+A write to the paper tables through this process's engine (a vote, a comment, a
+submission, an import) empties the cache at once; writes from other processes are
+seen when the entries expire.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -14,8 +19,15 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from fastapi import Request
+from sqlalchemy import event
 
 T = TypeVar("T")
+
+_PAPER_WRITE = re.compile(
+    r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+\"?"
+    r"(?:papers|daily_entries|organizations|paper_authors)\b",
+    re.IGNORECASE,
+)
 
 
 class TTLCache:
@@ -45,6 +57,15 @@ class TTLCache:
         with self._lock:
             self._items.clear()
 
+    def watch(self, engine) -> None:
+        """Empty the cache whenever a statement on `engine` writes to the paper tables."""
+
+        def after_execute(conn, cursor, statement, parameters, context, executemany) -> None:
+            if _PAPER_WRITE.match(statement):
+                self.clear()
+
+        event.listen(engine, "after_cursor_execute", after_execute)
+
 
 _create_lock = threading.Lock()
 
@@ -57,5 +78,7 @@ def app_cache(request: Request) -> TTLCache:
         with _create_lock:
             cache = getattr(state, "page_cache", None)
             if cache is None:
-                cache = state.page_cache = TTLCache()
+                cache = TTLCache()
+                cache.watch(state.container.engine)
+                state.page_cache = cache
     return cache

@@ -22,7 +22,10 @@ def upgrade() -> None:
     op.create_table(
         "paper_embeddings",
         sa.Column(
-            "paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True
+            "paper_id",
+            sa.String(64),
+            sa.ForeignKey("papers.id", ondelete="CASCADE"),
+            primary_key=True,
         ),
         sa.Column("model_id", sa.String(200), primary_key=True),
         sa.Column("dim", sa.Integer, nullable=False),

@@ -1,0 +1,167 @@
+"""Search latency, warm and in-process: keyword, hybrid (with query embedding), similar.
+
+    .venv/bin/python benchmarks/bench_search_latency.py [--db benchmarks/out/latency.db]
+        [--scale 1000000] [--baseline-queries 20] [--no-embed]
+
+The database is built once from the keywords-dev corpus through the product's ingest
+and embedding paths (embeddings come from the content-hash cache when present) and kept
+under benchmarks/out/. `--scale N` grows a copy of it to N papers with synthetic copies
+(rewritten ids, same text and vectors) before measuring, and states the memory used.
+The 600 dev queries are run once each per mode; arxiv-sanity-lite's scorer is timed in
+the same run on a sample of them (it takes about a second per query).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from arxiv_sanity_scorer import ScanDoc, search_rank  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from paperwire.config import load_settings  # noqa: E402
+from paperwire.domain.records import PaperRecord, SourceItem  # noqa: E402
+from paperwire.search.beir import read_corpus, read_queries  # noqa: E402
+from paperwire.services.ingest import ingest  # noqa: E402
+from paperwire.wiring import build_container  # noqa: E402
+
+DEV = ROOT.parent / "shared/relevance/keywords-dev"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def timed(fn, items) -> list[float]:
+    out = []
+    for item in items:
+        start = time.perf_counter()
+        fn(item)
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def grow(db: Path, target: int) -> Path:
+    """A copy of `db` with synthetic copies of its papers (and vectors) up to `target`."""
+    scaled = db.with_name(f"{db.stem}-{target}.db")
+    if scaled.exists():
+        return scaled
+    tmp = scaled.with_suffix(".tmp")
+    shutil.copyfile(db, tmp)
+    import sqlite3
+
+    conn = sqlite3.connect(tmp)
+    def count() -> int:
+        return conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(papers)") if r[1] != "id"]
+    copy = 1
+    while (need := target - count()) > 0:
+        col_list = ", ".join(cols)
+        conn.execute(
+            f"INSERT INTO papers (id, {col_list}) SELECT id || '-c{copy}', {col_list} FROM papers "
+            f"WHERE id NOT LIKE '%-c%' ORDER BY rowid LIMIT {need}"
+        )
+        conn.execute(
+            "INSERT INTO paper_embeddings "
+            "(paper_id, model_id, dim, vector, content_hash, created_at) "
+            f"SELECT paper_id || '-c{copy}', model_id, dim, vector, content_hash, created_at "
+            f"FROM paper_embeddings WHERE paper_id || '-c{copy}' IN (SELECT id FROM papers)"
+            " AND paper_id NOT LIKE '%-c%'"
+        )
+        conn.commit()
+        print(f"  grown to {count()} papers", flush=True)
+        copy += 1
+    conn.close()
+    tmp.rename(scaled)
+    return scaled
+
+
+def build(db: Path, embed: bool) -> None:
+    settings = load_settings(database_url=f"sqlite:///{db}", data_dir=db.parent / "latency-data")
+    container = build_container(settings)
+    container.prepare_database()
+    with container.engine.connect() as conn:
+        have = conn.execute(text("SELECT count(*) FROM papers")).scalar_one()
+    if not have:
+        items = (SourceItem(PaperRecord(id=d.id, title=d.title, abstract=d.text,
+                                        sources=frozenset({"beir"}))) for d in read_corpus(DEV))
+        print(ingest(container.engine, items, source="beir", parameters={}).summary_line())
+    if embed and container.embedder is not None:
+        from paperwire.services.embeddings import embed_missing
+
+        user = load_settings()
+        n = embed_missing(container.engine, container.embedder,
+                          cache_dir=user.data_dir / "embedding-cache")
+        print(f"embedded {n} papers")
+    container.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=str(ROOT / "benchmarks/out/latency.db"))
+    parser.add_argument("--scale", type=int, default=0)
+    parser.add_argument("--baseline-queries", type=int, default=20)
+    parser.add_argument("--no-embed", action="store_true")
+    parser.add_argument("--queries", type=int, default=0, help="use only the first N queries")
+    args = parser.parse_args()
+    db = Path(args.db)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    build(db, embed=not args.no_embed)
+    if args.scale:
+        db = grow(db, args.scale)
+    settings = load_settings(database_url=f"sqlite:///{db}", data_dir=db.parent / "latency-data")
+    container = build_container(settings)
+    service = container.search
+    queries = list(read_queries(DEV).values())
+    if args.queries:
+        queries = queries[: args.queries]
+    with container.engine.connect() as conn:
+        n_papers = conn.execute(text("SELECT count(*) FROM papers")).scalar_one()
+        sample_sql = text("SELECT id FROM papers ORDER BY random() LIMIT 600")
+        ids = [r[0] for r in conn.execute(sample_sql)]
+    # Warm up: page cache, model, vector index (not counted).
+    for q in queries[:20]:
+        service.search(q, mode="hybrid")
+    service._query_vectors.clear()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    results = {
+        "keyword": timed(lambda q: service.search(q, mode="keyword", limit=20), queries),
+        "hybrid": timed(lambda q: service.search(q, mode="hybrid", limit=20), queries),
+        "similar": timed(lambda pid: service.similar(pid, limit=10), ids[: len(queries)]),
+    }
+    probe = service.search(queries[0], mode="hybrid")
+    index = container.vector_index
+    coverage = index.coverage() if index is not None else (0, n_papers)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"# {n_papers} papers, embeddings {coverage[0]}/{coverage[1]}, hybrid ran as "
+          f"'{probe.mode}', {len(queries)} queries, peak RSS {rss:.0f} MiB "
+          f"(after warm-up {rss_before:.0f} MiB), db {db.stat().st_size / 2**20:.0f} MiB")
+    for name, values in results.items():
+        p50, p95 = percentile(values, .5), percentile(values, .95)
+        print(f"{name:8s} p50={p50:7.1f} ms  p95={p95:7.1f} ms"
+              f"  mean={sum(values) / len(values):7.1f} ms  n={len(values)}")
+    if args.baseline_queries:
+        docs = [ScanDoc(d.id, d.title, d.text, "") for d in read_corpus(DEV)]
+        if args.scale and args.scale > len(docs):
+            docs = (docs * (args.scale // len(docs) + 1))[: args.scale]
+        sample = random.Random(0).sample(queries, min(args.baseline_queries, len(queries)))
+        base = timed(lambda q: search_rank(docs, q), sample)
+        p50 = percentile(base, .5)
+        print(f"arxiv-sanity-lite scorer p50={p50:7.1f} ms over {len(sample)} queries; "
+              f"keyword is {p50 / percentile(results['keyword'], .5):.0f}x faster, "
+              f"hybrid {p50 / percentile(results['hybrid'], .5):.0f}x faster")
+    container.close()
+
+
+if __name__ == "__main__":
+    main()

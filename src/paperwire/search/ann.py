@@ -1,0 +1,61 @@
+"""An approximate-nearest-neighbour graph (usearch HNSW) over the index's matrix rows.
+
+Only used for large indexes (see VectorIndex.ann_min_vectors): the graph proposes
+candidate rows, and the caller re-scores them exactly with the float32 matrix, so
+scores are always true cosines. Keys are matrix row numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def usearch_available() -> bool:
+    try:
+        import usearch.index  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class HnswGraph:
+    """HNSW over float16 copies of the vectors (cosine)."""
+
+    def __init__(self, dim: int, *, index=None) -> None:
+        from usearch.index import Index
+
+        self.dim = dim
+        self._index = index or Index(
+            ndim=dim,
+            metric="cos",
+            dtype="f16",
+            connectivity=16,
+            expansion_add=96,
+            expansion_search=256,
+        )
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def add(self, first_row: int, vectors: np.ndarray, *, threads: int = 0) -> None:
+        if len(vectors):
+            keys = np.arange(first_row, first_row + len(vectors), dtype=np.uint64)
+            self._index.add(keys, np.ascontiguousarray(vectors, dtype=np.float32), threads=threads)
+
+    def search(self, query: np.ndarray, count: int) -> np.ndarray:
+        matches = self._index.search(np.asarray(query, dtype=np.float32), count)
+        return np.asarray(matches.keys, dtype=np.int64)
+
+    def save(self, path: Path) -> None:
+        self._index.save(str(path))
+
+    @classmethod
+    def load(cls, path: Path, dim: int) -> HnswGraph:
+        from usearch.index import Index
+
+        index = Index.restore(str(path), view=False)
+        if index is None or index.ndim != dim:
+            raise ValueError(f"bad ANN graph file {path}")
+        return cls(dim, index=index)

@@ -180,9 +180,14 @@ def start_background_worker(container: Container) -> Callable[[], None]:
     if not container.settings.worker_enabled:
         print("worker: disabled (PAPERWIRE_WORKER_ENABLED=false)", flush=True)
         return lambda: None
-    worker = Worker(container)
-    log.info(worker.describe())
-    print(worker.describe(), flush=True)
+    try:
+        worker = Worker(container)
+        description = worker.describe()
+    except ValueError as exc:  # bad worker_time, time zone or SMTP URL
+        print(f"worker: not started: {exc}", flush=True)
+        return lambda: None
+    log.info(description)
+    print(description, flush=True)
     thread = threading.Thread(target=worker.run_forever, name="paperwire-worker", daemon=True)
     thread.start()
 

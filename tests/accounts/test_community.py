@@ -209,8 +209,15 @@ def test_moderation_roles(container):
     with container.engine.connect() as conn:
         row = conn.execute(select(papers.c.hidden, papers.c.featured)).one()
     assert (row.hidden, row.featured) == (True, True)
-    deleted = moderator.post(f"/comments/{comment['id']}/delete", data={"csrf_token": m_token})
-    assert deleted.status_code == 200  # redirected to the paper
+    listed = moderator.get("/moderation", params={"format": "json"}).json()
+    assert [p["id"] for p in listed["hiddenPapers"]] == ["2506.11924"]
+    assert "Unhide" in moderator.get("/moderation").text
+    deleted = moderator.post(
+        f"/comments/{comment['id']}/delete", data={"csrf_token": m_token}, follow_redirects=False
+    )
+    assert deleted.status_code == 303  # back to the paper
+    thread = moderator.get("/api/comments", params={"paperId": "2506.11924"}).json()
+    assert thread["comments"] == []
     assert (
         moderator.post("/moderation/users/ada/suspend", data={"csrf_token": m_token}).status_code
         == 403

@@ -8,7 +8,12 @@ from paperwire.config import load_settings
 from paperwire.domain.account_rules import email_problem, username_problem
 from paperwire.domain.comment_markup import render_comment
 from paperwire.domain.permissions import Action, can, can_delete_comment, can_edit_comment
-from paperwire.domain.rate_limits import InvalidRateLimit, RateLimit, check_window, lockout_remaining
+from paperwire.domain.rate_limits import (
+    InvalidRateLimit,
+    RateLimit,
+    check_window,
+    lockout_remaining,
+)
 
 
 def test_rate_limit_parse_and_window():

@@ -273,8 +273,15 @@ def test_nul_characters_are_refused_cleanly(client, container):
     token = csrf_of(client.get("/settings").text)
     evil = "nul\x00byte"
     responses = [
-        client.post("/signup", data={"username": evil, "email": f"{evil}@example.org",
-                                     "password": evil * 3, "csrf_token": token}),
+        client.post(
+            "/signup",
+            data={
+                "username": evil,
+                "email": f"{evil}@example.org",
+                "password": evil * 3,
+                "csrf_token": token,
+            },
+        ),
         client.post("/forgot-password", data={"email": evil, "csrf_token": token}),
         client.post("/papers/2506.11924/comments", data={"body": evil, "csrf_token": token}),
         client.post("/papers/2506.11924/claim", data={"author_name": evil, "csrf_token": token}),

@@ -114,3 +114,25 @@ def test_background_worker_starts_and_stops(container, capsys):
         parse_worker_time("seven")
     with pytest.raises(ValueError, match="IANA"):
         parse_timezone("Mars/Olympus")
+
+
+def test_subscribe_confirm_and_receive_in_the_outbox(client, container):
+    import re
+    from urllib.parse import urlsplit
+
+    from paperwire.services.digests import send_digests
+
+    seed_papers(container.engine, count=3)
+    page = client.get("/subscribe")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    data = {"email": "new@example.org", "frequency": "daily", "paper_count": "5",
+            "weekdays_only": "on", "topics": ""} | ({"csrf_token": token.group(1)} if token else {})
+    assert client.post("/subscribe", data=data).status_code == 200
+    outbox = container.settings.outbox_dir
+    (eml,) = outbox.glob("*.eml")
+    mail = message_from_bytes(eml.read_bytes(), policy=default_policy)
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    confirm = re.search(r"\S+/subscribe/confirm/\S+", text).group(0)
+    assert client.get(urlsplit(confirm).path).status_code == 200
+    report = send_digests(container.engine, container.mailer, container.settings, DIGEST_DAY)
+    assert report.sent == 1 and len(list(outbox.glob("*.eml"))) == 2

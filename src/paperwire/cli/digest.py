@@ -159,8 +159,11 @@ def worker(
     from paperwire.worker import Worker
 
     with open_container() as container:
-        runner = Worker(container, echo=typer.echo)
-        typer.echo(runner.describe())
+        try:
+            runner = Worker(container, echo=typer.echo)
+            typer.echo(runner.describe())
+        except ValueError as exc:
+            raise fail(str(exc)) from None
         if once:
             runner.run_once(_parse_date(day) if day else runner.today())
             return

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from paperwire.cli.context import fail, is_terminal, open_container
 from paperwire.services.ingest import IngestReport, ingest
 from paperwire.sources.bulk_files import ImportInputError, InputFile, iter_records, plan_import
+from paperwire.sources.prefetch import prefetched
 
 MAX_REJECTED_SHOWN = 50
 LOG_EVERY_S = 5.0
@@ -27,6 +28,7 @@ def import_command(
         ...,
         help="Directories or files: Hugging Face daily-papers JSON, or arXiv snapshot JSON lines.",
         show_default=False,
+        metavar="PATH",
     ),
 ) -> None:
     """Import papers from bulk files; formats are detected from the content."""
@@ -40,7 +42,7 @@ def import_command(
             with progress:
                 report = ingest(
                     container.engine,
-                    iter_records(files, on_bytes=progress.set_bytes),
+                    prefetched(iter_records(files, on_bytes=progress.set_bytes)),
                     source="import",
                     parameters={"paths": [str(p) for p in paths]},
                     on_progress=progress.add_records,

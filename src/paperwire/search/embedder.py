@@ -121,7 +121,14 @@ def quantized_model_path(source: Path, cache_dir: Path | None = None) -> Path:
     import onnxruntime as ort
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    target_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:  # e.g. a read-only home directory
+        target_dir = Path(tempfile.gettempdir()) / "paperwire-models"
+        target_dir.mkdir(parents=True, exist_ok=True)
+        target = target_dir / target.name
+        if target.is_file():
+            return target
     with tempfile.TemporaryDirectory(dir=target_dir) as tmp:
         folded = Path(tmp) / "folded.onnx"
         options = ort.SessionOptions()

@@ -623,6 +623,19 @@ def set_paper_flag(
             raise _not_found(paper_id)
 
 
+def flagged_papers(engine: Engine, flag: str, *, limit: int = 200) -> list[dict[str, object]]:
+    """Papers with `hidden` or `featured` set, for the moderation page (hidden pages 404)."""
+    column = {"hidden": papers.c.hidden, "featured": papers.c.featured}[flag]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(papers.c.id, papers.c.title)
+            .where(column.is_(True))
+            .order_by(papers.c.modified_at.desc())
+            .limit(limit)
+        ).all()
+    return [{"id": r.id, "title": r.title} for r in rows]
+
+
 def suspend_user(engine: Engine, admin: User | None, username: str, suspended: bool) -> None:
     from paperwire.services.accounts import set_suspended
 

@@ -34,7 +34,7 @@ def bar_chart(
     top = max((b.value for b in bars), default=0) or 1
     n = max(len(bars), 1)
     step = plot_w / n
-    bar_w = max(step * 0.8, 1.0)
+    bar_w = min(max(step * 0.8, 1.0), 48.0)
     every = label_every or max(1, n // 8)
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '

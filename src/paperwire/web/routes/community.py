@@ -342,9 +342,21 @@ def moderation_page(request: Request, container: ContainerDep, format: Format = 
     except CommunityError as exc:
         return json_error(exc) if format == "json" else html_error(request, exc)
     claims = community.pending_claims(container.engine) if user.is_admin else []
+    hidden = community.flagged_papers(container.engine, "hidden")
+    featured = community.flagged_papers(container.engine, "featured")
     if format == "json":
-        return FastJSON({"pendingClaims": [c.as_json() for c in claims]})
-    return page(request, "community/moderation.html", {"claims": claims, "errors": {}})
+        return FastJSON(
+            {
+                "pendingClaims": [c.as_json() for c in claims],
+                "hiddenPapers": hidden,
+                "featuredPapers": featured,
+            }
+        )
+    return page(
+        request,
+        "community/moderation.html",
+        {"claims": claims, "hidden": hidden, "featured": featured, "errors": {}},
+    )
 
 
 @router.post("/moderation/claims/{claim_id}/{decision}", summary="Approve or reject a claim")
@@ -375,7 +387,8 @@ def paper_flags(
         community.set_paper_flag(container.engine, current_user(request), paper_id, flag, value)
     except CommunityError as exc:
         return html_error(request, exc)
-    return see_other(paper_url(paper_id))
+    # A hidden paper's page answers 404, so moderators land on the moderation page.
+    return see_other("/moderation" if flag == "hidden" else paper_url(paper_id))
 
 
 @router.post("/moderation/users/{username}/{action}", summary="Suspend or reinstate a user")

@@ -42,6 +42,14 @@ def rss_mb() -> float:
         return int(statm.read().split()[1]) * PAGE / 2**20
 
 
+def rss_parts() -> str:
+    """RSS split into heap (anonymous) and mapped files (SQLite's mmap of the database)."""
+    with open("/proc/self/status") as status:
+        fields = dict(line.split(":", 1) for line in status if line.startswith("Rss"))
+    anon, mapped = (int(fields[k].split()[0]) / 1024 for k in ("RssAnon", "RssFile"))
+    return f"heap {anon:5.0f} MiB + mapped files {mapped:4.0f} MiB"
+
+
 def run_command(paths: list[Path]) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-import-") as data_dir:
         env = os.environ | {"PAPERWIRE_DATA_DIR": data_dir, "PAPERWIRE_DATABASE_URL": ""}
@@ -86,6 +94,7 @@ def rewritten(arxiv: Path, passes: int, pass_ends: list[float]) -> Iterator[obje
 
 def run_repeat(arxiv: Path, passes: int) -> None:
     from paperwire.services.ingest import ingest
+    from paperwire.sources.prefetch import prefetched
     from paperwire.store.db import create_db_engine
     from paperwire.store.migrate import upgrade
 
@@ -101,11 +110,12 @@ def run_repeat(arxiv: Path, passes: int) -> None:
             if done >= next_report:
                 next_report += 25_000
                 elapsed = time.perf_counter() - started
-                print(f"{done:>9,} records  {elapsed:6.1f} s  RSS {rss_mb():6.0f} MiB", flush=True)
+                rss = f"RSS {rss_mb():5.0f} MiB = {rss_parts()}"
+                print(f"{done:>9,} records {elapsed:6.1f} s  {rss}", flush=True)
 
         report = ingest(
             engine,
-            rewritten(arxiv, passes, pass_ends),
+            prefetched(rewritten(arxiv, passes, pass_ends)),  # as `paperwire import` reads
             source="bench",
             parameters={},
             on_progress=on_progress,

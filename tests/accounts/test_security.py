@@ -292,3 +292,12 @@ def test_nul_characters_are_refused_cleanly(client, container):
     ]
     assert all(r.status_code < 500 for r in responses), [r.status_code for r in responses]
     assert login(client, evil, evil).status_code == 401
+
+
+def test_csrf_cookie_only_on_pages(container):
+    fresh = new_client(container)
+    api = fresh.get("/api/me")
+    assert "pw_csrf" not in api.headers.get("set-cookie", "")
+    page = fresh.get("/login")
+    cookie = page.headers["set-cookie"]
+    assert "pw_csrf=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie

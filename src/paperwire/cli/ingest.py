@@ -10,7 +10,7 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from paperwire.cli.context import fail, is_terminal, open_container
-from paperwire.services.ingest import IngestReport, ingest
+from paperwire.services.ingest import MAX_LOGGED_ERRORS, IngestReport, ingest
 from paperwire.sources.bulk_files import ImportInputError, InputFile, iter_records, plan_import
 from paperwire.sources.prefetch import prefetched
 
@@ -59,9 +59,10 @@ def print_report(report: IngestReport) -> None:
     typer.echo(report.summary_line())
     for rejected in report.rejected[:MAX_REJECTED_SHOWN]:
         typer.echo(f"  rejected {rejected.where}: {rejected.reason}")
-    hidden = len(report.rejected) - MAX_REJECTED_SHOWN
+    hidden = report.rejected_total - min(len(report.rejected), MAX_REJECTED_SHOWN)
     if hidden > 0:
-        typer.echo(f"  ... and {hidden} more rejected (the ingest log keeps the first 1000)")
+        kept = f"the ingest log keeps the first {MAX_LOGGED_ERRORS}"
+        typer.echo(f"  ... and {hidden} more rejected ({kept})")
 
 
 class _Progress:

@@ -18,6 +18,8 @@ from paperwire.store.papers import add_daily_entries, upsert_papers
 
 BATCH_SIZE = 2000
 MAX_LOGGED_ERRORS = 1000
+# Rejected records kept in memory for the report; the rest are only counted.
+MAX_KEPT_REJECTED = 10_000
 
 
 @dataclass(slots=True)
@@ -28,11 +30,22 @@ class IngestReport:
     daily_entries: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     duration_s: float = 0.0
+    rejected_not_kept: int = 0  # counted beyond MAX_KEPT_REJECTED, so memory stays flat
+
+    @property
+    def rejected_total(self) -> int:
+        return len(self.rejected) + self.rejected_not_kept
+
+    def add_rejected(self, rejected: Rejected) -> None:
+        if len(self.rejected) < MAX_KEPT_REJECTED:
+            self.rejected.append(rejected)
+        else:
+            self.rejected_not_kept += 1
 
     def summary_line(self) -> str:
         return (
             f"imported {self.papers} papers ({self.new} new, {self.updated} updated), "
-            f"{self.daily_entries} daily entries, {len(self.rejected)} rejected"
+            f"{self.daily_entries} daily entries, {self.rejected_total} rejected"
         )
 
 
@@ -109,7 +122,9 @@ def ingest(
         iterator = iter(items)
         while batch := list(islice(iterator, batch_size)):
             good = [item for item in batch if isinstance(item, SourceItem)]
-            report.rejected.extend(item for item in batch if isinstance(item, Rejected))
+            for item in batch:
+                if isinstance(item, Rejected):
+                    report.add_rejected(item)
             if good:
                 with engine.begin() as conn:
                     counts = upsert_papers(conn, (item.paper for item in good))
@@ -141,7 +156,7 @@ def ingest(
                 papers_new=report.new,
                 papers_updated=report.updated,
                 daily_entries=report.daily_entries,
-                rejected=len(report.rejected),
+                rejected=report.rejected_total,
                 errors=[f"{r.where}: {r.reason}" for r in report.rejected[:MAX_LOGGED_ERRORS]],
             )
     return report

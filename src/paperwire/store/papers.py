@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Column, Connection, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 
 from paperwire.domain.records import (
@@ -153,6 +153,48 @@ def _utc(value: datetime | None) -> datetime | None:
     return value
 
 
+def _limit(column: Column) -> int:
+    return column.type.length
+
+
+# Links that do not fit are dropped (a cut URL is a wrong URL); text is cut.
+_DROPPED_IF_TOO_LONG = ("github_repo", "project_page", "doi")
+
+
+def fit_record(record: PaperRecord) -> PaperRecord:
+    """Make a record fit the columns' sizes, so PostgreSQL never refuses a batch over it."""
+    changes: dict[str, object] = {}
+    for name in _DROPPED_IF_TOO_LONG:
+        value = getattr(record, name)
+        if value is not None and len(value) > _limit(papers.c[name]):
+            changes[name] = None
+    if record.primary_category and len(record.primary_category) > _limit(papers.c.primary_category):
+        changes["primary_category"] = None
+    categories = record.categories
+    while categories and len(" ".join(categories)) > _limit(papers.c.categories):
+        categories = categories[:-1]
+    if categories != record.categories:
+        changes["categories"] = categories
+    name_limit = _limit(paper_authors.c.name)
+    if any(len(name) > name_limit for name in record.authors):
+        changes["authors"] = tuple(name[:name_limit].strip() for name in record.authors)
+    org = record.organization
+    if org is not None and (
+        len(org.name) > _limit(organizations.c.name)
+        or len(org.fullname or "") > _limit(organizations.c.fullname)
+        or len(org.avatar_url or "") > _limit(organizations.c.avatar_url)
+    ):
+        avatar = org.avatar_url
+        if avatar is not None and len(avatar) > _limit(organizations.c.avatar_url):
+            avatar = None
+        changes["organization"] = OrganizationRecord(
+            org.name[: _limit(organizations.c.name)],
+            org.fullname[: _limit(organizations.c.fullname)] if org.fullname else None,
+            avatar,
+        )
+    return replace(record, **changes) if changes else record
+
+
 def _record_to_row(record: PaperRecord, org_ids: dict[str, int]) -> dict[str, object]:
     return {
         "id": record.id,
@@ -187,7 +229,7 @@ def upsert_papers(conn: Connection, records: Iterable[PaperRecord]) -> UpsertCou
     whose merged record is unchanged is not written again.
     """
     incoming: dict[str, PaperRecord] = {}
-    for record in records:
+    for record in map(fit_record, records):
         seen = incoming.get(record.id)
         incoming[record.id] = merge_papers(seen, record) if seen else record
     counts = UpsertCounts()
@@ -314,13 +356,17 @@ def add_daily_entries(conn: Connection, entries: Iterable[DailyEntryRecord]) -> 
         )
     }
     now = utcnow()
+    by_limit = _limit(daily_entries.c.submitted_by)
+    name_limit = _limit(daily_entries.c.submitted_by_name)
     rows = [
         {
             "paper_id": e.paper_id,
             "day": e.day,
             "source": e.source,
-            "submitted_by": e.submitted_by,
-            "submitted_by_name": e.submitted_by_name,
+            "submitted_by": e.submitted_by[:by_limit] if e.submitted_by else e.submitted_by,
+            "submitted_by_name": (
+                e.submitted_by_name[:name_limit] if e.submitted_by_name else e.submitted_by_name
+            ),
             "submitted_at": e.submitted_at,
             "created_at": now,
         }

@@ -87,7 +87,9 @@ class CsrfMiddleware:
         secure = scope.get("scheme") == "https"
 
         async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            # Only pages (which may hold forms) get the cookie: API answers and feeds stay
+            # cookie-free and cacheable.
+            if message["type"] == "http.response.start" and _is_html(message):
                 MutableHeaders(scope=message).append(
                     "set-cookie",
                     f"{CSRF_COOKIE}={new_seed}; Path=/; HttpOnly; SameSite=Lax"
@@ -96,6 +98,13 @@ class CsrfMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+
+
+def _is_html(message: Message) -> bool:
+    for name, value in message.get("headers", []):
+        if name.lower() == b"content-type":
+            return value.lower().startswith(b"text/html")
+    return False
 
 
 async def _sent_token(scope: Scope, receive: Receive, headers: Headers) -> tuple[str, Receive]:

@@ -117,3 +117,42 @@ def test_without_a_terminal_progress_is_plain_log_lines(run_cli, bulk_inputs, mo
     assert result.exit_code == 0
     progress = [line for line in result.stderr.splitlines() if line.startswith("import: ")]
     assert progress and "records/s" in progress[-1] and "% of input read" in progress[-1]
+
+
+def test_oversized_values_are_fitted_not_fatal(run_cli, tmp_path, database_url):
+    long_name = "Very " * 80 + "Long Name"
+    line = arxiv_line(
+        "2501.00001",
+        comments="Project page: https://acme.github.io/" + "a" * 1100,
+        authors_parsed=[[long_name, "", ""], ["Turing", "Alan", ""]],
+        categories="cs.CL " + "x" * 500,
+    )
+    path = tmp_path / "big.jsonl"
+    path.write_text(line + "\n")
+    result = run_cli("import", path)
+    assert result.stdout.splitlines()[0] == (
+        "imported 1 papers (1 new, 0 updated), 0 daily entries, 0 rejected"
+    )
+    engine = create_db_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            paper = get_paper(conn, "2501.00001")
+            assert paper.project_page is None and paper.categories == ("cs.CL",)
+            assert len(paper.authors[0]) <= 300 and paper.authors[1] == "Alan Turing"
+    finally:
+        engine.dispose()
+    again = run_cli("import", path)
+    assert again.stdout.splitlines()[0].startswith("imported 1 papers (0 new, 0 updated)")
+
+
+def test_only_the_first_rejected_are_kept_in_memory_but_all_are_counted(
+    run_cli, tmp_path, monkeypatch
+):
+    from paperwire.services import ingest as ingest_service
+
+    monkeypatch.setattr(ingest_service, "MAX_KEPT_REJECTED", 3)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(arxiv_line("2501.00001") + "\n" + "{broken\n" * 5)
+    lines = run_cli("import", bad).stdout.splitlines()
+    assert lines[0].endswith("0 daily entries, 5 rejected")
+    assert len(lines) == 5 and lines[-1].startswith("  ... and 2 more rejected")

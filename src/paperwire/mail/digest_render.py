@@ -64,7 +64,7 @@ def digest_subject(site_name: str, digest: Digest) -> str:
     day = f"{digest.digest_date:%a %d %b %Y}"
     if first is None:
         return one_line(f"{site_name} digest, {day}")
-    prefix = one_line(f"{site_name} digest, {day}: ")
+    prefix = one_line(f"{site_name} digest, {day}:") + " "
     title = one_line(first.title)
     room = max(10, SUBJECT_MAX - len(prefix))  # one header line: no folding in clients
     if len(title) > room:

@@ -76,18 +76,24 @@ class Settings(BaseSettings):
     )
     similar_cache_ttl_s: float = Field(600.0, description="Seconds similar papers are remembered.")
 
-    # Accounts and community
+    # Accounts and community (docs/accounts.md)
     session_days: int = Field(30, description="How long a login session lasts.")
-    token_ttl_minutes: int = Field(60, description="Lifetime of email verification, reset and magic-link tokens.")
-    submit_max_age_days: int = Field(14, description="Oldest paper (days since publication) that may be submitted.")
+    token_ttl_minutes: int = Field(
+        60, description="Lifetime of email verification, reset and magic-link tokens."
+    )
+    submit_max_age_days: int = Field(
+        14, description="Oldest paper (days since publication) that may be submitted."
+    )
     rate_limits_enabled: bool = True
-    rate_limit_login: str = Field("10/60", description="Login attempts per account and per IP: COUNT/SECONDS.")
+    rate_limit_login: str = Field(
+        "10/60", description="Login attempts per account and per IP: COUNT/SECONDS."
+    )
     rate_limit_signup: str = Field("5/3600", description="Sign-ups per IP: COUNT/SECONDS.")
-    rate_limit_submit: str = Field("20/3600", description="Paper submissions per account and per IP.")
+    rate_limit_submit: str = Field("20/3600", description="Submissions per account and per IP.")
     rate_limit_comment: str = Field("30/600", description="Comments per account and per IP.")
-    rate_limit_api: str = Field("600/60", description="Requests under /api per account and per IP.")
-    login_lockout_failures: int = Field(5, description="Failed logins in a row before an account locks.")
-    login_lockout_base_s: int = Field(30, description="First lockout; doubles with each further failure.")
+    rate_limit_api: str = Field("600/60", description="Requests under /api per account and IP.")
+    login_lockout_failures: int = Field(5, description="Failed logins in a row before a lock.")
+    login_lockout_base_s: int = Field(30, description="First lockout; doubles per failure.")
     login_lockout_max_s: int = Field(3600, description="Longest lockout.")
 
     @field_validator(

@@ -35,7 +35,8 @@ PAPERS = [
     paper(
         "2503.00003", "Speech Recognition with Conformers",
         "Convolution-augmented transformers improve speech recognition accuracy.",
-        authors=("Dan Brown", "Alice Zhang"), categories=("cs.CL", "eess.AS"), primary_category="cs.CL",
+        authors=("Dan Brown", "Alice Zhang"), categories=("cs.CL", "eess.AS"),
+        primary_category="cs.CL",
         published_at=datetime(2025, 3, 10, tzinfo=UTC), source_upvotes=20,
         organization=OrganizationRecord("google", "Google"),
     ),

@@ -106,7 +106,8 @@ def test_eval_cli_rejects_bad_input(tmp_path, monkeypatch):
 def test_evaluate_with_embeddings_through_the_product_path(container, tmp_path):
     container.__dict__["embedder"] = HashingEmbedder()
     folder = _tiny_beir(tmp_path / "beir")
-    report = evaluate(container, folder, ["keyword", "semantic", "hybrid"], cache_dir=tmp_path / "c")
+    modes = ["keyword", "semantic", "hybrid"]
+    report = evaluate(container, folder, modes, cache_dir=tmp_path / "c")
     assert report.docs == 3
     assert report.scores["keyword"]["nDCG@10"] == 1.0
     assert report.scores["hybrid"]["nDCG@10"] == 1.0

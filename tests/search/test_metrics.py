@@ -32,7 +32,8 @@ def test_score_run_and_line_format():
     scores = score_run(run, qrels)
     assert scores["n"] == 2
     assert scores["MRR@10"] == pytest.approx(0.75)
+    ndcg = (1 + 1 / math.log2(3)) / 2
     assert format_line("keyword", scores) == (
-        f"keyword nDCG@10={(1 + 1 / math.log2(3)) / 2:.3f} nDCG@20={(1 + 1 / math.log2(3)) / 2:.3f} "
+        f"keyword nDCG@10={ndcg:.3f} nDCG@20={ndcg:.3f} "
         "MRR@10=0.750 R@100=1.000 n=2"
     )

@@ -146,7 +146,9 @@ def test_index_follows_the_paper_in_the_same_transaction(container):
            source="test", parameters={})
     assert ids(container.search.search("quasicrystal", mode="keyword")) == ["2506.00006"]
     with engine.begin() as conn:
-        conn.execute(update(papers).where(papers.c.id == "2506.00006").values(title="Penrose tiles"))
+        conn.execute(
+            update(papers).where(papers.c.id == "2506.00006").values(title="Penrose tiles")
+        )
     assert ids(container.search.search("quasicrystal", mode="keyword")) == []
     assert ids(container.search.search("penrose", mode="keyword")) == ["2506.00006"]
     with engine.begin() as conn:
@@ -159,7 +161,8 @@ NASTY = st.one_of(
     st.sampled_from([
         "", " ", '"', '""', '"unbalanced', "NEAR(a b", "NEAR(", "*", "-", "AND", "OR NOT",
         "a AND OR b", "title:x", "^start", "{col}: x", "'; DROP TABLE papers; --",
-        "1' OR '1'='1", "\x00\x01\x1f", "😀🚀", "مرحبا بالعالم", "author:", "cat:\"", "before:9999-99-99",
+        "1' OR '1'='1", "\x00\x01\x1f", "😀🚀", "مرحبا بالعالم", "author:", "cat:\"",
+        "before:9999-99-99",
         "x" * 10_000, "word " * 2_500, "a:b:c", "\\", "%_", "&<>", "transformers -diffusion",
     ]),
     st.lists(st.sampled_from(['"', "NEAR(", "*", "-", "AND", "OR", "(", ")", ":", "author:",
@@ -168,7 +171,9 @@ NASTY = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(query=NASTY, mode=st.sampled_from(["keyword", "semantic", "hybrid"]))
 def test_hostile_queries_never_raise(seeded, query, mode):
     results = seeded.search.search(query, mode=mode, limit=5)

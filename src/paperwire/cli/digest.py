@@ -54,6 +54,9 @@ def send(
         except DigestRunFailed as exc:
             typer.echo(exc.report.summary_line())
             raise fail(str(exc)) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted; the unsent digests are pending again: "
+                       "run `paperwire digest send` to resume", code=130) from None
         typer.echo(report.summary_line())
 
 

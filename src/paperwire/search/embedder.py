@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 ASSETS = Path(__file__).parent / "assets"
 TOKENIZER_FILE = ASSETS / "minilm-tokenizer.json.gz"
 DEFAULT_MODEL_NAME = "minilm-l6-v2"
-DEFAULT_MAX_TOKENS = 128
+DEFAULT_MAX_TOKENS = 256  # 128 loses 0.15 nDCG on keyword queries (see RESULTS.md)
 DEFAULT_BATCH_SIZE = 32
 
 
@@ -102,25 +102,47 @@ def model_cache_dir() -> Path:
     return Path(base) / "paperwire" / "models"
 
 
-QUANT_RECIPE = "dyn-int8-perchannel-v2"
+QUANT_RECIPE = "int8pc-nonan-bertfused-v3"
+
+
+def drop_nan_guards(model) -> int:
+    """Remove `Where(IsNaN(softmax), 0, softmax)` guards from the exported attention.
+
+    They only matter for rows whose keys are all masked, which never happens here ([CLS]
+    is always present), and cost ~10% of the run time at 256 tokens.
+    """
+    producers = {out: node for node in model.graph.node for out in node.output}
+    rename: dict[str, str] = {}
+    dropped: set[int] = set()
+    for node in model.graph.node:
+        guard = producers.get(node.input[0]) if node.op_type == "Where" else None
+        if guard is not None and guard.op_type == "IsNaN" and guard.input[0] == node.input[2]:
+            rename[node.output[0]] = node.input[2]
+            dropped.update((id(node), id(guard)))
+    kept = [node for node in model.graph.node if id(node) not in dropped]
+    for node in kept:
+        for i, name in enumerate(node.input):
+            if name in rename:
+                node.input[i] = rename[name]
+    del model.graph.node[:]
+    model.graph.node.extend(kept)
+    return len(rename)
 
 
 def quantized_model_path(source: Path, cache_dir: Path | None = None) -> Path:
-    """An int8-compute version of `source`, converted once and cached.
+    """A faster int8-compute version of `source`, converted once and cached.
 
     The packaged model stores int8 weights but dequantises them and multiplies in fp32.
-    We fold it to fp32 and re-quantise every weight MatMul dynamically (int8 weights with
-    per-channel scales, int8 activations), which cuts the CPU time per abstract by ~1/3
-    while keeping vectors within cosine ~0.994 of fp32 compute.
+    We fold it to a plain fp32 graph, drop the attention NaN guards, fuse GELU and
+    skip-layer-norms (onnxruntime's BERT optimiser), and re-quantise every weight MatMul
+    dynamically (int8 weights with per-channel scales, int8 activations). On 2 AVX2 cores
+    this is ~2x the fp32 reference's throughput, with vectors within cosine ~0.994.
     """
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
     target_dir = cache_dir or model_cache_dir()
     target = target_dir / f"{source.stem}-{digest}-{QUANT_RECIPE}.onnx"
     if target.is_file():
         return target
-    import onnxruntime as ort
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     try:
         target_dir.mkdir(parents=True, exist_ok=True)
     except OSError:  # e.g. a read-only home directory
@@ -130,27 +152,46 @@ def quantized_model_path(source: Path, cache_dir: Path | None = None) -> Path:
         if target.is_file():
             return target
     with tempfile.TemporaryDirectory(dir=target_dir) as tmp:
-        folded = Path(tmp) / "folded.onnx"
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-        options.optimized_model_filepath = str(folded)
-        options.log_severity_level = 3
-        ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
-        quantized = Path(tmp) / "quantized.onnx"
-        logging.getLogger().disabled, was = True, logging.getLogger().disabled
-        try:
-            quantize_dynamic(
-                str(folded),
-                str(quantized),
-                weight_type=QuantType.QInt8,
-                op_types_to_quantize=["MatMul"],
-                per_channel=True,  # per-tensor scales lose too much (cosine 0.95 vs 0.994)
-            )
-        finally:
-            logging.getLogger().disabled = was
-        os.replace(quantized, target)
+        converted = _convert(source, Path(tmp))
+        os.replace(converted, target)
     log.info("converted the embedding model to int8 compute: %s", target)
     return target
+
+
+def _convert(source: Path, workdir: Path) -> Path:
+    import onnx
+    import onnxruntime as ort
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    folded = workdir / "folded.onnx"
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    options.optimized_model_filepath = str(folded)
+    options.log_severity_level = 3
+    ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
+    model = onnx.load(str(folded))
+    drop_nan_guards(model)
+    unguarded = workdir / "unguarded.onnx"
+    onnx.save(model, str(unguarded))
+    fused = workdir / "fused.onnx"
+    root = logging.getLogger()
+    was_disabled, root.disabled = root.disabled, True  # the tools log advice at WARNING
+    try:
+        optimize_model(
+            str(unguarded), model_type="bert", num_heads=12, hidden_size=384, opt_level=0
+        ).save_model_to_file(str(fused))
+        quantized = workdir / "quantized.onnx"
+        quantize_dynamic(
+            str(fused),
+            str(quantized),
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul"],
+            per_channel=True,  # per-tensor scales lose too much (cosine 0.95 vs 0.994)
+        )
+    finally:
+        root.disabled = was_disabled
+    return quantized
 
 
 class OnnxEmbedder:

@@ -213,7 +213,7 @@ def main() -> None:
     speed = sub.add_parser("speed")
     speed.add_argument("--n", type=int, default=512)
     speed.add_argument("--threads", type=int, default=2)
-    speed.add_argument("--configs", default="default,int8-256,w8-128,w8-256")
+    speed.add_argument("--configs", default="default,int8-128,w8-256")
     quality = sub.add_parser("quality")
     quality.add_argument("--config", default="default")
     quality.add_argument("--threads", type=int, default=2)

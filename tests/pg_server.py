@@ -81,9 +81,13 @@ class PostgresServer:
         server = cls(data_dir=data_dir, port=free_port(), bin_dir=bin_dir, running=False,
                      settings=settings)
         atexit.register(server.stop)
-        server.resume()
-        if template:
-            server._create_template()
+        try:
+            server.resume()
+            if template:
+                server._create_template()
+        except BaseException:
+            server.stop()  # e.g. a broken migration: never leave the server running
+            raise
         return server
 
     @property

@@ -56,7 +56,8 @@ def test_pgvector_is_detected_and_used(pgvector_url, embedder, shared_papers, tm
         query = embedder.embed([target.title])[0]
         hits = index.search(query, 5)
         assert hits[0][0] == target.id
-        np.testing.assert_allclose(hits[0][1], float(index.vector_for(target.id) @ query), atol=1e-4)
+        expected = float(index.vector_for(target.id) @ query)
+        np.testing.assert_allclose(hits[0][1], expected, atol=1e-4)
         allowed = [p.id for p in shared_papers[10:14]]
         assert {pid for pid, _ in index.search(query, 10, candidates=allowed)} == set(allowed)
         assert index.search(query, 10, candidates=[]) == []

@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from paperwire.cli.context import fail, is_terminal, open_container
 from paperwire.search.embedder import EmbedderUnavailable
+from paperwire.search.vectors import VectorIndex
 from paperwire.services.embeddings import DEFAULT_BATCH_SIZE, EmbedStats, embed_missing
 
 LOG_EVERY_S = 10.0
@@ -67,6 +68,8 @@ def embed_command(
         elapsed = time.perf_counter() - started
         index = container.vector_index
         embedded, total = index.coverage() if index is not None else (0, 0)
+        if isinstance(index, VectorIndex) and index.build_ann(wait=True):
+            typer.echo(f"vector search: {index.describe()}", err=True)
     rate = done / elapsed if elapsed > 0 else 0.0
     typer.echo(
         f"embedded {done:,} papers ({stats.cached:,} from cache) in {elapsed:.1f} s "

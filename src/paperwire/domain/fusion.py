@@ -24,10 +24,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-SHORT_TERMS = 6
+# Measured with benchmarks/bench_fusion.py (benchmarks/RESULTS.md, "## Search"): on
+# short keyword/known-item queries any keyword share below ~0.9 costs nDCG@10.
+SHORT_TERMS = 8
 LONG_TERMS = 60
-SHORT_WEIGHT = 0.75
-LONG_WEIGHT = 0.25
+SHORT_WEIGHT = 0.9
+LONG_WEIGHT = 0.5
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ class HnswGraph:
             dtype="f16",
             connectivity=16,
             expansion_add=96,
-            expansion_search=256,
+            expansion_search=400,
         )
 
     def __len__(self) -> int:

@@ -32,7 +32,7 @@ from paperwire.store.tables import papers
 # Field weights, tuned on keywords-dev (see benchmarks/RESULTS.md, "## Search").
 SQLITE_WEIGHTS = {"title": 1.0, "abstract": 1.0, "authors": 1.0}
 # ts_rank_cd weights for {D, C, B, A} = {-, abstract, authors, title}.
-PG_WEIGHTS = (0.0, 0.4, 0.4, 1.0)
+PG_WEIGHTS = (0.0, 1.0, 1.0, 1.0)  # equal, as on SQLite: up-weighting titles lost nDCG
 # 1 = divide by 1 + log(document length): a mild length normalisation.
 PG_NORMALIZATION = 1
 # "idf": sum of per-term ts_rank weighted by BM25 idf; "cd": plain ts_rank_cd.

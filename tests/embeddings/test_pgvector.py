@@ -48,6 +48,9 @@ def test_pgvector_is_detected_and_used(pgvector_url, embedder, shared_papers, tm
                 text("SELECT count(*) FROM paper_embeddings WHERE embedding IS NOT NULL")
             ).scalar_one()
         assert filled == 20
+        with engine.begin() as conn:  # rows that arrive without the column (e.g. `db copy`)
+            conn.execute(text("UPDATE paper_embeddings SET embedding = NULL WHERE paper_id = :p"),
+                         {"p": shared_papers[7].id})
 
         index = build_vector_index(engine, embedder.model_id, embedder.dim, tmp_path)
         assert isinstance(index, PgVectorIndex)

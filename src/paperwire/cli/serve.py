@@ -22,11 +22,18 @@ def serve(
     ),
     demo: bool = typer.Option(False, "--demo", help="Seed the offline demo papers first."),
     log_level: str = typer.Option("info", help="uvicorn log level."),
+    worker: bool = typer.Option(
+        True, "--worker/--no-worker",
+        help="Run the scheduled jobs (ingest, digests) in this process too; "
+        "PAPERWIRE_WORKER_ENABLED=false also turns them off.",
+    ),
 ) -> None:
     """Serve the site (checking, creating and migrating the database first)."""
     import uvicorn
 
     from paperwire.services.ingest import ingest
+    from paperwire.wiring import build_container
+    from paperwire.worker import start_background_worker
 
     # One process checks the connection and migrates; the workers only connect.
     with open_container() as container:
@@ -38,6 +45,13 @@ def serve(
         typer.echo(f"database: {mask_url_password(container.settings.database_url)}")
     plural = "es" if workers > 1 else ""
     typer.echo(f"serving on http://{host}:{port} with {workers} process{plural}")
-    # A worker on a busy machine can take a while to import; don't kill it for that.
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, timeout_worker_healthcheck=60)
+    # The scheduled jobs run once, in this (supervising) process, whatever the web worker count.
+    jobs_container = build_container(container.settings)
+    stop_jobs = start_background_worker(jobs_container) if worker else (lambda: None)
+    try:
+        # A worker on a busy machine can take a while to import; don't kill it for that.
+        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
+                    log_level=log_level, timeout_worker_healthcheck=60)
+    finally:
+        stop_jobs()
+        jobs_container.close()

@@ -84,7 +84,29 @@ class PgVectorIndex:
         self.engine = engine
         self.model_id = model_id
         self.dim = int(dim)
+        self.backfill()
         self._ensure_index()
+
+    def backfill(self, chunk: int = 2000) -> int:
+        """Fill the pgvector column where only the raw bytes exist (e.g. after `db copy`)."""
+        from paperwire.store.embeddings import from_blob
+
+        filled = 0
+        while True:
+            with self.engine.begin() as conn:
+                rows = conn.execute(
+                    text(
+                        "SELECT paper_id, dim, vector FROM paper_embeddings "
+                        "WHERE model_id = :m AND embedding IS NULL LIMIT :n"
+                    ),
+                    {"m": self.model_id, "n": chunk},
+                ).all()
+                if not rows:
+                    return filled
+                write_pgvector_column(
+                    conn, self.model_id, [(r.paper_id, from_blob(r.vector, r.dim)) for r in rows]
+                )
+                filled += len(rows)
 
     def describe(self) -> str:
         return f"pgvector in PostgreSQL (HNSW, cosine) for {self.model_id}"

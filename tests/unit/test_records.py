@@ -37,3 +37,18 @@ def test_text_normalisation():
     assert normalize_abstract("line one\nline two\n\n  second   para\n") == "line one line two\n\nsecond para"
     assert split_author_list("A. One, B. Two and C. Three") == ["A. One", "B. Two", "C. Three"]
     assert split_author_list("Solo Author") == ["Solo Author"]
+
+
+def test_merge_is_stable_whatever_the_order():
+    early, late = datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 6, 3, tzinfo=UTC)
+    hf = PaperRecord(id="1", title="T", published_at=late, github_repo="https://github.com/a/b",
+                     github_stars=10, sources=frozenset({"hf"}))
+    arxiv = PaperRecord(id="1", title="T", version=1, published_at=early,
+                        github_repo="https://github.com/a/other", sources=frozenset({"arxiv"}))
+    first = merge_papers(hf, arxiv)
+    assert first.published_at == early and first.github_stars == 10
+    # re-merging either source again changes nothing
+    assert merge_papers(first, hf) == first and merge_papers(first, arxiv) == first
+    # the other order agrees on every ordered field
+    other = merge_papers(arxiv, hf)
+    assert other.published_at == early and other.title == first.title

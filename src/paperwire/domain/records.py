@@ -68,35 +68,50 @@ class Rejected:
     reason: str
 
 
-# Fields where the newest arXiv version's text should win over older copies.
-_VERSIONED_TEXT = ("title", "abstract", "authors", "comments", "journal_ref", "doi", "updated_at")
+ARXIV_SOURCE = "arxiv"
+# Text that belongs to one arXiv version: the record with the higher version wins.
+_VERSIONED_TEXT = ("title", "abstract", "authors", "comments", "journal_ref", "doi")
+# Counts and timestamps with a natural order, so merging never depends on input order.
+_LARGEST = ("source_upvotes", "source_comments", "github_stars", "updated_at")
+_EARLIEST = ("published_at",)
 
 
 def merge_papers(old: PaperRecord, new: PaperRecord) -> PaperRecord:
     """Combine two records of the same paper from any sources.
 
-    Empty values never overwrite filled ones. Versioned text comes from the
-    record with the higher arXiv version; counts only grow; sources accumulate.
+    The rules make re-imports stable: merging a record that was merged before
+    changes nothing, whatever order the sources arrive in.
+    - Empty values never overwrite filled ones.
+    - Versioned text comes from the higher arXiv version; on a tie, arXiv itself (the
+      authority for bibliographic text, e.g. a journal-ref added later) wins, else the
+      stored value stays.
+    - Counts and `updated_at` take the larger value, `published_at` the earlier one.
+    - Any other filled value stays as first stored; sources accumulate.
     """
     if old.id != new.id:
         raise ValueError(f"cannot merge {old.id} with {new.id}")
-    newer_version = (new.version or 0) >= (old.version or 0)
+    old_version, new_version = old.version or 0, new.version or 0
+    new_is_newer = new_version > old_version or (
+        new_version == old_version and ARXIV_SOURCE in new.sources
+    )
     values: dict[str, object] = {}
     for f in fields(PaperRecord):
         name = f.name
         a, b = getattr(old, name), getattr(new, name)
         if name == "sources":
             values[name] = old.sources | new.sources
-        elif name in ("source_upvotes", "source_comments"):
-            values[name] = max(a, b)
-        elif name == "github_stars":
-            values[name] = b if b is not None else a
         elif name == "version":
             values[name] = max(a or 0, b or 0) or None
-        elif name in _VERSIONED_TEXT and not newer_version:
+        elif not _filled(a) or not _filled(b):
             values[name] = a if _filled(a) else b
+        elif name in _LARGEST:
+            values[name] = max(a, b)
+        elif name in _EARLIEST:
+            values[name] = min(a, b)
+        elif name in _VERSIONED_TEXT and new_is_newer:
+            values[name] = b
         else:
-            values[name] = b if _filled(b) else a
+            values[name] = a
     return replace(old, **values)
 
 

@@ -94,7 +94,8 @@ def test_index_search_candidates_and_consistency(container, embedder, shared_pap
 def test_stale_text_is_re_embedded(container, embedder):
     engine = container.engine
     add_papers(
-        engine, [PaperRecord(id="2501.00009", title="Graph neural networks", abstract="GNNs.")]
+        engine,
+        [PaperRecord(id="2501.00009", title="Graph neural networks", abstract="GNNs.", version=1)],
     )
     assert embed_missing(engine, embedder) == 1
     assert embed_missing(engine, embedder) == 0
@@ -105,6 +106,7 @@ def test_stale_text_is_re_embedded(container, embedder):
                 id="2501.00009",
                 title="Graph neural networks",
                 abstract="Message passing on molecules.",
+                version=2,  # a new arXiv version with a new abstract
             )
         ],
     )

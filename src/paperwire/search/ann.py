@@ -12,9 +12,25 @@ from pathlib import Path
 import numpy as np
 
 
+def _import_usearch():
+    """Import usearch, loading onnxruntime's native library first.
+
+    Loading usearch's extension before onnxruntime's crashes the process
+    (segmentation fault) when onnxruntime is imported afterwards; the other
+    order is safe. Every usearch import goes through here.
+    """
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        pass
+    import usearch.index
+
+    return usearch.index
+
+
 def usearch_available() -> bool:
     try:
-        import usearch.index  # noqa: F401
+        _import_usearch()
     except ImportError:
         return False
     return True
@@ -24,7 +40,7 @@ class HnswGraph:
     """HNSW over float16 copies of the vectors (cosine)."""
 
     def __init__(self, dim: int, *, index=None) -> None:
-        from usearch.index import Index
+        Index = _import_usearch().Index
 
         self.dim = dim
         self._index = index or Index(
@@ -53,7 +69,7 @@ class HnswGraph:
 
     @classmethod
     def load(cls, path: Path, dim: int) -> HnswGraph:
-        from usearch.index import Index
+        Index = _import_usearch().Index
 
         index = Index.restore(str(path), view=False)
         if index is None or index.ndim != dim:

@@ -40,7 +40,7 @@ system-test-deps:
 ## The whole suite: once on SQLite, once on a real PostgreSQL server.
 test: install-test system-test-deps
 	PAPERWIRE_TEST_BACKEND=sqlite $(BIN)/python -m pytest -n 2 -q
-	PAPERWIRE_TEST_BACKEND=postgres $(BIN)/python -m pytest -n 2 -q -m "not sqlite_only and not browser"
+	PAPERWIRE_TEST_BACKEND=postgres $(BIN)/python -m pytest -n 2 -q
 
 lint: install-test
 	$(BIN)/ruff check src tests benchmarks

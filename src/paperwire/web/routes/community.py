@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from paperwire.domain.permissions import Action
 from paperwire.services import community
 from paperwire.services.community import CommunityError
 from paperwire.services.submissions import submit_paper
@@ -338,7 +339,7 @@ def claim(
 def moderation_page(request: Request, container: ContainerDep, format: Format = "html") -> Response:
     user = current_user(request)
     try:
-        community.require(user, community.Action.MODERATE)
+        community.require(user, Action.MODERATE)
     except CommunityError as exc:
         return json_error(exc) if format == "json" else html_error(request, exc)
     claims = community.pending_claims(container.engine) if user.is_admin else []

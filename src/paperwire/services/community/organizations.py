@@ -1,0 +1,168 @@
+"""Organizations: admins create them, members link papers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from paperwire.domain import account_rules as rules
+from paperwire.domain.permissions import Action
+from paperwire.services.accounts import User, find_user
+from paperwire.services.community.common import (
+    CommunityError,
+    insert_ignore,
+    paper_exists,
+    require,
+    require_active,
+    utcnow,
+)
+from paperwire.store.accounts_tables import (
+    organization_members,
+    organization_paper_links,
+    users,
+)
+from paperwire.store.tables import organizations, papers
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationView:
+    id: int
+    name: str
+    fullname: str | None
+    members: list[str]
+    paper_ids: list[str]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "fullname": self.fullname,
+            "members": self.members,
+            "papers": self.paper_ids,
+        }
+
+
+def create_organization(
+    engine: Engine, admin: User | None, name: str, fullname: str = ""
+) -> OrganizationView:
+    require(admin, Action.MANAGE_ORGANIZATIONS)
+    name, fullname = name.strip(), rules.without_nul(fullname).strip()[:300]
+    problem = rules.org_name_problem(name)
+    if problem:
+        raise CommunityError(problem, 400, "name")
+    try:
+        with engine.begin() as conn:
+            if conn.execute(select(organizations.c.id).where(organizations.c.name == name)).first():
+                raise CommunityError(f"The organization {name!r} exists already.", 409, "name")
+            conn.execute(
+                insert(organizations).values(
+                    name=name, fullname=fullname or None, created_at=utcnow()
+                )
+            )
+    except IntegrityError:
+        raise CommunityError(f"The organization {name!r} exists already.", 409, "name") from None
+    return get_organization(engine, name)
+
+
+def get_organization(engine: Engine, name: str) -> OrganizationView | None:
+    with engine.connect() as conn:
+        org = conn.execute(select(organizations).where(organizations.c.name == name[:200])).first()
+        if org is None:
+            return None
+        members = list(
+            conn.scalars(
+                select(users.c.username)
+                .join(organization_members, organization_members.c.user_id == users.c.id)
+                .where(organization_members.c.organization_id == org.id)
+                .order_by(users.c.username_key)
+            )
+        )
+        paper_ids = list(
+            conn.scalars(
+                select(papers.c.id)
+                .where(papers.c.organization_id == org.id, papers.c.hidden.is_(False))
+                .order_by(papers.c.published_at.desc())
+                .limit(500)
+            )
+        )
+    return OrganizationView(org.id, org.name, org.fullname, members, paper_ids)
+
+
+def list_organizations(engine: Engine) -> list[dict[str, object]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                organizations.c.name,
+                organizations.c.fullname,
+                func.count(organization_members.c.user_id).label("members"),
+            )
+            .outerjoin(
+                organization_members, organization_members.c.organization_id == organizations.c.id
+            )
+            .group_by(organizations.c.id, organizations.c.name, organizations.c.fullname)
+            .order_by(organizations.c.name)
+            .limit(1000)
+        ).all()
+    return [{"name": r.name, "fullname": r.fullname, "members": r.members} for r in rows]
+
+
+def add_member(engine: Engine, admin: User | None, org_name: str, username: str) -> None:
+    require(admin, Action.MANAGE_ORGANIZATIONS)
+    org = get_organization(engine, org_name)
+    if org is None:
+        raise CommunityError(f"There is no organization {org_name[:100]!r}.", 404)
+    member = find_user(engine, username)
+    if member is None:
+        raise CommunityError(f"There is no user {username[:40]!r}.", 400, "username")
+    with engine.begin() as conn:
+        conn.execute(
+            insert_ignore(conn, organization_members).values(
+                organization_id=org.id, user_id=member.id, created_at=utcnow()
+            )
+        )
+
+
+def organizations_of(engine: Engine, user_id: int) -> list[str]:
+    with engine.connect() as conn:
+        return list(
+            conn.scalars(
+                select(organizations.c.name)
+                .join(
+                    organization_members,
+                    organization_members.c.organization_id == organizations.c.id,
+                )
+                .where(organization_members.c.user_id == user_id)
+                .order_by(organizations.c.name)
+            )
+        )
+
+
+def link_paper(engine: Engine, user: User | None, org_name: str, paper_id: str) -> None:
+    """A member links a paper to their organization (its page then lists it)."""
+    user = require_active(user)
+    org = get_organization(engine, org_name)
+    if org is None:
+        raise CommunityError(f"There is no organization {org_name[:100]!r}.", 404)
+    with engine.begin() as conn:
+        member = conn.execute(
+            select(organization_members.c.user_id).where(
+                and_(
+                    organization_members.c.organization_id == org.id,
+                    organization_members.c.user_id == user.id,
+                )
+            )
+        ).first()
+        if member is None and not user.is_admin:
+            raise CommunityError(f"Only members of {org.name} can link papers to it.", 403)
+        if not paper_exists(conn, paper_id):
+            raise CommunityError(f"There is no paper {paper_id[:80]!r} here.", 400, "paper_id")
+        conn.execute(
+            organization_paper_links.delete().where(organization_paper_links.c.paper_id == paper_id)
+        )
+        conn.execute(
+            insert(organization_paper_links).values(
+                organization_id=org.id, paper_id=paper_id, linked_by=user.id, created_at=utcnow()
+            )
+        )
+        conn.execute(update(papers).where(papers.c.id == paper_id).values(organization_id=org.id))

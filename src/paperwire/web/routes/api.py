@@ -18,7 +18,7 @@ from paperwire.web.cache import app_cache
 from paperwire.web.deps import ContainerDep
 from paperwire.web.guards import reject_nul_characters
 from paperwire.web.responses import FastJSON, utc_today
-from paperwire.web.routes.search_pages import SearchUnavailable, run_search
+from paperwire.web.routes.search_pages import run_search
 from paperwire.web.serializers import hf_daily_item, hf_paper
 
 router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(reject_nul_characters)])
@@ -79,8 +79,6 @@ def search_papers(
         outcome = run_search(container, q, limit=limit)
     except ValueError as exc:
         return _error(422, str(exc))
-    except SearchUnavailable as exc:
-        return _error(503, str(exc))
     return FastJSON([hf_daily_item(card) for card, _ in outcome.items])
 
 

@@ -21,7 +21,7 @@ from paperwire.services.papers import PaperCard
 from paperwire.web.deps import ContainerDep
 from paperwire.web.guards import reject_nul_characters
 from paperwire.web.responses import FastJSON, utc_today
-from paperwire.web.routes.search_pages import SearchUnavailable, run_search
+from paperwire.web.routes.search_pages import run_search
 
 router = APIRouter(prefix="/feeds", tags=["feeds"], dependencies=[Depends(reject_nul_characters)])
 
@@ -160,8 +160,6 @@ def search_feed(
         outcome = run_search(container, q, sort="date", limit=FEED_SIZE)
     except ValueError as exc:
         return _error(422, str(exc))
-    except SearchUnavailable as exc:
-        return _error(503, str(exc))
     return _render(
         container,
         request,

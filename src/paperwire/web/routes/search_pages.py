@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from paperwire.services.papers import PaperCard, cards_by_id
+from paperwire.services.search import SearchFilters
 from paperwire.web.deps import ContainerDep
 from paperwire.web.guards import reject_nul_characters
 from paperwire.web.responses import FastJSON, error_page, page
@@ -38,10 +39,6 @@ class SearchOutcome:
         return self.offset + self.limit < self.total
 
 
-class SearchUnavailable(RuntimeError):
-    """The search service is not installed or not built."""
-
-
 def run_search(
     container,
     query: str,
@@ -53,10 +50,6 @@ def run_search(
     filters: dict[str, Any] | None = None,
 ) -> SearchOutcome:
     """Ask the search service, then load the hits' cards. ValueError means bad input (422)."""
-    try:
-        from paperwire.services.search import SearchFilters
-    except ImportError:
-        raise SearchUnavailable("Search is not available on this server yet.") from None
     filters = {k: v for k, v in (filters or {}).items() if v not in (None, "", False)}
     results = container.search.search(
         query,
@@ -143,8 +136,6 @@ def search_page(
             )
         except ValueError as exc:
             return error_page(request, 422, str(exc), as_json=as_json)
-        except SearchUnavailable as exc:
-            return error_page(request, 503, str(exc), as_json=as_json)
     if as_json:
         if outcome is None:
             return FastJSON({"query": q, "total": 0, "mode": mode, "notice": None, "papers": []})

@@ -86,7 +86,7 @@ def grow(db: Path, target: int) -> Path:
     return scaled
 
 
-def build(db: Path, embed: bool) -> None:
+def build(db: Path, embed: bool, cache_dir: Path) -> None:
     settings = load_settings(database_url=f"sqlite:///{db}", data_dir=db.parent / "latency-data")
     container = build_container(settings)
     container.prepare_database()
@@ -99,9 +99,7 @@ def build(db: Path, embed: bool) -> None:
     if embed and container.embedder is not None:
         from paperwire.services.embeddings import embed_missing
 
-        user = load_settings()
-        n = embed_missing(container.engine, container.embedder,
-                          cache_dir=user.data_dir / "embedding-cache")
+        n = embed_missing(container.engine, container.embedder, cache_dir=cache_dir)
         print(f"embedded {n} papers")
     container.close()
 
@@ -113,10 +111,12 @@ def main() -> None:
     parser.add_argument("--baseline-queries", type=int, default=20)
     parser.add_argument("--no-embed", action="store_true")
     parser.add_argument("--queries", type=int, default=0, help="use only the first N queries")
+    parser.add_argument("--embed-cache", default=str(ROOT / "benchmarks/out/evaldata/embedding-cache"),
+                        help="content-hash embedding cache (the one `paperwire eval` fills)")
     args = parser.parse_args()
     db = Path(args.db)
     db.parent.mkdir(parents=True, exist_ok=True)
-    build(db, embed=not args.no_embed)
+    build(db, embed=not args.no_embed, cache_dir=Path(args.embed_cache))
     if args.scale:
         db = grow(db, args.scale)
     settings = load_settings(database_url=f"sqlite:///{db}", data_dir=db.parent / "latency-data")
@@ -129,7 +129,12 @@ def main() -> None:
         n_papers = conn.execute(text("SELECT count(*) FROM papers")).scalar_one()
         sample_sql = text("SELECT id FROM papers ORDER BY random() LIMIT 600")
         ids = [r[0] for r in conn.execute(sample_sql)]
-    # Warm up: page cache, model, vector index (not counted).
+    # Warm up: page cache, model, vector index, keyword index (not counted).
+    started = time.perf_counter()
+    if container.keyword_index is not None:
+        container.keyword_index.wait_ready()
+        print(f"# keyword index ready in {time.perf_counter() - started:.1f} s: "
+              f"{container.keyword_index.describe()}")
     for q in queries[:20]:
         service.search(q, mode="hybrid")
     service._query_vectors.clear()

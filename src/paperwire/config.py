@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
@@ -52,6 +53,11 @@ class Settings(BaseSettings):
     # Search
     embedder: str = Field("default", description="'default' (bundled ONNX MiniLM), 'none', or a sentence-transformers model name/path.")
     embed_device: str = "cpu"
+    keyword_ranker: Literal["memory", "database"] = Field(
+        "memory",
+        description="'memory': an in-process BM25 index ranks keyword queries in milliseconds "
+        "(about 100 MB per 100k papers, memory-mapped); 'database': FTS5/tsvector only.",
+    )
 
     # Mail
     smtp_url: str = Field("", description="smtp:// or smtps:// URL; empty writes .eml files to the outbox.")

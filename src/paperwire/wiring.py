@@ -16,6 +16,7 @@ from paperwire.store.migrate import upgrade
 
 if TYPE_CHECKING:
     from paperwire.mail.transport import Mailer
+    from paperwire.search.bm25 import Bm25Index
     from paperwire.search.embedder import Embedder
     from paperwire.search.pgvector import PgVectorIndex
     from paperwire.search.vectors import VectorIndex
@@ -65,6 +66,15 @@ class Container:
         return build_vector_index(self.engine, embedder.model_id, embedder.dim, self.settings.data_dir)
 
     @cached_property
+    def keyword_index(self) -> Bm25Index | None:
+        """The in-memory BM25 ranker (None when PAPERWIRE_KEYWORD_RANKER=database)."""
+        if self.settings.keyword_ranker != "memory":
+            return None
+        from paperwire.search.bm25 import Bm25Index
+
+        return Bm25Index(self.engine, snapshot_dir=self.settings.data_dir / "keyword")
+
+    @cached_property
     def search(self) -> SearchService:
         """Keyword/semantic/hybrid search; the embedder loads on the first semantic query."""
         from paperwire.services.search import SearchService
@@ -74,7 +84,7 @@ class Container:
                 return None, None, "the embedder is switched off"
             return self.embedder, self.vector_index, None
 
-        return SearchService(self.engine, semantic)
+        return SearchService(self.engine, semantic, keyword_index=self.keyword_index)
 
     def prepare_database(self) -> None:
         """Check the connection and migrate to the newest schema."""

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -145,10 +145,12 @@ def test_index_follows_the_paper_in_the_same_transaction(container):
     ingest(engine, [SourceItem(paper("2506.00006", "Quasicrystal lattices", "Tilings."))],
            source="test", parameters={})
     assert ids(container.search.search("quasicrystal", mode="keyword")) == ["2506.00006"]
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # every writer of paper text moves modified_at, as upsert does
         conn.execute(
-            update(papers).where(papers.c.id == "2506.00006").values(title="Penrose tiles")
+            update(papers).where(papers.c.id == "2506.00006")
+            .values(title="Penrose tiles", modified_at=datetime.now(UTC))
         )
+        assert _fts_rows(conn, "penrose") == 1
     assert ids(container.search.search("quasicrystal", mode="keyword")) == []
     assert ids(container.search.search("penrose", mode="keyword")) == ["2506.00006"]
     with engine.begin() as conn:

@@ -1,12 +1,14 @@
-"""Keyword retrieval: FTS5 + BM25 on SQLite, tsvector + ts_rank_cd on PostgreSQL.
+"""Keyword retrieval: the in-memory BM25 ranker, or the database's own full-text index.
 
-Both backends take a ParsedQuery (never raw user text), rank with per-field
-weights, honour the same filters and return HTML-safe snippets.
+Queries of plain words are ranked by `search.bm25.Bm25Index` when it is loaded (the same
+scores as FTS5's bm25(), on both databases). Phrase queries, and every query while that
+index is still building or switched off, run on FTS5 + BM25 (SQLite) or tsvector + ts_rank
+(PostgreSQL). All paths take a ParsedQuery (never raw user text), honour the same filters
+and return HTML-safe snippets.
 """
 
 from __future__ import annotations
 
-import html
 import math
 import time
 from collections.abc import Sequence
@@ -24,7 +26,9 @@ from sqlalchemy import (
     text,
 )
 
+from paperwire.search.bm25 import Analyzer, Bm25Index
 from paperwire.search.filters import FilterSpec, filter_conditions
+from paperwire.search.highlight import highlight
 from paperwire.search.query_parser import ParsedQuery, to_fts5_match, to_websearch_text
 from paperwire.store.db import is_sqlite
 from paperwire.store.tables import papers
@@ -39,9 +43,6 @@ PG_NORMALIZATION = 1
 PG_RANKING = "idf"
 DF_CACHE_TTL_S = 300.0
 
-_MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"
-SNIPPET_TOKENS = 32
-
 _fts = table("papers_fts", column("rowid"))
 
 
@@ -51,20 +52,14 @@ class KeywordHit:
     score: float  # higher is better
 
 
-def safe_snippet(marked: str | None) -> str | None:
-    """Escape the text, then turn the private-use markers into <mark> tags."""
-    if not marked:
-        return None
-    escaped = html.escape(marked, quote=True)
-    return escaped.replace(_MARK_OPEN, "<mark>").replace(_MARK_CLOSE, "</mark>")
-
-
 class KeywordSearcher:
     """Runs parsed queries against whichever keyword index the database has."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, ranker: Bm25Index | None = None) -> None:
         self.engine = engine
         self.sqlite = is_sqlite(engine)
+        self.ranker = ranker
+        self.analyzer = ranker.analyzer if ranker is not None else Analyzer()
         self._df: dict[str, int] = {}
         self._n_docs = 0
         self._df_stamp = -1e9
@@ -72,8 +67,36 @@ class KeywordSearcher:
     def search(
         self, query: ParsedQuery, spec: FilterSpec, *, limit: int, offset: int = 0
     ) -> list[KeywordHit]:
+        return self.search_page(query, spec, limit=limit, offset=offset)[0]
+
+    def search_page(
+        self, query: ParsedQuery, spec: FilterSpec, *, limit: int, offset: int = 0
+    ) -> tuple[list[KeywordHit], int | None]:
+        """Hits, and how many papers match when that comes for free (else None)."""
         if not query.has_text:
-            return []
+            return [], 0
+        ranker = self._ranker_for(query)
+        if ranker is not None:
+            candidates = self.filtered_ids(spec) if spec.active else None
+            found, total = ranker.search(query.terms, offset + limit, candidates=candidates)
+            return [KeywordHit(pid, score) for pid, score in found[offset:]], total
+        return self._database_search(query, spec, limit, offset), None
+
+    def _ranker_for(self, query: ParsedQuery) -> Bm25Index | None:
+        """The in-memory ranker when it can answer this query (plain words, index loaded)."""
+        if self.ranker is None or query.phrases:
+            return None
+        self.ranker.start()
+        return self.ranker if self.ranker.ready else None
+
+    def filtered_ids(self, spec: FilterSpec) -> list[str]:
+        """Ids of all papers that pass the filters."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(papers.c.id).where(*filter_conditions(spec))).scalars())
+
+    def _database_search(
+        self, query: ParsedQuery, spec: FilterSpec, limit: int, offset: int
+    ) -> list[KeywordHit]:
         with self.engine.connect() as conn:
             if self.sqlite:
                 return self._sqlite_search(conn, query, spec, limit, offset)
@@ -104,38 +127,13 @@ class KeywordSearcher:
         """HTML-safe abstract snippets with <mark> around matched words."""
         if not query.has_text or not paper_ids:
             return {}
+        stems = set(self.analyzer.stems([*query.terms, *(w for p in query.phrases for w in p)]))
         with self.engine.connect() as conn:
-            if self.sqlite:
-                stmt = text(
-                    "SELECT papers.id, snippet(papers_fts, 1, :open, :close, '…', :tokens) "
-                    "FROM papers_fts JOIN papers ON papers.rowid = papers_fts.rowid "
-                    "WHERE papers_fts MATCH :match AND papers.id IN :ids"
-                ).bindparams(bindparam("ids", expanding=True))
-                rows = conn.execute(
-                    stmt,
-                    {
-                        "open": _MARK_OPEN,
-                        "close": _MARK_CLOSE,
-                        "tokens": SNIPPET_TOKENS,
-                        "match": to_fts5_match(query),
-                        "ids": list(paper_ids),
-                    },
-                )
-            else:
-                options = (
-                    f"StartSel={_MARK_OPEN}, StopSel={_MARK_CLOSE}, MaxWords=35, MinWords=15, "
-                    "MaxFragments=2, FragmentDelimiter=\" … \""
-                )
-                stmt = text(
-                    "SELECT id, ts_headline('english', abstract, "
-                    "websearch_to_tsquery('english', :tsq), :options) "
-                    "FROM papers WHERE id IN :ids"
-                ).bindparams(bindparam("ids", expanding=True))
-                rows = conn.execute(
-                    stmt,
-                    {"tsq": _pg_websearch_text(query), "options": options, "ids": list(paper_ids)},
-                )
-            return {pid: s for pid, raw in rows if (s := safe_snippet(raw))}
+            rows = conn.execute(
+                select(papers.c.id, papers.c.abstract).where(papers.c.id.in_(list(paper_ids)))
+            )
+            return {pid: s for pid, abstract in rows if (s := highlight(abstract, stems,
+                                                                         self.analyzer))}
 
     def _sqlite_search(
         self, conn: Connection, query: ParsedQuery, spec: FilterSpec, limit: int, offset: int

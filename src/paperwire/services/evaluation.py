@@ -86,6 +86,8 @@ def evaluate(
         if container.vector_index is not None:
             container.vector_index.refresh(force=True)
     service = container.search
+    if container.keyword_index is not None:
+        container.keyword_index.wait_ready()  # rank with the product's default ranker
     judged = [q for q in queries if q in qrels]
     for mode in modes:
         run: dict[str, list[str]] = {}

@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy import Engine, select
 
 from paperwire.domain.fusion import fuse, keyword_weight
+from paperwire.search.bm25 import Bm25Index
 from paperwire.search.filters import FilterSpec, filter_conditions
 from paperwire.search.keyword import KeywordSearcher
 from paperwire.search.query_parser import ParsedQuery, parse_query
@@ -89,9 +90,15 @@ def merge_filters(parsed: ParsedQuery, filters: SearchFilters | None) -> FilterS
 class SearchService:
     """Search over the papers in one database."""
 
-    def __init__(self, engine: Engine, semantic: SemanticProvider | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        semantic: SemanticProvider | None = None,
+        *,
+        keyword_index: Bm25Index | None = None,
+    ) -> None:
         self.engine = engine
-        self.keyword = KeywordSearcher(engine)
+        self.keyword = KeywordSearcher(engine, keyword_index)
         self._semantic_provider = semantic
         self._semantic: tuple[Any, Any, str | None] | None = None
         self._lock = threading.Lock()
@@ -141,8 +148,10 @@ class SearchService:
                        else "they cannot appear in semantic results")
                 )
         pool = offset + limit if sort == "relevance" else RESORT_POOL
+        matched: int | None = None
         if used == "keyword":
-            ranked = self._keyword_ranked(parsed, spec, pool)
+            found, matched = self.keyword.search_page(parsed, spec, limit=pool)
+            ranked = [SearchHit(h.paper_id, h.score, keyword_score=h.score) for h in found]
         elif used == "semantic":
             ranked = self._semantic_ranked(parsed, spec, pool)
         else:
@@ -150,7 +159,7 @@ class SearchService:
         if sort == "relevance":
             total = len(ranked)
             if len(ranked) >= pool and used == "keyword":
-                total = self.keyword.count(parsed, spec)
+                total = matched if matched is not None else self.keyword.count(parsed, spec)
             page = ranked[offset : offset + limit]
         else:
             total = len(ranked)
@@ -192,10 +201,6 @@ class SearchService:
 
     # ---- rankers --------------------------------------------------------------------
 
-    def _keyword_ranked(self, parsed: ParsedQuery, spec: FilterSpec, n: int) -> list[SearchHit]:
-        hits = self.keyword.search(parsed, spec, limit=n)
-        return [SearchHit(h.paper_id, h.score, keyword_score=h.score) for h in hits]
-
     def _semantic_ranked(self, parsed: ParsedQuery, spec: FilterSpec, n: int) -> list[SearchHit]:
         found = self._dense(parsed, spec, n)
         return [SearchHit(pid, score, semantic_score=score) for pid, score in found]
@@ -215,7 +220,7 @@ class SearchService:
 
     def _dense(self, parsed: ParsedQuery, spec: FilterSpec, n: int) -> list[tuple[str, float]]:
         _, index, _ = self._semantic_parts()
-        candidates = self._filtered_ids(spec) if spec.active else None
+        candidates = self.keyword.filtered_ids(spec) if spec.active else None
         if candidates is not None and not candidates:
             return []
         return index.search(self._query_vector(parsed.text), n, candidates=candidates)
@@ -247,10 +252,6 @@ class SearchService:
         if len(self._query_vectors) > QUERY_VECTOR_CACHE:
             self._query_vectors.popitem(last=False)
         return vector
-
-    def _filtered_ids(self, spec: FilterSpec) -> list[str]:
-        with self.engine.connect() as conn:
-            return list(conn.execute(select(papers.c.id).where(*filter_conditions(spec))).scalars())
 
     def _filter_only(
         self, spec: FilterSpec, sort: str, limit: int, offset: int

@@ -69,6 +69,7 @@ papers = Table(
     Column("modified_at", DateTime(timezone=True), nullable=False),
     Index("ix_papers_published_at", "published_at"),
     Index("ix_papers_organization_id", "organization_id"),
+    Index("ix_papers_modified_at", "modified_at"),
 )
 
 paper_authors = Table(

@@ -22,6 +22,8 @@ def create_app_from_env() -> FastAPI:
 
     container = build_container(load_settings())
     check_connection(container.engine)
+    if container.keyword_index is not None:
+        container.keyword_index.start()  # load or build in the background; FTS serves meanwhile
     app = create_app(container)
     inner = app.router.lifespan_context
 

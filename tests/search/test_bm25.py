@@ -1,0 +1,185 @@
+"""The in-memory BM25 ranker: same ranking as FTS5, kept in step with the database."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import delete, text, update
+
+import paperwire.search.bm25 as bm25
+from paperwire.config import load_settings
+from paperwire.domain.records import SourceItem
+from paperwire.search.bm25 import Analyzer, Bm25Index
+from paperwire.search.query_parser import parse_query, to_fts5_match
+from paperwire.services.ingest import ingest
+from paperwire.store.db import is_sqlite
+from paperwire.store.tables import papers
+from paperwire.wiring import build_container
+from tests.search.conftest import paper
+
+WORDS = (
+    "diffusion transformer transformers model models modelling graph neural network networks "
+    "language vision speech planning agent agents reward policy optimization optimizer "
+    "retrieval dense sparse token tokens attention kernel quantization benchmark robot "
+    "the of and a in for with on is we our"
+).split()
+
+
+VOCABULARY = WORDS + [f"word{i}x" for i in range(400)]
+ZIPF = [1 / (rank + 1) for rank in range(len(VOCABULARY))]
+
+
+def random_papers(n: int, seed: int = 3):
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        title = " ".join(rng.choices(VOCABULARY, ZIPF, k=rng.randint(3, 8)))
+        abstract = " ".join(rng.choices(VOCABULARY, ZIPF, k=rng.randint(10, 60)))
+        out.append(paper(f"2601.{i:05d}", title, abstract, authors=(f"Author {i % 17}",),
+                         published_at=datetime(2026, 1, 1 + i % 28, tzinfo=UTC)))
+    return out
+
+
+def test_analyzer_matches_fts5_unicode61_porter():
+    a = Analyzer()
+    assert a.analyze("Running Transformers, generalization") == ["run", "transform", "gener"]
+    assert a.analyze("Café naïve ÉCOLE") == ["cafe", "naiv", "ecol"]
+    assert a.analyze("as is x_y 3D") == ["as", "is", "x", "y", "3d"]  # < 3 chars unstemmed
+
+
+@pytest.mark.sqlite_only
+def test_scores_and_ranking_equal_fts5_bm25(container):
+    ingest(container.engine, [SourceItem(p) for p in random_papers(300)], source="t",
+           parameters={})
+    index = Bm25Index(container.engine)
+    assert index.wait_ready()
+    rng = random.Random(11)
+    with container.engine.connect() as conn:
+        for _ in range(60):
+            query = parse_query(" ".join(rng.sample(VOCABULARY[:120], rng.randint(1, 4))))
+            found, total = index.search(query.terms, 10)
+            rows = conn.execute(
+                text("SELECT papers.id, -bm25(papers_fts) FROM papers_fts JOIN papers "
+                     "ON papers.rowid = papers_fts.rowid WHERE papers_fts MATCH :m "
+                     "ORDER BY bm25(papers_fts) LIMIT 10"),
+                {"m": to_fts5_match(query)},
+            ).all()
+            matched = conn.execute(
+                text("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH :m"),
+                {"m": to_fts5_match(query)},
+            ).scalar_one()
+            assert total == matched
+            assert [s for _, s in found] == pytest.approx([s for _, s in rows], rel=1e-5)
+            # The same papers, up to the order of ties at the cut-off score.
+            cut = rows[-1][1] * (1 + 1e-5) if rows else 0
+            assert {p for p, s in found if s > cut} == {p for p, s in rows if s > cut}
+
+
+def test_new_and_changed_papers_are_searchable_at_once(seeded):
+    index = seeded.keyword_index
+    assert seeded.search.search("molecules", mode="keyword").hits
+    assert index.ready
+    ingest(seeded.engine, [SourceItem(paper(
+        "2506.00006", "Protein folding with zebrafish data",
+        "Zebrafish embryos give folding signals.", published_at=datetime(2025, 6, 1, tzinfo=UTC),
+    ))], source="t", parameters={})
+    hits = seeded.search.search("zebrafish", mode="keyword").hits
+    assert [h.paper_id for h in hits] == ["2506.00006"]
+    # A new arXiv version replaces the text: old words stop matching, new ones match.
+    ingest(seeded.engine, [SourceItem(paper(
+        "2506.00006", "Protein folding with axolotl data", "Axolotl embryos give folding signals.",
+        version=2, published_at=datetime(2025, 6, 1, tzinfo=UTC),
+    ))], source="t", parameters={})
+    assert seeded.search.search("zebrafish", mode="keyword").hits == []
+    assert [h.paper_id for h in seeded.search.search("axolotl", mode="keyword").hits] == [
+        "2506.00006"
+    ]
+    assert "in-memory BM25 index: 6 papers" in index.describe()
+
+
+def test_snapshot_loads_without_rebuilding_and_catches_up(seeded, tmp_path, monkeypatch):
+    first = Bm25Index(seeded.engine, snapshot_dir=tmp_path / "kw")
+    assert first.wait_ready()
+    assert (tmp_path / "kw" / "keyword-index.meta.json").is_file()
+    ingest(seeded.engine, [SourceItem(paper("2507.00007", "Quokka census", "Counting quokkas."))],
+           source="t", parameters={})
+
+    def no_build(self):
+        raise AssertionError("the snapshot should have been used")
+
+    monkeypatch.setattr(Bm25Index, "_build", no_build)
+    second = Bm25Index(seeded.engine, snapshot_dir=tmp_path / "kw")
+    second.start()
+    assert second.ready
+    found, total = second.search(["quokka"], 5)
+    assert [pid for pid, _ in found] == ["2507.00007"] and total == 1
+    assert second.search(["molecules"], 5)[0][0][0] == "2502.00002"
+
+
+def test_corrupt_snapshot_is_rebuilt(seeded, tmp_path):
+    (tmp_path / "kw").mkdir()
+    (tmp_path / "kw" / "keyword-index.meta.json").write_text("{not json")
+    index = Bm25Index(seeded.engine, snapshot_dir=tmp_path / "kw")
+    assert index.wait_ready()
+    assert index.search(["molecules"], 5)[0][0][0] == "2502.00002"
+
+
+def test_deleted_papers_trigger_a_rebuild(seeded, monkeypatch):
+    monkeypatch.setattr(bm25, "FULL_CHECK_INTERVAL_S", 0.0)
+    index = Bm25Index(seeded.engine)
+    assert index.wait_ready()
+    assert index.search(["molecules"], 5)[1] == 1
+    with seeded.engine.begin() as conn:
+        conn.execute(delete(papers).where(papers.c.id == "2502.00002"))
+    index.refresh()  # notices 4 papers where it holds 5, rebuilds in the background
+    assert index.wait_ready(timeout=30)
+    assert index.search(["molecules"], 5) == ([], 0)
+
+
+def test_margin_rereads_do_not_duplicate_papers(seeded):
+    index = Bm25Index(seeded.engine)
+    assert index.wait_ready()
+    with seeded.engine.begin() as conn:  # touch a paper without changing its text
+        conn.execute(update(papers).where(papers.c.id == "2502.00002")
+                     .values(modified_at=datetime.now(UTC)))
+    index.refresh()
+    index.refresh()
+    found, total = index.search(["molecules"], 5)
+    assert total == 1 and len(found) == 1
+
+
+def test_filters_and_paging_in_memory(seeded):
+    assert seeded.keyword_index is not None
+    page1 = seeded.search.search("transformers", mode="keyword", limit=2)
+    page2 = seeded.search.search("transformers", mode="keyword", limit=2, offset=2)
+    assert seeded.keyword_index.ready
+    assert page1.total == page2.total == 4
+    assert not {h.paper_id for h in page1.hits} & {h.paper_id for h in page2.hits}
+    only_cl = seeded.search.search("transformers cat:cs.CL", mode="keyword")
+    assert {h.paper_id for h in only_cl.hits} == {"2503.00003", "2505.00005"}
+    assert only_cl.total == 2
+
+
+def test_database_ranker_setting_gives_the_same_answers(seeded, settings):
+    db_only = build_container(load_settings(
+        data_dir=settings.data_dir, database_url=settings.database_url, embedder="none",
+        keyword_ranker="database",
+    ))
+    try:
+        assert db_only.keyword_index is None
+        for query in ("transformers", "speech recognition", "molecules graph", "language"):
+            memory = seeded.search.search(query, mode="keyword")
+            database = db_only.search.search(query, mode="keyword")
+            assert {h.paper_id for h in memory.hits} == {h.paper_id for h in database.hits}
+            assert memory.total == database.total
+            if is_sqlite(seeded.engine):  # the same BM25 formula: the same order
+                assert [h.paper_id for h in memory.hits] == [h.paper_id for h in database.hits]
+    finally:
+        db_only.close()
+
+
+def test_invalid_ranker_setting_is_refused():
+    with pytest.raises(ValueError, match="keyword_ranker"):
+        load_settings(keyword_ranker="elasticsearch")

@@ -119,7 +119,8 @@ def main() -> None:
     build(db, embed=not args.no_embed, cache_dir=Path(args.embed_cache))
     if args.scale:
         db = grow(db, args.scale)
-    settings = load_settings(database_url=f"sqlite:///{db}", data_dir=db.parent / "latency-data")
+    data_dir = db.parent / (f"{db.stem}-data" if args.scale else "latency-data")
+    settings = load_settings(database_url=f"sqlite:///{db}", data_dir=data_dir)
     container = build_container(settings)
     service = container.search
     queries = list(read_queries(DEV).values())
@@ -135,6 +136,11 @@ def main() -> None:
         container.keyword_index.wait_ready()
         print(f"# keyword index ready in {time.perf_counter() - started:.1f} s: "
               f"{container.keyword_index.describe()}")
+    if container.vector_index is not None and hasattr(container.vector_index, "build_ann"):
+        started = time.perf_counter()
+        used = container.vector_index.build_ann(wait=True)
+        print(f"# vector index ready in {time.perf_counter() - started:.1f} s: "
+              f"{container.vector_index.describe()} (HNSW {'on' if used else 'off'})")
     for q in queries[:20]:
         service.search(q, mode="hybrid")
     service._query_vectors.clear()

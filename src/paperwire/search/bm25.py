@@ -432,6 +432,10 @@ class Bm25Index:
 
     # ---- snapshot ---------------------------------------------------------------------
 
+    def _database_name(self) -> str:
+        """Which database a snapshot mirrors (the URL without its password)."""
+        return self.engine.url.render_as_string(hide_password=True)
+
     def _meta_path(self) -> Path:
         assert self.snapshot_dir is not None
         return self.snapshot_dir / "keyword-index.meta.json"
@@ -441,7 +445,11 @@ class Bm25Index:
             return False
         try:
             meta = json.loads(self._meta_path().read_text())
-            if meta.get("version") != SNAPSHOT_VERSION or meta.get("analyzer") != ANALYZER:
+            if (
+                meta.get("version") != SNAPSHOT_VERSION
+                or meta.get("analyzer") != ANALYZER
+                or meta.get("database") != self._database_name()
+            ):
                 return False
             folder = self.snapshot_dir / meta["folder"]
             arrays = {
@@ -488,6 +496,7 @@ class Bm25Index:
             meta = {
                 "version": SNAPSHOT_VERSION,
                 "analyzer": ANALYZER,
+                "database": self._database_name(),
                 "folder": folder.name,
                 "count": len(segment.ids),
                 "total_length": segment.total_length,

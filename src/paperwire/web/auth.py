@@ -15,9 +15,10 @@ from fastapi import Request, Response
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from paperwire.services import accounts
+from paperwire.web.http_middleware import HttpMiddleware, container_of
 
 if TYPE_CHECKING:
     from paperwire.services.accounts import User
@@ -25,16 +26,10 @@ if TYPE_CHECKING:
 SESSION_COOKIE = "pw_session"
 
 
-class AuthMiddleware:
+class AuthMiddleware(HttpMiddleware):
     """Sets scope state: user, session_token (valid sessions only), auth_method."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
         state.update(user=None, session_token=None, auth_method=None)
         if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
@@ -45,7 +40,7 @@ class AuthMiddleware:
         if scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return
-        engine = scope["app"].state.container.engine
+        engine = container_of(scope).engine
         headers = Headers(scope=scope)
         authorization = headers.get("authorization", "")
         if authorization[:7].lower() == "bearer ":

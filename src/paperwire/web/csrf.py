@@ -20,7 +20,9 @@ from markupsafe import Markup, escape
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import cookie_parser
 from starlette.responses import HTMLResponse, JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from paperwire.web.http_middleware import HttpMiddleware, container_of
 
 CSRF_COOKIE = "pw_csrf"
 FIELD = "csrf_token"
@@ -58,16 +60,10 @@ def is_exempt(path: str, headers: Headers) -> bool:
     return path.startswith(EXEMPT_PREFIXES)
 
 
-class CsrfMiddleware:
+class CsrfMiddleware(HttpMiddleware):
     """Checks unsafe methods; issues the anonymous `pw_csrf` cookie when missing."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
         headers = Headers(scope=scope)
         seed = cookie_parser(headers.get("cookie", "")).get(CSRF_COOKIE, "")
@@ -76,7 +72,7 @@ class CsrfMiddleware:
             seed = new_seed = secrets.token_urlsafe(24)
         state["csrf_seed"] = seed
         if scope["method"] not in SAFE_METHODS and not is_exempt(scope["path"], headers):
-            secret = scope["app"].state.container.settings.secret_key
+            secret = container_of(scope).settings.secret_key
             sent, receive = await _sent_token(scope, receive, headers)
             if not sent or not hmac.compare_digest(sent, _expected(state, secret)):
                 await _reject(scope, receive, send, headers)

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from paperwire.domain.rate_limits import Decision, RateLimit, check_window
+from paperwire.web.http_middleware import HttpMiddleware, container_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +68,9 @@ class SlidingLog:
             del self._hits[key]
 
 
-class RateLimitMiddleware:
+class RateLimitMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+        super().__init__(app)
         self.log = SlidingLog()
         self._limits: dict[str, RateLimit] | None = None
 
@@ -81,11 +82,8 @@ class RateLimitMiddleware:
             }
         return self._limits
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        settings = scope["app"].state.container.settings
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        settings = container_of(scope).settings
         if settings.rate_limits_enabled:
             keys = self._keys(scope, self.limits(settings))
             if keys:

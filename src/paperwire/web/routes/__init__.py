@@ -17,7 +17,7 @@ ROUTERS = [
     feeds.router,
     search_pages.router,
     accounts.router,
-    community.router,
+    *community.ROUTERS,
     subscriptions.router,
     pages.router,
 ]

@@ -1,0 +1,196 @@
+"""Selecting each subscriber's papers, sharing the work between subscribers.
+
+Search and the vector index are optional adapters: without them topics fall
+back to keyword matching and there are no "because you upvoted" picks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from paperwire.domain.digest_selection import (
+    Digest,
+    DigestPaper,
+    UpvotePick,
+    build_word_index,
+    digest_window,
+    match_query,
+    paper_matches_topic,
+    rank_trending,
+    select_digest,
+)
+from paperwire.domain.digest_topics import Topic
+from paperwire.services.digests.window_papers import day_start, load_window_papers
+from paperwire.store.subscribers import Subscriber
+from paperwire.store.tables import papers
+
+log = logging.getLogger(__name__)
+
+
+class DigestBuilder:
+    """Builds digests for one digest date, sharing work between subscribers.
+
+    Candidate papers are loaded once per window, each distinct topic is searched
+    once per window, whatever the number of subscribers who follow it.
+    """
+
+    def __init__(self, engine: Engine, digest_date: date, *, search: Any = None,
+                 vector_index: Any = None) -> None:
+        self.engine = engine
+        self.digest_date = digest_date
+        self.now = day_start(digest_date + timedelta(days=1))
+        self.search = search
+        self.vector_index = vector_index
+        self._candidates: dict[tuple[date, date], list[DigestPaper]] = {}
+        self._topic_hits: dict[tuple[Topic, date, date], list[str]] = {}
+        self._search_failed = False
+        self._trending: dict[tuple[date, date], list[DigestPaper]] = {}
+        self._word_index: dict[tuple[date, date], dict[str, set[str]]] = {}
+        self.fragments: dict[tuple[str, str | None, str], str] = {}  # rendered paper blocks
+
+    def build(self, subscriber: Subscriber, sent_ids: set[str],
+              last_digest_date: date | None) -> Digest:
+        window = digest_window(self.digest_date, subscriber.frequency,
+                               subscriber.weekdays_only, last_digest_date)
+        candidates = self.candidates(window)
+        hits = {topic: self.topic_hits(topic, window) for topic in subscriber.topics}
+        picks = self.upvote_picks(subscriber.user_id, window) if subscriber.user_id else []
+        return select_digest(
+            digest_date=self.digest_date, window=window, candidates=candidates, now=self.now,
+            paper_count=subscriber.paper_count, topic_hits=hits, upvote_picks=picks,
+            already_sent=sent_ids, trending_order=self.trending(window),
+        )
+
+    def trending(self, window: tuple[date, date]) -> list[DigestPaper]:
+        if window not in self._trending:
+            self._trending[window] = rank_trending(self.candidates(window), self.now)
+        return self._trending[window]
+
+    def candidates(self, window: tuple[date, date]) -> list[DigestPaper]:
+        if window not in self._candidates:
+            self._candidates[window] = load_window_papers(self.engine, *window)
+        return self._candidates[window]
+
+    def topic_hits(self, topic: Topic, window: tuple[date, date]) -> list[str]:
+        key = (topic, *window)
+        if key not in self._topic_hits:
+            candidates = self.candidates(window)
+            if topic.kind == "query":
+                ids = self._search_ids(topic.value, window, candidates)
+            else:
+                ids = [p.id for p in candidates if paper_matches_topic(topic, p)]
+            self._topic_hits[key] = ids
+        return self._topic_hits[key]
+
+    def prefetch(self, needs: set[tuple[Topic, tuple[date, date]]], threads: int = 2) -> None:
+        """Compute the topic hits many subscribers share, searches in parallel threads
+        (the database does the work, outside the GIL)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        for window in {window for _, window in needs}:
+            self.candidates(window)
+            self.trending(window)
+        todo = [(topic, window) for topic, window in needs
+                if (topic, *window) not in self._topic_hits]
+        with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+            list(pool.map(lambda need: self.topic_hits(*need), todo))
+
+    def _search_ids(self, query: str, window: tuple[date, date],
+                    candidates: Sequence[DigestPaper]) -> list[str]:
+        in_window = {p.id for p in candidates}
+        if self.search is not None and not self._search_failed:
+            try:
+                # Published up to a week before the window: HF lists papers days later.
+                ids = run_search(self.search, query, after=window[0] - timedelta(days=7),
+                                 before=window[1] + timedelta(days=1))
+                return [pid for pid in ids if pid in in_window]
+            except Exception as exc:  # search is optional: fall back to plain matching
+                log.warning("search failed for digest topics (%s); using keyword matching", exc)
+                self._search_failed = True
+        if window not in self._word_index:
+            self._word_index[window] = build_word_index(candidates)
+        matched = match_query(self._word_index[window], query)
+        hits = [p for p in candidates if p.id in matched]
+        hits.sort(key=lambda p: (-p.upvotes, -(p.stars or 0), p.id))
+        return [p.id for p in hits]
+
+    def upvote_picks(self, user_id: int, window: tuple[date, date]) -> list[UpvotePick]:
+        if self.vector_index is None:
+            return []
+        try:
+            return find_upvote_picks(self.engine, self.vector_index, user_id,
+                                     [p.id for p in self.candidates(window)])
+        except Exception as exc:  # embeddings are optional
+            log.warning("upvote picks unavailable (%s)", exc)
+            return []
+
+
+def run_search(search: Any, query: str, *, after: date, before: date,
+               limit: int = 200) -> list[str]:
+    """Paper ids from the search service (keyword + semantic), best first."""
+    from paperwire.services.search import SearchFilters  # type: ignore[import-not-found]
+
+    result = search.search(query, mode="hybrid", filters=SearchFilters(after=after, before=before),
+                           limit=limit)
+    hits = getattr(result, "hits", None)
+    if hits is None:
+        hits = getattr(result, "results", result)
+    ids: list[str] = []
+    for hit in hits:
+        pid = getattr(hit, "paper_id", None) or getattr(hit, "id", None)
+        if pid is None and getattr(hit, "paper", None) is not None:
+            pid = hit.paper.id
+        if pid is None and isinstance(hit, dict):
+            pid = hit.get("paper_id") or hit.get("id")
+        if pid is None and isinstance(hit, tuple):
+            pid = hit[0]
+        if pid is not None:
+            ids.append(str(pid))
+    return ids
+
+
+def find_upvote_picks(engine: Engine, vector_index: Any, user_id: int,
+                      candidate_ids: list[str], *, per_upvote: int = 3,
+                      upvotes: int = 5) -> list[UpvotePick]:
+    """Candidates nearest to the user's latest upvoted papers, naming the upvoted paper."""
+    from paperwire.store.accounts_tables import paper_votes
+
+    if not candidate_ids:
+        return []
+    with engine.connect() as conn:
+        voted = conn.execute(
+            select(papers.c.id, papers.c.title)
+            .join(paper_votes, paper_votes.c.paper_id == papers.c.id)
+            .where(paper_votes.c.user_id == user_id)
+            .order_by(paper_votes.c.created_at.desc())
+            .limit(upvotes)
+        ).all()
+    picks: list[UpvotePick] = []
+    voted_ids = {pid for pid, _ in voted}
+    pool = [pid for pid in candidate_ids if pid not in voted_ids]
+    for voted_id, voted_title in voted:
+        vector = vector_index.vector_for(voted_id)
+        if vector is None:
+            continue
+        for hit in vector_index.search(vector, per_upvote, candidates=pool):
+            pid, score = (hit[0], hit[1]) if isinstance(hit, tuple) else (
+                getattr(hit, "paper_id", None) or getattr(hit, "id", None),
+                getattr(hit, "score", 0.0))
+            if pid is not None and pid not in voted_ids:
+                picks.append(UpvotePick(str(pid), " ".join(voted_title.split()), float(score)))
+    picks.sort(key=lambda pick: -pick.similarity)
+    return picks
+
+
+def optional_adapter(container: Any, name: str) -> Any:
+    """An adapter another area may provide (search, vector_index), or None without it."""
+    try:
+        return getattr(container, name)
+    except Exception as exc:  # missing area, model files absent, ...
+        log.info("%s is not available for digests (%s)", name, exc)
+        return None

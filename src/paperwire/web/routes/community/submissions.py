@@ -1,0 +1,73 @@
+"""Submitting an arXiv paper to today's page: the form and the JSON API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from paperwire.services.community import CommunityError
+from paperwire.services.submissions import submit_paper
+from paperwire.web.auth import current_user
+from paperwire.web.deps import ContainerDep
+from paperwire.web.responses import FastJSON, page
+from paperwire.web.routes.community.common import Text, json_error, paper_url, see_other
+
+router = APIRouter(tags=["community"])
+
+
+class IndexRequest(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    arxiv_id: str = Field(alias="arxivId", min_length=1, max_length=300)
+
+
+def _fetcher(container):
+    from paperwire.sources.arxiv_api import fetch_arxiv_papers
+
+    return lambda ids: fetch_arxiv_papers(container.http_client, container.settings, ids)
+
+
+def _submit(request: Request, container, text: str):
+    return submit_paper(
+        container.engine,
+        current_user(request),
+        text,
+        fetch=_fetcher(container),
+        max_age_days=container.settings.submit_max_age_days,
+    )
+
+
+@router.post("/api/papers/index", summary="Submit a paper to today's page (as on Hugging Face)")
+def api_index_paper(
+    request: Request, container: ContainerDep, data: Annotated[IndexRequest, Body()]
+) -> Response:
+    try:
+        submission = _submit(request, container, data.arxiv_id)
+    except CommunityError as exc:
+        return json_error(exc)
+    return FastJSON(submission.as_json(), status_code=201)
+
+
+@router.get("/submit", summary="Submit-a-paper form")
+def submit_form(request: Request) -> Response:
+    if current_user(request) is None:
+        return see_other("/login?next=/submit")
+    return page(request, "community/submit.html", {"values": {}, "errors": {}})
+
+
+@router.post("/submit", summary="Submit a paper")
+def submit(request: Request, container: ContainerDep, arxiv_id: Text = "") -> Response:
+    if current_user(request) is None:
+        return see_other("/login?next=/submit")
+    try:
+        submission = _submit(request, container, arxiv_id)
+    except CommunityError as exc:
+        return page(
+            request,
+            "community/submit.html",
+            {"values": {"arxiv_id": arxiv_id}, "errors": {exc.field or "form": exc.message}},
+            status_code=exc.status,
+        )
+    return see_other(paper_url(submission.paper.id))

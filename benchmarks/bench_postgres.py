@@ -29,7 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from bench_web import QUERIES, run_wrk  # noqa: E402
+from bench_web import QUERIES, run_wrk, wait_until_fast  # noqa: E402
 from tests.pg_server import PostgresServer, free_port  # noqa: E402
 
 SHARED = Path(os.environ.get("PAPERWIRE_SHARED_DIR", ROOT.parent / "shared"))
@@ -88,6 +88,8 @@ def web_figures(name: str, url: str, data_dir: Path, args: argparse.Namespace) -
         for _, path, _ in plan:  # warm caches and check the pages work at all
             status = httpx.get(base + path, timeout=120).status_code
             assert status == 200, f"{name} {path}: {status}"
+        for _ in range(args.workers):  # each worker process loads its own search indexes
+            wait_until_fast(base, "/api/papers/search?q=graph+neural+networks+molecules")
         results = []
         for label, path, rotate in plan:
             result = run_wrk(f"{label} [{name}]", base, path, duration=args.duration,

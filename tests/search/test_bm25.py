@@ -11,20 +11,16 @@ from sqlalchemy import delete, text, update
 import paperwire.search.bm25 as bm25
 from paperwire.config import load_settings
 from paperwire.domain.records import SourceItem
-from paperwire.search.bm25 import Analyzer, Bm25Index
+from paperwire.search.bm25 import Bm25Index
 from paperwire.search.query_parser import parse_query, to_fts5_match
+from paperwire.search.text_analysis import Analyzer
 from paperwire.services.ingest import ingest
 from paperwire.store.db import is_sqlite
 from paperwire.store.tables import papers
 from paperwire.wiring import build_container
 from tests.search.conftest import paper
 
-WORDS = (
-    "diffusion transformer transformers model models modelling graph neural network networks "
-    "language vision speech planning agent agents reward policy optimization optimizer "
-    "retrieval dense sparse token tokens attention kernel quantization benchmark robot "
-    "the of and a in for with on is we our"
-).split()
+WORDS = ["diffusion", "transformer", "transformers", "model", "models", "modelling", "graph", "neural", "network", "networks", "language", "vision", "speech", "planning", "agent", "agents", "reward", "policy", "optimization", "optimizer", "retrieval", "dense", "sparse", "token", "tokens", "attention", "kernel", "quantization", "benchmark", "robot", "the", "of", "and", "a", "in", "for", "with", "on", "is", "we", "our"]
 
 
 VOCABULARY = WORDS + [f"word{i}x" for i in range(400)]

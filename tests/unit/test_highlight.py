@@ -1,7 +1,7 @@
 """Snippet highlighting: stems match, the best window wins, text is HTML-safe."""
 
-from paperwire.search.bm25 import Analyzer
 from paperwire.search.highlight import highlight
+from paperwire.search.text_analysis import Analyzer
 
 A = Analyzer()
 

@@ -22,14 +22,10 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
-import re
 import threading
 import time
-import unicodedata
 import zlib
-from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,134 +34,23 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine, func, select
 
+from paperwire.search.bm25_segment import (
+    Segment,
+    build_segment,
+    idf,
+    load_segment,
+    saturation,
+    save_segment,
+)
+from paperwire.search.text_analysis import ANALYZER, Analyzer, document_text
 from paperwire.store.tables import papers
 
 log = logging.getLogger(__name__)
 
-K1, B = 1.2, 0.75
-IDF_FLOOR = 1e-6  # FTS5's floor for words in more than half of the papers
 SNAPSHOT_VERSION = 1
-ANALYZER = "unicode61-porter-v1"
 WATERMARK_MARGIN = timedelta(seconds=120)  # rows committed slightly out of order
 FULL_CHECK_INTERVAL_S = 30.0  # count check (deleted papers) and margin re-read
-BUILD_CHUNK = 20_000  # papers analysed per chunk while building (bounds memory)
 SYNC_BUILD_MAX = 20_000  # up to this many papers the first build runs inline (< 2 s)
-
-_WORD = re.compile(r"[^\W_]+")
-
-
-class Analyzer:
-    """Words as FTS5's `unicode61 remove_diacritics 2` + `porter` tokenizers see them."""
-
-    def __init__(self) -> None:
-        import Stemmer  # PyStemmer: Snowball's C implementation of Porter's algorithm
-
-        self._stemmer = Stemmer.Stemmer("porter", 100_000)
-
-    def words(self, text: str) -> list[str]:
-        if not text.isascii():
-            text = "".join(
-                ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
-            )
-        return _WORD.findall(text.lower())
-
-    def stems(self, words: Sequence[str]) -> list[str]:
-        # FTS5's porter tokenizer leaves tokens shorter than 3 characters alone.
-        stemmed = self._stemmer.stemWords(words)
-        return [w if len(w) < 3 else s for w, s in zip(words, stemmed, strict=True)]
-
-    def analyze(self, text: str) -> list[str]:
-        return self.stems(self.words(text))
-
-
-def document_text(title: str | None, abstract: str | None, authors: str | None) -> str:
-    return f"{title or ''}\n{abstract or ''}\n{authors or ''}"
-
-
-def saturation(tf: np.ndarray, length: np.ndarray, avgdl: float) -> np.ndarray:
-    """BM25's term-frequency part: tf (k1 + 1) / (tf + k1 (1 - b + b len / avgdl))."""
-    tf = tf.astype(np.float32)
-    norm = K1 * (1.0 - B + B * length.astype(np.float32) / np.float32(max(avgdl, 1e-9)))
-    return (tf * (K1 + 1.0) / (tf + norm)).astype(np.float32)
-
-
-def idf(n_docs: int, df: int) -> float:
-    df = min(df, n_docs)  # replaced papers still count in the tail until the next merge
-    return max(math.log((n_docs - df + 0.5) / (df + 0.5)), IDF_FLOOR)
-
-
-@dataclass(frozen=True)
-class Segment:
-    """Immutable postings in CSR form: term t's papers are docs[indptr[t]:indptr[t+1]]."""
-
-    ids: list[str]
-    vocab: dict[str, int]
-    indptr: np.ndarray  # int64 (terms + 1)
-    docs: np.ndarray  # int32
-    weights: np.ndarray  # float32, BM25 tf saturation at build time
-    total_length: int
-    digests: np.ndarray  # uint32 crc32 of each paper's text, to skip unchanged re-reads
-
-    @property
-    def avgdl(self) -> float:
-        return self.total_length / max(1, len(self.ids))
-
-    def postings(self, stem: str) -> tuple[np.ndarray, np.ndarray] | None:
-        t = self.vocab.get(stem)
-        if t is None:
-            return None
-        start, end = int(self.indptr[t]), int(self.indptr[t + 1])
-        return self.docs[start:end], self.weights[start:end]
-
-
-def build_segment(docs: Iterable[tuple[str, str, int]], analyzer: Analyzer) -> Segment:
-    """A segment from (paper id, text, crc32 of text) triples."""
-    ids: list[str] = []
-    digests = array("I")
-    vocab: dict[str, int] = {}
-    lengths = array("i")
-    triples: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    chunk_terms, chunk_lengths = array("i"), array("i")
-
-    def flush() -> None:
-        if not chunk_lengths:
-            return
-        n = len(chunk_lengths)
-        terms = np.frombuffer(chunk_terms, dtype=np.int32).astype(np.int64)
-        local = np.repeat(np.arange(n, dtype=np.int64), np.frombuffer(chunk_lengths, np.int32))
-        keys, tf = np.unique(terms * n + local, return_counts=True)
-        base = len(ids) - n
-        triples.append(((keys // n).astype(np.int32), (keys % n + base).astype(np.int32),
-                        tf.astype(np.int32)))
-        del chunk_terms[:], chunk_lengths[:]
-
-    for paper_id, text, digest in docs:
-        digests.append(digest)
-        stems = analyzer.analyze(text)
-        chunk_terms.extend([vocab.setdefault(s, len(vocab)) for s in stems])
-        chunk_lengths.append(len(stems))
-        lengths.append(len(stems))
-        ids.append(paper_id)
-        if len(chunk_lengths) >= BUILD_CHUNK:
-            flush()
-    flush()
-    doc_lengths = np.frombuffer(lengths, dtype=np.int32) if lengths else np.zeros(0, np.int32)
-    total = int(doc_lengths.sum())
-    if triples:
-        terms = np.concatenate([t[0] for t in triples])
-        doc_idx = np.concatenate([t[1] for t in triples])
-        tf = np.concatenate([t[2] for t in triples])
-        order = np.argsort(terms, kind="stable")  # chunks are already in paper order
-        terms, doc_idx, tf = terms[order], doc_idx[order], tf[order]
-    else:
-        terms = doc_idx = tf = np.zeros(0, np.int32)
-    indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(terms, minlength=len(vocab)), out=indptr[1:])
-    avgdl = total / max(1, len(ids))
-    weights = saturation(tf, doc_lengths[doc_idx] if len(doc_idx) else tf, avgdl)
-    return Segment(ids, vocab, indptr, doc_idx.astype(np.int32), weights, total,
-                   np.frombuffer(digests, dtype=np.uint32) if digests else np.zeros(0, np.uint32))
-
 
 @dataclass(frozen=True)
 class _State:
@@ -235,8 +120,8 @@ class Bm25Index:
             with self.engine.connect() as conn:
                 n_papers = conn.execute(select(func.count()).select_from(papers)).scalar_one()
             if n_papers <= SYNC_BUILD_MAX:
-                state = self._build()
-                self._install(state)
+                state, watermark = self._build()
+                self._install(state, watermark)
                 self._write_snapshot(state)
                 return
             self._build_thread = threading.Thread(
@@ -338,7 +223,8 @@ class Bm25Index:
                 text = document_text(title, abstract, authors)
                 yield pid, text, zlib.crc32(text.encode()), modified
 
-    def _build(self) -> _State:
+    def _build(self) -> tuple[_State, datetime | None]:
+        """A fresh state from every paper, and the newest `modified_at` it saw."""
         started = time.perf_counter()
         newest: list[datetime] = []
 
@@ -351,16 +237,15 @@ class Bm25Index:
         segment = build_segment(docs(), self.analyzer)
         state = _State(segment, {pid: i for i, pid in enumerate(segment.ids)},
                        live=len(segment.ids))
-        self._watermark = newest[0] if newest else None
         log.info("built the keyword index over %d papers in %.1f s",
                  len(segment.ids), time.perf_counter() - started)
-        return state
+        return state, (newest[0] if newest else None)
 
     def _build_in_background(self) -> None:
         try:
-            state = self._build()
+            state, watermark = self._build()
             with self._lock:
-                self._install(state)
+                self._install(state, watermark)
                 self._write_snapshot(state)
         except Exception as exc:  # searches keep using FTS; say why once
             self.last_error = str(exc) or type(exc).__name__
@@ -376,8 +261,9 @@ class Bm25Index:
             )
             self._build_thread.start()
 
-    def _install(self, state: _State) -> None:
+    def _install(self, state: _State, watermark: datetime | None) -> None:
         self._state = state
+        self._watermark = watermark
         self._seen_max = None  # the next refresh catches up from the new watermark
         self._full_check_at = time.monotonic()
 
@@ -451,23 +337,16 @@ class Bm25Index:
                 or meta.get("database") != self._database_name()
             ):
                 return False
-            folder = self.snapshot_dir / meta["folder"]
-            arrays = {
-                name: np.load(folder / f"{name}.npy", mmap_mode="r")
-                for name in ("indptr", "docs", "weights", "digests")
-            }
-            ids = np.load(folder / "ids.npy").tolist()
-            terms = np.load(folder / "terms.npy").tolist()
+            segment = load_segment(self.snapshot_dir / meta["folder"], count=meta["count"],
+                                   total_length=int(meta["total_length"]))
         except (OSError, ValueError, KeyError, TypeError):
             return False
-        if len(ids) != meta.get("count") or len(terms) + 1 != len(arrays["indptr"]):
+        if segment is None:
             return False
-        segment = Segment(ids, {t: i for i, t in enumerate(terms)}, arrays["indptr"],
-                          arrays["docs"], arrays["weights"], int(meta["total_length"]),
-                          arrays["digests"])
+        ids = segment.ids
         watermark = meta.get("watermark")
-        self._watermark = datetime.fromisoformat(watermark) if watermark else None
-        self._install(_State(segment, {pid: i for i, pid in enumerate(ids)}, live=len(ids)))
+        self._install(_State(segment, {pid: i for i, pid in enumerate(ids)}, live=len(ids)),
+                      datetime.fromisoformat(watermark) if watermark else None)
         self._full_check_at = 0.0  # verify the count on the first search
         log.info("loaded the keyword index snapshot: %d papers", len(ids))
         return True
@@ -484,15 +363,7 @@ class Bm25Index:
             old = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
             folder = self.snapshot_dir / f"keyword.{token}"
             folder.mkdir()
-            terms = [""] * len(segment.vocab)
-            for term, i in segment.vocab.items():
-                terms[i] = term
-            for name, values in (
-                ("indptr", segment.indptr), ("docs", segment.docs), ("weights", segment.weights),
-                ("digests", segment.digests),
-                ("ids", np.array(segment.ids, dtype=str)), ("terms", np.array(terms, dtype=str)),
-            ):
-                np.save(folder / f"{name}.npy", np.ascontiguousarray(values))
+            save_segment(segment, folder)
             meta = {
                 "version": SNAPSHOT_VERSION,
                 "analyzer": ANALYZER,

@@ -8,21 +8,13 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Collection
 
-from paperwire.search.bm25 import Analyzer
+from paperwire.search.text_analysis import Analyzer, fold
 
 SNIPPET_WORDS = 32
 ELLIPSIS = "…"
 _TOKEN = re.compile(r"[^\W_]+")
-
-
-def _fold(word: str) -> str:
-    word = word.lower()
-    if word.isascii():
-        return word
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
 def highlight(
@@ -35,7 +27,7 @@ def highlight(
     tokens = list(_TOKEN.finditer(text.lower() if ascii_text else text))
     if not tokens:
         return None
-    folded = [t.group() if ascii_text else _fold(t.group()) for t in tokens]
+    folded = [t.group() if ascii_text else fold(t.group()) for t in tokens]
     # Porter keeps a word's first two letters, so only those candidates need stemming.
     prefixes = {s[:2] for s in stems}
     candidates = [i for i, w in enumerate(folded) if w[:2] in prefixes]

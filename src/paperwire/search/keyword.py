@@ -26,10 +26,11 @@ from sqlalchemy import (
     text,
 )
 
-from paperwire.search.bm25 import Analyzer, Bm25Index
+from paperwire.search.bm25 import Bm25Index
 from paperwire.search.filters import FilterSpec, filter_conditions
 from paperwire.search.highlight import highlight
 from paperwire.search.query_parser import ParsedQuery, to_fts5_match, to_websearch_text
+from paperwire.search.text_analysis import Analyzer
 from paperwire.store.db import is_sqlite
 from paperwire.store.tables import papers
 

@@ -85,6 +85,8 @@ def evaluate(
         )
         if container.vector_index is not None:
             container.vector_index.refresh(force=True)
+            if hasattr(container.vector_index, "build_ann"):  # score what serving would use
+                container.vector_index.build_ann(wait=True)
     service = container.search
     if container.keyword_index is not None:
         container.keyword_index.wait_ready()  # rank with the product's default ranker

@@ -1,0 +1,48 @@
+"""Text analysis shared by the keyword ranker and the snippet highlighter.
+
+Words are split and folded the way SQLite FTS5's `unicode61 remove_diacritics 2`
+tokenizer does, then Porter-stemmed as FTS5's `porter` tokenizer does, so in-memory
+ranking, highlighting and the database's own full-text index agree on what matches.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+ANALYZER = "unicode61-porter-v1"  # bump when the analysis changes (snapshots are rebuilt)
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def fold(word: str) -> str:
+    """Lower-case and strip diacritics."""
+    word = word.lower()
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+class Analyzer:
+    """Words as FTS5's `unicode61 remove_diacritics 2` + `porter` tokenizers see them."""
+
+    def __init__(self) -> None:
+        import Stemmer  # PyStemmer: Snowball's C implementation of Porter's algorithm
+
+        self._stemmer = Stemmer.Stemmer("porter", 100_000)
+
+    def words(self, text: str) -> list[str]:
+        return _WORD.findall(fold(text))
+
+    def stems(self, words: Sequence[str]) -> list[str]:
+        # FTS5's porter tokenizer leaves tokens shorter than 3 characters alone.
+        stemmed = self._stemmer.stemWords(words)
+        return [w if len(w) < 3 else s for w, s in zip(words, stemmed, strict=True)]
+
+    def analyze(self, text: str) -> list[str]:
+        return self.stems(self.words(text))
+
+
+def document_text(title: str | None, abstract: str | None, authors: str | None) -> str:
+    return f"{title or ''}\n{abstract or ''}\n{authors or ''}"

@@ -26,6 +26,7 @@ import os
 import threading
 import time
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ from paperwire.search.bm25_segment import (
     build_segment,
     idf,
     load_segment,
+    proximity_bonus,
     saturation,
     save_segment,
 )
@@ -47,7 +49,9 @@ from paperwire.store.tables import papers
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
+# The best BM25 candidates re-ranked with term proximity (adjacent query-word pairs).
+PROXIMITY_DEPTH = 100
 WATERMARK_MARGIN = timedelta(seconds=120)  # rows committed slightly out of order
 FULL_CHECK_INTERVAL_S = 30.0  # count check (deleted papers) and margin re-read
 SYNC_BUILD_MAX = 20_000  # up to this many papers the first build runs inline (< 2 s)
@@ -61,6 +65,7 @@ class _State:
     tail_ids: tuple[str, ...] = ()
     tail_postings: dict[str, tuple[tuple[int, float], ...]] = field(default_factory=dict)
     tail_hashes: dict[str, int] = field(default_factory=dict)
+    tail_tokens: dict[int, tuple[str, ...]] = field(default_factory=dict)  # doc -> stems
     dead: np.ndarray | None = None  # bool per document: replaced or deleted
     live: int = 0
 
@@ -139,12 +144,20 @@ class Bm25Index:
         return self._state is not None
 
     def search(
-        self, words: Sequence[str], k: int, *, candidates: Iterable[str] | None = None
+        self,
+        words: Sequence[str],
+        k: int,
+        *,
+        candidates: Iterable[str] | None = None,
+        proximity: bool = True,
     ) -> tuple[list[tuple[str, float]], int]:
         """The k best (paper id, score) for these query words, and how many papers match.
 
-        Words are query words as the query parser gives them (lower-cased, not stemmed);
-        `candidates` restricts the result to these paper ids. Call only when `ready`.
+        Words are query words as the query parser gives them (lower-cased, not stemmed,
+        in query order); `candidates` restricts the result to these paper ids. Scores are
+        BM25, plus (with `proximity`) a bonus for query words that stand next to each other
+        in the paper, computed for the best PROXIMITY_DEPTH papers by BM25. Call only when
+        `ready`.
         """
         self.refresh()
         state = self._state
@@ -152,13 +165,16 @@ class Bm25Index:
             raise RuntimeError("the BM25 index is not built yet")
         scores = np.zeros(state.size, dtype=np.float32)
         n_docs = max(1, state.live)
-        for stem in self.analyzer.stems(list(words)):
+        stems = self.analyzer.stems(list(words))
+        idfs: dict[str, float] = {}
+        for stem in stems:
             main = state.segment.postings(stem)
             tail = state.tail_postings.get(stem, ())
             df = (0 if main is None else len(main[0])) + len(tail)
             if df == 0:
                 continue
-            weight = np.float32(idf(n_docs, df))
+            idfs[stem] = idf(n_docs, df)
+            weight = np.float32(idfs[stem])
             if main is not None:
                 scores[main[0]] += weight * main[1]
             for doc, w in tail:
@@ -173,12 +189,42 @@ class Bm25Index:
         total = int(np.count_nonzero(scores))
         if total == 0 or k <= 0:
             return [], total
-        k = min(k, total)
-        best = np.argpartition(-scores, k - 1)[:k]
+        pairs = {
+            (a, b): min(idfs[a], idfs[b])
+            for a, b in zip(stems, stems[1:], strict=False)
+            if a != b and a in idfs and b in idfs
+        }
+        pool = min(total, max(k, PROXIMITY_DEPTH) if proximity and pairs else k)
+        best = np.argpartition(-scores, pool - 1)[:pool].tolist()
+        final = {d: float(scores[d]) for d in best}
+        if proximity and pairs:
+            for d, extra in zip(best, self._proximity(state, best, pairs), strict=True):
+                final[d] += float(extra)
         # Ties break by paper id, descending (newer arXiv ids first), for stable pages.
-        best = sorted(best.tolist(), key=state.paper_id, reverse=True)
-        best.sort(key=lambda d: -scores[d])  # stable: equal scores stay newest id first
-        return [(state.paper_id(d), float(scores[d])) for d in best], total
+        best.sort(key=state.paper_id, reverse=True)
+        best.sort(key=lambda d: -final[d])  # stable: equal scores stay newest id first
+        return [(state.paper_id(d), final[d]) for d in best[:k]], total
+
+    @staticmethod
+    def _proximity(
+        state: _State, docs: list[int], pairs: dict[tuple[str, str], float]
+    ) -> np.ndarray:
+        segment = state.segment
+        n = len(segment.ids)
+        bonus = np.zeros(len(docs), dtype=np.float32)
+        in_segment = [i for i, d in enumerate(docs) if d < n]
+        if in_segment:
+            bonus[in_segment] = proximity_bonus(segment, [docs[i] for i in in_segment], pairs)
+        for i, d in enumerate(docs):
+            if d >= n:  # a tail paper: its stems are kept as text
+                stems = state.tail_tokens.get(d, ())
+                found = Counter(zip(stems, stems[1:], strict=False))
+                for pair, weight in pairs.items():
+                    if tf := found.get(pair, 0):
+                        length = np.array([len(stems)])
+                        bonus[i] += weight * float(saturation(np.array([tf]), length,
+                                                              segment.avgdl)[0])
+        return bonus
 
     def refresh(self) -> int:
         """Catch up with papers added or changed since the last look; returns how many."""
@@ -273,6 +319,7 @@ class Bm25Index:
         tail_ids = list(state.tail_ids)
         postings = {k: list(v) for k, v in state.tail_postings.items()}
         hashes = dict(state.tail_hashes)
+        tail_tokens = dict(state.tail_tokens)
         dead_docs: list[int] = []
         added = 0
         watermark = self._watermark
@@ -293,6 +340,7 @@ class Bm25Index:
             tail_ids.append(pid)
             rows[pid] = doc
             hashes[pid] = digest
+            tail_tokens[doc] = tuple(stems)
             if stems:
                 unique, counts = np.unique(np.array(stems), return_counts=True)
                 weights = saturation(counts, np.full(len(counts), len(stems)), avgdl)
@@ -311,7 +359,7 @@ class Bm25Index:
             dead[np.asarray(dead_docs, dtype=np.int64)] = True
         self._state = _State(
             state.segment, rows, tuple(tail_ids),
-            {k: tuple(v) for k, v in postings.items()}, hashes,
+            {k: tuple(v) for k, v in postings.items()}, hashes, tail_tokens,
             dead if dead.any() else None, len(rows),
         )
         return added

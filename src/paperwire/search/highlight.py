@@ -24,10 +24,11 @@ def highlight(
     if not text:
         return None
     ascii_text = text.isascii()
-    tokens = list(_TOKEN.finditer(text.lower() if ascii_text else text))
+    source = text.lower() if ascii_text else text
+    tokens = list(_TOKEN.finditer(source))
     if not tokens:
         return None
-    folded = [t.group() if ascii_text else fold(t.group()) for t in tokens]
+    folded = _TOKEN.findall(source) if ascii_text else [fold(t.group()) for t in tokens]
     # Porter keeps a word's first two letters, so only those candidates need stemming.
     prefixes = {s[:2] for s in stems}
     candidates = [i for i, w in enumerate(folded) if w[:2] in prefixes]
@@ -36,20 +37,20 @@ def highlight(
     hits = sorted(stem_of)
     start = _best_start(hits, stem_of, words) if hits else 0
     end = min(len(tokens), start + words)
-    marked = set(hits)
+    lo = tokens[start].start() if start > 0 else 0
+    hi = tokens[end].start() if end < len(tokens) else len(text)
     parts = [ELLIPSIS] if start > 0 else []
-    cursor = tokens[start].start() if start > 0 else 0
-    for i in range(start, end):
-        token = tokens[i]
-        parts.append(html.escape(text[cursor : token.start()], quote=True))
-        word = html.escape(text[token.start() : token.end()], quote=True)
-        parts.append(f"<mark>{word}</mark>" if i in marked else word)
-        cursor = token.end()
+    cursor = lo
+    for i in hits:  # escape the text between marked words in one piece each
+        if start <= i < end:
+            token = tokens[i]
+            parts.append(html.escape(text[cursor : token.start()], quote=True))
+            parts.append(f"<mark>{html.escape(text[token.start() : token.end()], quote=True)}</mark>")
+            cursor = token.end()
+    parts.append(html.escape(text[cursor:hi].rstrip() if end < len(tokens) else text[cursor:hi],
+                             quote=True))
     if end < len(tokens):
-        parts.append(html.escape(text[cursor : tokens[end].start()].rstrip(), quote=True))
         parts.append(ELLIPSIS)
-    else:
-        parts.append(html.escape(text[cursor:], quote=True))
     return " ".join("".join(parts).split())
 
 
@@ -57,9 +58,9 @@ def _best_start(hits: list[int], token_stems: dict[int, str], words: int) -> int
     """Start of the window that holds the most distinct query words (then the most hits)."""
     best, best_key = 0, (-1, -1)
     lead = min(3, words // 4)  # a little context before the first marked word
-    for h in hits:
+    for n, h in enumerate(hits):
         start = max(0, h - lead)
-        inside = [i for i in hits if start <= i < start + words]
+        inside = [i for i in hits[n:] if i < start + words]
         key = (len({token_stems[i] for i in inside}), len(inside))
         if key > best_key:
             best, best_key = start, key

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     keyword_ranker: Literal["memory", "database"] = Field(
         "memory",
         description="'memory': an in-process BM25 index ranks keyword queries in milliseconds "
-        "(about 100 MB per 100k papers, memory-mapped); 'database': FTS5/tsvector only.",
+        "(about 150 MB per 80k papers, memory-mapped); 'database': FTS5/tsvector only.",
     )
 
     # Mail

@@ -49,7 +49,7 @@ from paperwire.store.tables import papers
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_VERSION = 2
+SNAPSHOT_VERSION = 3
 # The best BM25 candidates re-ranked with term proximity (adjacent query-word pairs).
 PROXIMITY_DEPTH = 100
 WATERMARK_MARGIN = timedelta(seconds=120)  # rows committed slightly out of order
@@ -426,7 +426,7 @@ class Bm25Index:
             os.replace(tmp, meta_path)
             stale = old.get("folder")
             if isinstance(stale, str) and stale != folder.name and "/" not in stale:
-                for path in (self.snapshot_dir / stale).glob("*.npy"):
+                for path in (self.snapshot_dir / stale).glob("*.*"):
                     path.unlink(missing_ok=True)  # open memory maps stay valid
                 (self.snapshot_dir / stale).rmdir()
         except (OSError, ValueError) as exc:  # a read-only data dir only costs start-up time

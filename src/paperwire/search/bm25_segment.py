@@ -130,7 +130,9 @@ def save_segment(segment: Segment, folder: Path) -> None:
     for name in SEGMENT_ARRAYS:
         np.save(folder / f"{name}.npy", np.ascontiguousarray(getattr(segment, name)))
     np.save(folder / "ids.npy", np.array(segment.ids, dtype=str))
-    np.save(folder / "terms.npy", np.array(terms, dtype=str))
+    # One word per line (words never hold whitespace): a fixed-width numpy string array
+    # would pad every word to the longest one.
+    (folder / "terms.txt").write_text("\n".join(terms), encoding="utf-8")
 
 
 def load_segment(folder: Path, *, count: int, total_length: int) -> Segment | None:
@@ -141,7 +143,8 @@ def load_segment(folder: Path, *, count: int, total_length: int) -> Segment | No
             n: np.asarray(np.load(folder / f"{n}.npy", mmap_mode="r")) for n in SEGMENT_ARRAYS
         }
         ids = np.load(folder / "ids.npy").tolist()
-        terms = np.load(folder / "terms.npy").tolist()
+        text = (folder / "terms.txt").read_text(encoding="utf-8")
+        terms = text.split("\n") if text else []
     except (OSError, ValueError):
         return None
     consistent = (

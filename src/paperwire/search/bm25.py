@@ -237,9 +237,11 @@ class Bm25Index:
         if newest == self._seen_max and not full_check:
             return 0
         with self._lock:
-            state = self._state
-            since = (self._watermark - WATERMARK_MARGIN) if self._watermark else None
-            changed = self._apply_changes(state, since, newest)
+            changed = 0
+            if newest != self._seen_max:  # re-read the margin window only when rows moved
+                state = self._state
+                since = (self._watermark - WATERMARK_MARGIN) if self._watermark else None
+                changed = self._apply_changes(state, since, newest)
             if full_check:
                 self._full_check_at = now
                 with self.engine.connect() as conn:

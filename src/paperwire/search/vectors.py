@@ -27,7 +27,12 @@ import numpy as np
 from sqlalchemy import Engine
 
 from paperwire.search.ann import HnswGraph, usearch_available
-from paperwire.store.embeddings import count_embeddings, count_papers, iter_vectors
+from paperwire.store.embeddings import (
+    count_embeddings,
+    count_papers,
+    iter_vectors,
+    newest_embedding,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +90,7 @@ class VectorIndex:
         self._watermark: datetime | None = None
         self._checked_at = 0.0
         self._coverage: tuple[int, int] = (0, 0)
+        self._seen_newest: datetime | None = None
         self._loaded = False
         # Approximate search for big indexes: an HNSW graph over rows [0, _ann_rows).
         self.ann_min_vectors = ann_min_vectors if usearch_available() else None
@@ -225,6 +231,18 @@ class VectorIndex:
 
     def _catch_up(self, *, full: bool) -> int:
         since = None if full or self._watermark is None else self._watermark - WATERMARK_MARGIN
+        if since is not None:
+            # Nothing new and nothing deleted: skip re-reading the margin window (after a
+            # bulk `paperwire embed` that window can hold every vector).
+            with self.engine.connect() as conn:
+                newest = newest_embedding(conn, self.model_id)
+                stored = count_embeddings(conn, self.model_id)
+                if newest == self._seen_newest and stored == len(self._state.ids):
+                    self._coverage = (stored, count_papers(conn))
+                    return 0
+            self._seen_newest = newest
+        else:
+            self._seen_newest = None
         changed = self._rebuild() if since is None else self._apply_increment(since)
         with self.engine.connect() as conn:
             stored, total = count_embeddings(conn, self.model_id), count_papers(conn)

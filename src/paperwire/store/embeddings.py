@@ -83,6 +83,16 @@ def count_embeddings(conn: Connection, model_id: str) -> int:
     return int(conn.execute(query).scalar_one())
 
 
+def newest_embedding(conn: Connection, model_id: str) -> datetime | None:
+    """The latest `created_at` of one model's embeddings (an index lookup)."""
+    newest = conn.execute(
+        select(func.max(paper_embeddings.c.created_at)).where(
+            paper_embeddings.c.model_id == model_id
+        )
+    ).scalar()
+    return as_utc(newest) if newest is not None else None
+
+
 def count_papers(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(papers)).scalar_one())
 

@@ -18,7 +18,7 @@ from paperwire.web.cache import app_cache
 from paperwire.web.deps import ContainerDep
 from paperwire.web.guards import reject_nul_characters
 from paperwire.web.responses import FastJSON, utc_today
-from paperwire.web.routes.search_pages import run_search
+from paperwire.web.routes.search_pages import cached_search
 from paperwire.web.serializers import hf_daily_item, hf_paper
 
 router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(reject_nul_characters)])
@@ -71,12 +71,13 @@ def daily_papers(
 
 @router.get("/papers/search", summary="Search papers, as on huggingface.co/api/papers/search")
 def search_papers(
+    request: Request,
     container: ContainerDep,
     q: Annotated[str, Query(min_length=1, max_length=500, description="search query")],
     limit: Limit = 20,
 ) -> Response:
     try:
-        outcome = run_search(container, q, limit=limit)
+        outcome = cached_search(request, container, q, limit=limit)
     except ValueError as exc:
         return _error(422, str(exc))
     return FastJSON([hf_daily_item(card) for card, _ in outcome.items])

@@ -21,7 +21,7 @@ from paperwire.services.papers import PaperCard
 from paperwire.web.deps import ContainerDep
 from paperwire.web.guards import reject_nul_characters
 from paperwire.web.responses import FastJSON, utc_today
-from paperwire.web.routes.search_pages import run_search
+from paperwire.web.routes.search_pages import cached_search
 
 router = APIRouter(prefix="/feeds", tags=["feeds"], dependencies=[Depends(reject_nul_characters)])
 
@@ -157,7 +157,7 @@ def search_feed(
     if (bad := _check_ext(ext)) is not None:
         return bad
     try:
-        outcome = run_search(container, q, sort="date", limit=FEED_SIZE)
+        outcome = cached_search(request, container, q, sort="date", limit=FEED_SIZE)
     except ValueError as exc:
         return _error(422, str(exc))
     return _render(

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from paperwire.services.papers import PaperCard, cards_by_id
 from paperwire.services.search import SearchFilters
+from paperwire.web.cache import app_cache
 from paperwire.web.deps import ContainerDep
 from paperwire.web.guards import reject_nul_characters
 from paperwire.web.responses import FastJSON, error_page, page
@@ -64,6 +65,21 @@ def run_search(
     items = [(cards[h.paper_id], h) for h in results.hits if h.paper_id in cards]
     return SearchOutcome(
         query, items, results.total, results.mode, results.notice, offset, limit, filters
+    )
+
+
+def cached_search(request: Request, container, query: str, **options: Any) -> SearchOutcome:
+    """`run_search` through the app's page cache: the same query gives everyone the same
+    results, so repeats within PAPERWIRE_PAGE_CACHE_TTL_S seconds (popular queries,
+    search-as-you-type, feed readers) are answered from memory. Paper writes in this
+    process clear the cache at once."""
+    filters = tuple(sorted((k, str(v)) for k, v in (options.get("filters") or {}).items()))
+    key = ("search", query, filters, *(
+        (name, options[name]) for name in sorted(options) if name != "filters"
+    ))
+    ttl = container.settings.page_cache_ttl_s
+    return app_cache(request).get_or_compute(
+        key, ttl, lambda: run_search(container, query, **options)
     )
 
 
@@ -131,8 +147,9 @@ def search_page(
                 "author": author,
                 "has_code": has_code,
             }
-            outcome = run_search(
-                container, q, mode=mode, sort=sort, limit=limit, offset=p * limit, filters=filters
+            outcome = cached_search(
+                request, container, q, mode=mode, sort=sort, limit=limit, offset=p * limit,
+                filters=filters,
             )
         except ValueError as exc:
             return error_page(request, 422, str(exc), as_json=as_json)

@@ -53,8 +53,11 @@ def timed_import(url: str, data_dir: Path, paths: list[Path]) -> float:
 
 def serve(url: str, data_dir: Path, workers: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
+    # One wrk client sends everything: lift the per-IP API rate limit (the limiter still
+    # runs), as bench_web.py does; otherwise the search API answers 429.
     env = os.environ | {"PAPERWIRE_DATABASE_URL": url, "PAPERWIRE_DATA_DIR": str(data_dir),
-                        "PAPERWIRE_WORKER_ENABLED": "false"}
+                        "PAPERWIRE_WORKER_ENABLED": "false",
+                        "PAPERWIRE_RATE_LIMIT_API": "1000000000/60"}
     process = subprocess.Popen(
         [PAPERWIRE, "serve", "--port", str(port), "--workers", str(workers),
          "--log-level", "warning"],

@@ -202,3 +202,12 @@ def test_adjacent_query_words_rank_first(container):
     ))], source="t", parameters={})
     tail_hits, _ = index.search(["neural", "radiance", "fields"], 3)
     assert tail_hits[0][0] == "2601.00004"
+
+
+def test_a_search_during_the_first_background_build_waits_for_it(seeded, monkeypatch):
+    monkeypatch.setattr(bm25, "SYNC_BUILD_MAX", 0)  # as for a big database: build in a thread
+    index = Bm25Index(seeded.engine)
+    seeded.search.keyword.ranker = index
+    results = seeded.search.search("molecules", mode="keyword")
+    assert index.ready
+    assert [h.paper_id for h in results.hits] == ["2502.00002"]

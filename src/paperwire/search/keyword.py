@@ -43,6 +43,8 @@ PG_NORMALIZATION = 1
 # "idf": sum of per-term ts_rank weighted by BM25 idf; "cd": plain ts_rank_cd.
 PG_RANKING = "idf"
 DF_CACHE_TTL_S = 300.0
+# How long a search waits for the in-memory index's first build before asking the database.
+BUILD_WAIT_S = 20.0
 
 _fts = table("papers_fts", column("rowid"))
 
@@ -87,8 +89,13 @@ class KeywordSearcher:
         """The in-memory ranker when it can answer this query (plain words, index loaded)."""
         if self.ranker is None or query.phrases:
             return None
-        self.ranker.start()
-        return self.ranker if self.ranker.ready else None
+        ranker = self.ranker
+        ranker.start()
+        if not ranker.ready and ranker.last_error is None:
+            # While the first build runs, every search would fall back to the database's
+            # full-text ranking: slow at scale, and under load it starves the build itself.
+            ranker.wait_ready(timeout=BUILD_WAIT_S)
+        return ranker if ranker.ready else None
 
     def filtered_ids(self, spec: FilterSpec) -> list[str]:
         """Ids of all papers that pass the filters."""

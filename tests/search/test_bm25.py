@@ -211,3 +211,15 @@ def test_a_search_during_the_first_background_build_waits_for_it(seeded, monkeyp
     results = seeded.search.search("molecules", mode="keyword")
     assert index.ready
     assert [h.paper_id for h in results.hits] == ["2502.00002"]
+
+
+def test_a_bulk_import_is_merged_by_a_background_rebuild(seeded):
+    index = Bm25Index(seeded.engine, tail_merge_docs=3)
+    assert index.wait_ready()
+    ingest(seeded.engine, [SourceItem(paper(f"2510.{i:05d}", f"Bulk capybara {i}", "Capybaras."))
+                           for i in range(5)], source="t", parameters={})
+    index.refresh()  # 5 changed papers > 3: a rebuild, not a tail
+    assert index.wait_ready(timeout=30)
+    found, total = index.search(["capybara"], 10)
+    assert total == 5 and len(index._state.tail_ids) == 0
+    assert "in-memory BM25 index: 10 papers" in index.describe()

@@ -241,7 +241,13 @@ class Bm25Index:
             if newest != self._seen_max:  # re-read the margin window only when rows moved
                 state = self._state
                 since = (self._watermark - WATERMARK_MARGIN) if self._watermark else None
-                changed = self._apply_changes(state, since, newest)
+                if self._pending(since) > self.tail_merge_docs:
+                    # A bulk import: rebuild in the background rather than analyse it all
+                    # inside this search; the current state serves until then.
+                    self._seen_max = newest
+                    self._schedule_rebuild()
+                else:
+                    changed = self._apply_changes(state, since, newest)
             if full_check:
                 self._full_check_at = now
                 with self.engine.connect() as conn:
@@ -253,6 +259,14 @@ class Bm25Index:
             if len(self._state.tail_ids) > self.tail_merge_docs:
                 self._schedule_rebuild()
         return changed
+
+    def _pending(self, since: datetime | None) -> int:
+        """How many papers changed since `since` (an index range count)."""
+        query = select(func.count()).select_from(papers)
+        if since is not None:
+            query = query.where(papers.c.modified_at >= since)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
 
     # ---- building ---------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -206,6 +207,13 @@ def test_adjacent_query_words_rank_first(container):
 
 def test_a_search_during_the_first_background_build_waits_for_it(seeded, monkeypatch):
     monkeypatch.setattr(bm25, "SYNC_BUILD_MAX", 0)  # as for a big database: build in a thread
+    build = Bm25Index._build
+
+    def slow_build(self):
+        time.sleep(0.5)  # a build that is still running when the search arrives
+        return build(self)
+
+    monkeypatch.setattr(Bm25Index, "_build", slow_build)
     index = Bm25Index(seeded.engine)
     seeded.search.keyword.ranker = index
     results = seeded.search.search("molecules", mode="keyword")

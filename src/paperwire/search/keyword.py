@@ -68,19 +68,35 @@ class KeywordSearcher:
         self._df_stamp = -1e9
 
     def search(
-        self, query: ParsedQuery, spec: FilterSpec, *, limit: int, offset: int = 0
+        self,
+        query: ParsedQuery,
+        spec: FilterSpec,
+        *,
+        limit: int,
+        offset: int = 0,
+        candidates: list[str] | None = None,
     ) -> list[KeywordHit]:
-        return self.search_page(query, spec, limit=limit, offset=offset)[0]
+        return self.search_page(query, spec, limit=limit, offset=offset, candidates=candidates)[0]
 
     def search_page(
-        self, query: ParsedQuery, spec: FilterSpec, *, limit: int, offset: int = 0
+        self,
+        query: ParsedQuery,
+        spec: FilterSpec,
+        *,
+        limit: int,
+        offset: int = 0,
+        candidates: list[str] | None = None,
     ) -> tuple[list[KeywordHit], int | None]:
-        """Hits, and how many papers match when that comes for free (else None)."""
+        """Hits, and how many papers match when that comes for free (else None).
+
+        `candidates`: `filtered_ids(spec)` when the caller already has them.
+        """
         if not query.has_text:
             return [], 0
         ranker = self._ranker_for(query)
         if ranker is not None:
-            candidates = self.filtered_ids(spec) if spec.active else None
+            if spec.active and candidates is None:
+                candidates = self.filtered_ids(spec)
             found, total = ranker.search(query.terms, offset + limit, candidates=candidates)
             return [KeywordHit(pid, score) for pid, score in found[offset:]], total
         return self._database_search(query, spec, limit, offset), None

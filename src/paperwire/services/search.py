@@ -206,8 +206,12 @@ class SearchService:
         return [SearchHit(pid, score, semantic_score=score) for pid, score in found]
 
     def _hybrid_ranked(self, parsed: ParsedQuery, spec: FilterSpec, n: int) -> list[SearchHit]:
-        keyword = {h.paper_id: h.score for h in self.keyword.search(parsed, spec, limit=n)}
-        dense = dict(self._dense(parsed, spec, n))
+        candidates = self.keyword.filtered_ids(spec) if spec.active else None  # read once
+        keyword = {
+            h.paper_id: h.score
+            for h in self.keyword.search(parsed, spec, limit=n, candidates=candidates)
+        }
+        dense = dict(self._dense(parsed, spec, n, candidates))
         _, index, _ = self._semantic_parts()
         query_vector = self._query_vector(parsed.text)
         for pid in keyword.keys() - dense.keys():
@@ -218,9 +222,12 @@ class SearchService:
         fused = fuse(keyword, dense, keyword_share=keyword_weight(n_words))
         return [SearchHit(f.paper_id, f.score, None, f.keyword, f.semantic) for f in fused[:n]]
 
-    def _dense(self, parsed: ParsedQuery, spec: FilterSpec, n: int) -> list[tuple[str, float]]:
+    def _dense(
+        self, parsed: ParsedQuery, spec: FilterSpec, n: int, candidates: list[str] | None = None
+    ) -> list[tuple[str, float]]:
         _, index, _ = self._semantic_parts()
-        candidates = self.keyword.filtered_ids(spec) if spec.active else None
+        if spec.active and candidates is None:
+            candidates = self.keyword.filtered_ids(spec)
         if candidates is not None and not candidates:
             return []
         return index.search(self._query_vector(parsed.text), n, candidates=candidates)

@@ -7,6 +7,10 @@ CSRF tokens, forms) is rendered per request, never cached.
 A write to the paper tables through this process's engine (a vote, a comment, a
 submission, an import) empties the cache at once; writes from other processes are
 seen when the entries expire.
+
+Async handlers read it through `cached`: a hit is answered on the event loop, and
+only a miss (which reads the database) goes to the thread pool. Concurrent misses
+for one key compute it once; the others wait for that answer.
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from fastapi import Request
 from sqlalchemy import event
+from starlette.concurrency import run_in_threadpool
 
 T = TypeVar("T")
+MISSING: Any = object()
 
 _PAPER_WRITE = re.compile(
     r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+\"?"
@@ -34,7 +41,19 @@ class TTLCache:
     def __init__(self, max_entries: int = 1024) -> None:
         self.max_entries = max_entries
         self._items: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._computing: dict[Hashable, Future] = {}
         self._lock = threading.Lock()
+        self._generation = 0  # bumped by clear(): answers computed before it are not stored
+
+    def get(self, key: Hashable) -> Any:
+        """The live value for `key`, or MISSING."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None or hit[0] <= now:
+                return MISSING
+            self._items.move_to_end(key)
+            return hit[1]
 
     def get_or_compute(self, key: Hashable, ttl_s: float, compute: Callable[[], T]) -> T:
         if ttl_s <= 0:
@@ -45,17 +64,34 @@ class TTLCache:
             if hit is not None and hit[0] > now:
                 self._items.move_to_end(key)
                 return hit[1]
-        value = compute()
+            pending = self._computing.get(key)
+            owner = pending is None
+            if owner:
+                pending = self._computing[key] = Future()
+                generation = self._generation
+        if not owner:
+            return pending.result()  # another thread computes it; its error is ours too
+        try:
+            value = compute()
+        except BaseException as exc:
+            with self._lock:
+                self._computing.pop(key, None)
+            pending.set_exception(exc)
+            raise
         with self._lock:
-            self._items[key] = (now + ttl_s, value)
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
+            self._computing.pop(key, None)
+            if generation == self._generation:
+                self._items[key] = (now + ttl_s, value)
+                self._items.move_to_end(key)
+                while len(self._items) > self.max_entries:
+                    self._items.popitem(last=False)
+        pending.set_result(value)
         return value
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._generation += 1
 
     def watch(self, engine) -> None:
         """Empty the cache whenever a statement on `engine` writes to the paper tables."""
@@ -82,3 +118,12 @@ def app_cache(request: Request) -> TTLCache:
                 cache.watch(state.container.engine)
                 state.page_cache = cache
     return cache
+
+
+async def cached(request: Request, key: Hashable, ttl_s: float, compute: Callable[[], T]) -> T:
+    """`compute()` through the app's cache, for async handlers: a hit never leaves the
+    event loop, a miss runs `compute` (database reads) in the thread pool."""
+    cache = app_cache(request)
+    if ttl_s > 0 and (hit := cache.get(key)) is not MISSING:
+        return hit
+    return await run_in_threadpool(cache.get_or_compute, key, ttl_s, compute)

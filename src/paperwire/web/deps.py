@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from paperwire.wiring import Container
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
+    # async: FastAPI runs sync dependencies in its thread pool, a costly hop for nothing.
     return request.app.state.container
 
 

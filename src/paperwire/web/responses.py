@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
 from paperwire.web.templating import templates
 
@@ -17,6 +18,14 @@ class FastJSON(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+def render_cards(cards, *, ranked: bool = False, scores=None, query: str | None = None) -> Markup:
+    """A list of paper cards: the same for every visitor, so callers cache it."""
+    html = templates.get_template("_cards.html").render(
+        papers=cards, ranked=ranked, scores=scores, query=query
+    )
+    return Markup(html)
 
 
 def page(

@@ -14,7 +14,7 @@ from paperwire.domain.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from paperwire.domain.periods import parse_period
 from paperwire.services import feeds as feed_service
 from paperwire.services import papers as paper_service
-from paperwire.web.cache import app_cache
+from paperwire.web.cache import cached
 from paperwire.web.deps import ContainerDep
 from paperwire.web.guards import reject_nul_characters
 from paperwire.web.responses import FastJSON, utc_today
@@ -31,7 +31,7 @@ def _error(status: int, message: str) -> FastJSON:
 
 
 @router.get("/daily_papers", summary="Daily papers, as on huggingface.co/api/daily_papers")
-def daily_papers(
+async def daily_papers(
     request: Request,
     container: ContainerDep,
     date: Annotated[str | None, Query(max_length=40, description="YYYY-MM-DD")] = None,
@@ -65,19 +65,19 @@ def daily_papers(
         p,
         limit,
     )
-    body = app_cache(request).get_or_compute(key, container.settings.page_cache_ttl_s, load)
+    body = await cached(request, key, container.settings.page_cache_ttl_s, load)
     return Response(body, media_type="application/json")
 
 
 @router.get("/papers/search", summary="Search papers, as on huggingface.co/api/papers/search")
-def search_papers(
+async def search_papers(
     request: Request,
     container: ContainerDep,
     q: Annotated[str, Query(min_length=1, max_length=500, description="search query")],
     limit: Limit = 20,
 ) -> Response:
     try:
-        outcome = cached_search(request, container, q, limit=limit)
+        outcome = await cached_search(request, container, q, limit=limit)
     except ValueError as exc:
         return _error(422, str(exc))
     return FastJSON([hf_daily_item(card) for card, _ in outcome.items])

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from feedgen.feed import FeedGenerator
 
 from paperwire.domain.periods import parse_period
@@ -148,7 +149,7 @@ def trending_feed(request: Request, container: ContainerDep, ext: str) -> Respon
 
 
 @router.get("/search.{ext}", summary="Any search as a feed (RSS .xml / Atom .atom)")
-def search_feed(
+async def search_feed(
     request: Request,
     container: ContainerDep,
     ext: str,
@@ -157,10 +158,11 @@ def search_feed(
     if (bad := _check_ext(ext)) is not None:
         return bad
     try:
-        outcome = cached_search(request, container, q, sort="date", limit=FEED_SIZE)
+        outcome = await cached_search(request, container, q, sort="date", limit=FEED_SIZE)
     except ValueError as exc:
         return _error(422, str(exc))
-    return _render(
+    return await run_in_threadpool(
+        _render,
         container,
         request,
         ext,

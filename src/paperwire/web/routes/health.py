@@ -6,5 +6,5 @@ router = APIRouter()
 
 
 @router.get("/healthz", tags=["meta"])
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     return {"status": "ok"}

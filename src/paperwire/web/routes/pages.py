@@ -14,10 +14,10 @@ from paperwire.domain.periods import parse_period
 from paperwire.services import feeds as feed_service
 from paperwire.services import papers as paper_service
 from paperwire.web import filters
-from paperwire.web.cache import app_cache
+from paperwire.web.cache import app_cache, cached
 from paperwire.web.deps import ContainerDep
 from paperwire.web.guards import reject_nul_characters
-from paperwire.web.responses import FastJSON, error_page, page, utc_today
+from paperwire.web.responses import FastJSON, error_page, page, render_cards, utc_today
 from paperwire.web.serializers import card_json, iso, score_json
 from paperwire.web.svg_charts import Bar, bar_chart, horizontal_bars
 from paperwire.web.templating import templates
@@ -38,19 +38,13 @@ def _ttl(container) -> float:
     return container.settings.page_cache_ttl_s
 
 
-def render_cards(cards, *, ranked: bool = False, scores=None) -> Markup:
-    """The list of cards: the same for every visitor, so it can be cached."""
-    html = templates.get_template("_cards.html").render(papers=cards, ranked=ranked, scores=scores)
-    return Markup(html)
-
-
 @router.get("/favicon.ico", include_in_schema=False)
 def favicon() -> RedirectResponse:
     return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.get("/", tags=["pages"], summary="Daily papers (or a week or month of them)")
-def daily(
+async def daily(
     request: Request,
     container: ContainerDep,
     date: DateText = None,
@@ -71,7 +65,7 @@ def daily(
         return feed, render_cards(feed.papers)
 
     key = ("daily", period.key if period else None, p)
-    feed, cards_html = app_cache(request).get_or_compute(key, _ttl(container), load)
+    feed, cards_html = await cached(request, key, _ttl(container), load)
     if as_json:
         return FastJSON(
             {
@@ -95,7 +89,7 @@ def daily(
 
 
 @router.get("/trending", tags=["pages"], summary="Trending papers with their score and its parts")
-def trending(
+async def trending(
     request: Request,
     container: ContainerDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
@@ -108,9 +102,7 @@ def trending(
         scores = {card.id: score for card, score in result.items}
         return result, render_cards([card for card, _ in result.items], ranked=True, scores=scores)
 
-    result, cards_html = app_cache(request).get_or_compute(
-        ("trending", limit), _ttl(container), load
-    )
+    result, cards_html = await cached(request, ("trending", limit), _ttl(container), load)
     if format == "json":
         return FastJSON(
             {

@@ -11,10 +11,10 @@ from fastapi.responses import Response
 
 from paperwire.services.papers import PaperCard, cards_by_id
 from paperwire.services.search import SearchFilters
-from paperwire.web.cache import app_cache
+from paperwire.web.cache import cached
 from paperwire.web.deps import ContainerDep
 from paperwire.web.guards import reject_nul_characters
-from paperwire.web.responses import FastJSON, error_page, page
+from paperwire.web.responses import FastJSON, error_page, page, render_cards
 from paperwire.web.serializers import card_json, iso
 
 router = APIRouter(dependencies=[Depends(reject_nul_characters)])
@@ -68,19 +68,33 @@ def run_search(
     )
 
 
-def cached_search(request: Request, container, query: str, **options: Any) -> SearchOutcome:
+def _search_key(query: str, options: dict[str, Any]) -> tuple:
+    filters = tuple(sorted((k, str(v)) for k, v in (options.get("filters") or {}).items()))
+    return (query, filters, *((name, options[name]) for name in sorted(options) if name != "filters"))
+
+
+async def cached_search(request: Request, container, query: str, **options: Any) -> SearchOutcome:
     """`run_search` through the app's page cache: the same query gives everyone the same
     results, so repeats within PAPERWIRE_PAGE_CACHE_TTL_S seconds (popular queries,
     search-as-you-type, feed readers) are answered from memory. Paper writes in this
     process clear the cache at once."""
-    filters = tuple(sorted((k, str(v)) for k, v in (options.get("filters") or {}).items()))
-    key = ("search", query, filters, *(
-        (name, options[name]) for name in sorted(options) if name != "filters"
-    ))
     ttl = container.settings.page_cache_ttl_s
-    return app_cache(request).get_or_compute(
-        key, ttl, lambda: run_search(container, query, **options)
-    )
+    key = ("search", *_search_key(query, options))
+    return await cached(request, key, ttl, lambda: run_search(container, query, **options))
+
+
+async def cached_search_page(
+    request: Request, container, query: str, **options: Any
+) -> tuple[SearchOutcome, Any]:
+    """The outcome and its result cards as HTML (the same for every visitor), cached."""
+
+    def load() -> tuple[SearchOutcome, Any]:
+        outcome = run_search(container, query, **options)
+        cards = render_cards([card for card, _ in outcome.items], query=outcome.query)
+        return outcome, cards
+
+    ttl = container.settings.page_cache_ttl_s
+    return await cached(request, ("search_page", *_search_key(query, options)), ttl, load)
 
 
 def hit_json(card: PaperCard, hit: Any) -> dict[str, Any]:
@@ -104,7 +118,7 @@ def _parse_date(name: str, text: str | None) -> date | None:
 @router.get(
     "/search", tags=["pages"], summary="Search page; ?format=json is its twin and feeds suggestions"
 )
-def search_page(
+async def search_page(
     request: Request,
     container: ContainerDep,
     q: Annotated[str, Query(max_length=500)] = "",
@@ -136,7 +150,7 @@ def search_page(
         "author": author or "",
         "has_code": has_code,
     }
-    outcome = None
+    outcome = cards_html = None
     if q.strip():
         try:
             filters = {
@@ -147,10 +161,12 @@ def search_page(
                 "author": author,
                 "has_code": has_code,
             }
-            outcome = cached_search(
+            search = cached_search if as_json else cached_search_page
+            answer = await search(
                 request, container, q, mode=mode, sort=sort, limit=limit, offset=p * limit,
                 filters=filters,
             )
+            outcome, cards_html = (answer, None) if as_json else answer
         except ValueError as exc:
             return error_page(request, 422, str(exc), as_json=as_json)
     if as_json:
@@ -171,4 +187,5 @@ def search_page(
                 "papers": [hit_json(card, hit) for card, hit in outcome.items],
             }
         )
-    return page(request, "search.html", {"outcome": outcome, "form": form, "page_no": p})
+    context = {"outcome": outcome, "cards_html": cards_html, "form": form, "page_no": p}
+    return page(request, "search.html", context)

@@ -1,4 +1,4 @@
-"""Write what a source yields into the store, one transaction per batch."""
+"""Write what a source yields into the store, one transaction per batch (or batch part)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from paperwire.domain.records import Rejected, SourceItem
 from paperwire.store import ingest_runs
-from paperwire.store.papers import add_daily_entries, upsert_papers
+from paperwire.services.batch_writer import BatchWriter, Written, default_writers
 
 BATCH_SIZE = 2000
 MAX_LOGGED_ERRORS = 1000
@@ -102,10 +102,13 @@ def ingest(
     on_progress: Callable[[int], None] | None = None,
     on_batch: Callable[[list[SourceItem]], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    writers: int | None = None,
 ) -> IngestReport:
     """Store every good item and collect the rejected ones; log the run.
 
-    Each batch is one transaction, so a failure never leaves half a paper.
+    Each batch is one transaction, so a failure never leaves half a paper. On
+    PostgreSQL a batch is split by paper id over `writers` connections (default:
+    one per core, at most 4), each part its own transaction; see batch_writer.
     Counts are of distinct papers: a paper that is new in this run and seen
     again later in it counts once, as new; a stored paper counts as updated
     only if it ends the run different from how it began it.
@@ -117,6 +120,21 @@ def ingest(
         run_id = ingest_runs.start_run(
             conn, source=source, parameters=parameters, started_at=datetime.now(UTC)
         )
+
+    def on_written(written: Written, read: int) -> None:
+        if written.items:
+            report.daily_entries += written.daily_entries
+            seen.add_all(item.paper.id for item in written.items)
+            new.add_all(written.counts.new_ids)
+            updated.add_all(written.counts.changes)
+            if on_batch is not None:
+                on_batch(written.items)
+        if on_progress is not None:
+            on_progress(read)
+
+    writer = BatchWriter(
+        engine, on_written, writers=default_writers(engine) if writers is None else writers
+    )
     status = "failed"
     try:
         iterator = iter(items)
@@ -125,21 +143,11 @@ def ingest(
             for item in batch:
                 if isinstance(item, Rejected):
                     report.add_rejected(item)
-            if good:
-                with engine.begin() as conn:
-                    counts = upsert_papers(conn, (item.paper for item in good))
-                    report.daily_entries += add_daily_entries(
-                        conn, (item.daily_entry for item in good if item.daily_entry is not None)
-                    )
-                seen.add_all(item.paper.id for item in good)
-                new.add_all(counts.new_ids)
-                updated.add_all(counts.changes)
-                if on_batch is not None:
-                    on_batch(good)
-            if on_progress is not None:
-                on_progress(len(batch))
+            writer.submit(good, len(batch))
+        writer.drain()
         status = "ok"
     finally:
+        writer.close()
         new_hashes = new.as_set_array()
         report.papers = len(seen.as_set_array())
         report.new = len(new_hashes)

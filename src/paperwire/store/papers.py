@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, Connection, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Column, Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 
 from paperwire.domain.records import (
@@ -15,13 +15,8 @@ from paperwire.domain.records import (
     PaperRecord,
     merge_papers,
 )
+from paperwire.store.bulk_insert import insert_ignoring_duplicates, insert_rows
 from paperwire.store.tables import daily_entries, organizations, paper_authors, papers
-
-# SQLite allows 32766 bound values per statement, psycopg 65535; stay well under both.
-_VALUES_PER_STATEMENT = 16_000
-_ROWS_PER_STATEMENT = 500
-_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
-
 
 @dataclass(slots=True)
 class UpsertCounts:
@@ -70,11 +65,14 @@ def ensure_organizations(conn: Connection, orgs: Iterable[OrganizationRecord]) -
             select(organizations.c.name, organizations.c.id).where(organizations.c.name.in_(wanted))
         ).all()
     )
-    missing = [org for name, org in wanted.items() if name not in existing]
+    # Sorted, and duplicates skipped: concurrent import writers may add the same new
+    # organization; the same lock order keeps them from deadlocking.
+    missing = sorted((org for name, org in wanted.items() if name not in existing),
+                     key=lambda org: org.name)
     if missing:
         now = utcnow()
         conn.execute(
-            insert(organizations),
+            insert_ignoring_duplicates(conn, organizations),
             [
                 {
                     "name": o.name,
@@ -289,56 +287,6 @@ def _insert_authors(conn: Connection, records: Sequence[PaperRecord]) -> None:
         for i, name in enumerate(r.authors)
     ]
     insert_rows(conn, paper_authors, rows)
-
-
-def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, object]]) -> None:
-    """INSERT rows that all have the same keys, in the caller's transaction.
-
-    Sends multi-row VALUES statements instead of executemany. On SQLite,
-    executemany runs one statement per row, and the FTS5 trigger on papers
-    then flushes its pending index data once per row (twice the CPU); on
-    PostgreSQL it saves round trips. Values pass through the columns' own
-    SQLAlchemy bind processors and scalar defaults, so they are stored
-    exactly as a Core insert stores them.
-    """
-    if not rows:
-        return
-    dialect = conn.dialect
-    marker = _PLACEHOLDERS.get(dialect.paramstyle)
-    if marker is None:
-        conn.execute(insert(table), list(rows))
-        return
-    names = list(rows[0])
-    default_names = [
-        c.name for c in table.columns
-        if c.name not in rows[0] and c.default is not None and c.default.is_scalar
-    ]
-    processors = [
-        (i, proc)
-        for i, name in enumerate(names)
-        if (proc := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
-    ]
-    default_values = []
-    for name in default_names:
-        proc = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        value = table.c[name].default.arg
-        default_values.append(proc(value) if proc else value)
-    quote = dialect.identifier_preparer.quote
-    columns = ", ".join(quote(n) for n in [*names, *default_names])
-    width = len(names) + len(default_names)
-    per_statement = max(1, min(_ROWS_PER_STATEMENT, _VALUES_PER_STATEMENT // width))
-    placeholder = "(" + ", ".join([marker] * width) + ")"
-    prefix = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({columns}) VALUES "
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
-        flat: list[object] = []
-        for row in chunk:
-            values = [row[name] for name in names]
-            for i, proc in processors:
-                values[i] = proc(values[i])
-            flat.extend(values)
-            flat.extend(default_values)
-        conn.exec_driver_sql(prefix + ", ".join([placeholder] * len(chunk)), tuple(flat))
 
 
 def add_daily_entries(conn: Connection, entries: Iterable[DailyEntryRecord]) -> int:

@@ -31,7 +31,7 @@ T = TypeVar("T")
 MISSING: Any = object()
 
 _PAPER_WRITE = re.compile(
-    r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+\"?"
+    r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|COPY)\s+\"?"
     r"(?:papers|daily_entries|organizations|paper_authors)\b",
     re.IGNORECASE,
 )

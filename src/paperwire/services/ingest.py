@@ -13,8 +13,8 @@ import numpy as np
 from sqlalchemy import Engine
 
 from paperwire.domain.records import Rejected, SourceItem
-from paperwire.store import ingest_runs
 from paperwire.services.batch_writer import BatchWriter, Written, default_writers
+from paperwire.store import ingest_runs
 
 BATCH_SIZE = 2000
 MAX_LOGGED_ERRORS = 1000

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Column, Connection, bindparam, delete, func, select, update
 from sqlalchemy.engine import Row
 
 from paperwire.domain.records import (
@@ -17,6 +17,7 @@ from paperwire.domain.records import (
 )
 from paperwire.store.bulk_insert import insert_ignoring_duplicates, insert_rows
 from paperwire.store.tables import daily_entries, organizations, paper_authors, papers
+
 
 @dataclass(slots=True)
 class UpsertCounts:

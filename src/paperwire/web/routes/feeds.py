@@ -12,8 +12,8 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 from feedgen.feed import FeedGenerator
+from starlette.concurrency import run_in_threadpool
 
 from paperwire.domain.periods import parse_period
 from paperwire.services import feeds as feed_service

@@ -70,7 +70,8 @@ def run_search(
 
 def _search_key(query: str, options: dict[str, Any]) -> tuple:
     filters = tuple(sorted((k, str(v)) for k, v in (options.get("filters") or {}).items()))
-    return (query, filters, *((name, options[name]) for name in sorted(options) if name != "filters"))
+    rest = ((name, options[name]) for name in sorted(options) if name != "filters")
+    return (query, filters, *rest)
 
 
 async def cached_search(request: Request, container, query: str, **options: Any) -> SearchOutcome:

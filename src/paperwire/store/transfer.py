@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 
 from paperwire.config import mask_url_password
+from paperwire.store.bulk_insert import insert_rows
 from paperwire.store.db import check_connection
 from paperwire.store.migrate import current_revision, head_revision, upgrade
 
@@ -188,7 +189,6 @@ def _copy_table(
             "target, so the copy cannot resume it: empty that table in the target and retry"
         )
     converters = [_converter(target_table.c[name], target.dialect.name) for name in names]
-    insert = target_table.insert()
     _store_json_none_as_null(target_table)
     done = 0
     last: tuple[Any, ...] | None = None
@@ -210,7 +210,7 @@ def _copy_table(
             else:
                 fresh = records
             if fresh:
-                conn.execute(insert, fresh)
+                insert_rows(conn, target_table, fresh)  # COPY into PostgreSQL
         result.copied += len(fresh)
         result.already_present += len(records) - len(fresh)
         done += len(records)

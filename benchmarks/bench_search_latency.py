@@ -111,7 +111,8 @@ def main() -> None:
     parser.add_argument("--baseline-queries", type=int, default=20)
     parser.add_argument("--no-embed", action="store_true")
     parser.add_argument("--queries", type=int, default=0, help="use only the first N queries")
-    parser.add_argument("--embed-cache", default=str(ROOT / "benchmarks/out/evaldata/embedding-cache"),
+    parser.add_argument("--embed-cache",
+                        default=str(ROOT / "benchmarks/out/evaldata/embedding-cache"),
                         help="content-hash embedding cache (the one `paperwire eval` fills)")
     args = parser.parse_args()
     db = Path(args.db)

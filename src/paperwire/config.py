@@ -25,18 +25,28 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PAPERWIRE_", extra="ignore")
 
-    data_dir: Path = Field(Path("paperwire-data"), description="Where the SQLite file, outbox and caches live.")
+    data_dir: Path = Field(
+        Path("paperwire-data"), description="Where the SQLite file, outbox and caches live."
+    )
     database_url: str = Field("", description="SQLAlchemy URL; defaults to SQLite in data_dir.")
     environment: str = Field("development", description="development or production.")
     secret_key: str = Field(DEV_SECRET, description="Signs sessions and mail links.")
-    base_url: str = Field("http://127.0.0.1:8000", description="Public URL used in feeds and mails.")
+    base_url: str = Field(
+        "http://127.0.0.1:8000", description="Public URL used in feeds and mails."
+    )
     site_name: str = "Paperwire"
 
     # Sources
-    hf_api_url: str = Field("https://huggingface.co", description="Base URL of the Hugging Face API.")
+    hf_api_url: str = Field(
+        "https://huggingface.co", description="Base URL of the Hugging Face API."
+    )
     arxiv_api_url: str = Field("https://export.arxiv.org/api/query", description="arXiv query API.")
-    arxiv_oai_url: str = Field("https://oaipmh.arxiv.org/oai", description="arXiv OAI-PMH endpoint.")
-    arxiv_delay_s: float = Field(3.0, description="Seconds between arXiv requests (their rate limit).")
+    arxiv_oai_url: str = Field(
+        "https://oaipmh.arxiv.org/oai", description="arXiv OAI-PMH endpoint."
+    )
+    arxiv_delay_s: float = Field(
+        3.0, description="Seconds between arXiv requests (their rate limit)."
+    )
     http_timeout_s: float = 30.0
     http_retries: int = Field(
         4, description="Retries after the first attempt (429, 5xx, timeouts, cut-off bodies)."
@@ -48,10 +58,16 @@ class Settings(BaseSettings):
     arxiv_page_size: int = Field(
         100, description="Results per arXiv API request (and ids per id_list chunk)."
     )
-    user_agent: str = "Paperwire/0.1 (+https://github.com/paperwire/paperwire; self-hosted paper discovery)"
+    user_agent: str = (
+        "Paperwire/0.1 (+https://github.com/paperwire/paperwire; self-hosted paper discovery)"
+    )
 
     # Search
-    embedder: str = Field("default", description="'default' (bundled ONNX MiniLM), 'none', or a sentence-transformers model name/path.")
+    embedder: str = Field(
+        "default",
+        description="'default' (bundled ONNX MiniLM), 'none', or a sentence-transformers "
+        "model name/path.",
+    )
     embed_device: str = "cpu"
     keyword_ranker: Literal["memory", "database"] = Field(
         "memory",
@@ -60,20 +76,36 @@ class Settings(BaseSettings):
     )
 
     # Mail
-    smtp_url: str = Field("", description="smtp:// or smtps:// URL; empty writes .eml files to the outbox.")
+    smtp_url: str = Field(
+        "", description="smtp:// or smtps:// URL; empty writes .eml files to the outbox."
+    )
     mail_from: str = "Paperwire <digest@localhost>"
     mail_reply_to: str = ""
-    smtp_timeout_s: float = Field(20.0, description="Seconds before a silent SMTP server fails the send.")
-    smtp_retries: int = Field(3, description="Retries of an SMTP 4xx or connection failure, with backoff.")
+    smtp_timeout_s: float = Field(
+        20.0, description="Seconds before a silent SMTP server fails the send."
+    )
+    smtp_retries: int = Field(
+        3, description="Retries of an SMTP 4xx or connection failure, with backoff."
+    )
     smtp_backoff_s: float = Field(2.0, description="First retry delay; doubles each retry.")
 
     # Digests and the scheduled worker
-    digest_max_bounces: int = Field(3, description="Stop mailing an address after this many 5xx bounces.")
-    digest_claim_lease_s: float = Field(900.0, description="A claimed delivery whose sender vanished is retaken after this.")
+    digest_max_bounces: int = Field(
+        3, description="Stop mailing an address after this many 5xx bounces."
+    )
+    digest_claim_lease_s: float = Field(
+        900.0, description="A claimed delivery whose sender vanished is retaken after this."
+    )
     digest_default_papers: int = 10
-    subscribe_resend_interval_s: float = Field(60.0, description="A repeated subscribe re-mails the confirmation at most this often.")
-    worker_enabled: bool = Field(True, description="Run the scheduled worker inside `paperwire serve`.")
-    worker_time: str = Field("07:00", description="Local time (HH:MM) of the daily ingest + digest run.")
+    subscribe_resend_interval_s: float = Field(
+        60.0, description="A repeated subscribe re-mails the confirmation at most this often."
+    )
+    worker_enabled: bool = Field(
+        True, description="Run the scheduled worker inside `paperwire serve`."
+    )
+    worker_time: str = Field(
+        "07:00", description="Local time (HH:MM) of the daily ingest + digest run."
+    )
     worker_timezone: str = Field("UTC", description="IANA time zone of worker_time.")
 
     # Web

@@ -27,20 +27,28 @@ _TOPICS = [
     ("Efficient Attention Kernels on Commodity GPUs", "cs.LG",
      "We write attention kernels that reach high utilisation on consumer graphics cards."),
     ("Vision-Language Agents that Operate Desktop Software", "cs.AI",
-     "We build agents that read screenshots and drive desktop applications with a mouse and keyboard."),
+     "We build agents that read screenshots and drive desktop applications with a mouse and "
+     "keyboard."),
     ("Speculative Decoding with Learned Draft Heads", "cs.CL",
      "We speed up language model decoding with small draft heads trained alongside the model."),
     ("Benchmarking Long-Horizon Robot Manipulation", "cs.RO",
      "We release a benchmark of kitchen tasks that need hundreds of manipulation steps."),
     ("Quantization-Aware Training for 2-bit Language Models", "cs.LG",
-     "We show that two-bit weights keep most of the quality when quantization is part of training."),
+     "We show that two-bit weights keep most of the quality when quantization is part of "
+     "training."),
     ("Multilingual Speech Recognition for Low-Resource Languages", "cs.CL",
      "We train a speech recognizer that covers two hundred languages with little labelled audio."),
     ("Self-Supervised Depth Estimation from Monocular Video", "cs.CV",
      "We learn depth from ordinary video without any depth labels."),
 ]
-_ORGS = [OrganizationRecord("demo-lab", "Demo Lab (demo data)"), OrganizationRecord("example-ai", "Example AI (demo data)")]
-_AUTHORS = ["Ada Demo", "Grace Sample", "Alan Example", "Katherine Placeholder", "Edsger Mock", "Barbara Fixture"]
+_ORGS = [
+    OrganizationRecord("demo-lab", "Demo Lab (demo data)"),
+    OrganizationRecord("example-ai", "Example AI (demo data)"),
+]
+_AUTHORS = [
+    "Ada Demo", "Grace Sample", "Alan Example", "Katherine Placeholder", "Edsger Mock",
+    "Barbara Fixture",
+]
 
 
 def demo_items(today: date | None = None) -> Iterator[SourceItem]:

@@ -63,7 +63,9 @@ class Container:
         embedder = self.embedder
         if embedder is None:
             return None
-        return build_vector_index(self.engine, embedder.model_id, embedder.dim, self.settings.data_dir)
+        return build_vector_index(
+            self.engine, embedder.model_id, embedder.dim, self.settings.data_dir
+        )
 
     @cached_property
     def keyword_index(self) -> Bm25Index | None:

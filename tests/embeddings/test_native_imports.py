@@ -8,6 +8,8 @@ def test_usearch_then_onnxruntime_does_not_crash():
         "from paperwire.search.ann import usearch_available; assert usearch_available();"
         "import onnxruntime; print('fine')"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "fine"

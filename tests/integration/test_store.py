@@ -17,7 +17,11 @@ def test_database_is_migrated_to_head(container):
 
 def test_ingest_merges_counts_and_is_idempotent(container):
     items = [
-        SourceItem(PaperRecord(id="2506.00001", title="One", authors=("A", "B"), sources=frozenset({"arxiv"}))),
+        SourceItem(
+            PaperRecord(
+                id="2506.00001", title="One", authors=("A", "B"), sources=frozenset({"arxiv"})
+            )
+        ),
         SourceItem(
             PaperRecord(id="2506.00001", title="One", ai_summary="s", sources=frozenset({"hf"})),
             DailyEntryRecord("2506.00001", date(2025, 6, 2), "hf", submitted_by="u"),
@@ -26,12 +30,17 @@ def test_ingest_merges_counts_and_is_idempotent(container):
         SourceItem(PaperRecord(id="2506.00002", title="Two", sources=frozenset({"arxiv"}))),
     ]
     first = ingest(container.engine, items, source="test", parameters={}, batch_size=2)
-    assert first.summary_line() == "imported 2 papers (2 new, 0 updated), 1 daily entries, 1 rejected"
+    assert first.summary_line() == (
+        "imported 2 papers (2 new, 0 updated), 1 daily entries, 1 rejected"
+    )
     second = ingest(container.engine, items, source="test", parameters={}, batch_size=2)
     assert (second.new, second.updated, second.daily_entries) == (0, 0, 0)
     with container.engine.connect() as conn:
         paper = get_paper(conn, "2506.00001")
-        assert paper.sources == {"arxiv", "hf"} and paper.ai_summary == "s" and paper.authors == ("A", "B")
+        assert (
+            paper.sources == {"arxiv", "hf"} and paper.ai_summary == "s"
+            and paper.authors == ("A", "B")
+        )
         assert conn.execute(select(func.count()).select_from(paper_authors)).scalar_one() == 2
         assert conn.execute(select(func.count()).select_from(daily_entries)).scalar_one() == 1
         runs = conn.execute(select(ingest_runs).order_by(ingest_runs.c.id)).all()

@@ -21,7 +21,13 @@ from paperwire.store.tables import papers
 from paperwire.wiring import build_container
 from tests.search.conftest import paper
 
-WORDS = ["diffusion", "transformer", "transformers", "model", "models", "modelling", "graph", "neural", "network", "networks", "language", "vision", "speech", "planning", "agent", "agents", "reward", "policy", "optimization", "optimizer", "retrieval", "dense", "sparse", "token", "tokens", "attention", "kernel", "quantization", "benchmark", "robot", "the", "of", "and", "a", "in", "for", "with", "on", "is", "we", "our"]
+WORDS = [
+    "diffusion", "transformer", "transformers", "model", "models", "modelling", "graph", "neural",
+    "network", "networks", "language", "vision", "speech", "planning", "agent", "agents", "reward",
+    "policy", "optimization", "optimizer", "retrieval", "dense", "sparse", "token", "tokens",
+    "attention", "kernel", "quantization", "benchmark", "robot", "the", "of", "and", "a", "in",
+    "for", "with", "on", "is", "we", "our",
+]
 
 
 VOCABULARY = WORDS + [f"word{i}x" for i in range(400)]

@@ -26,7 +26,11 @@ def test_parses_every_supported_form(text, expected_id, expected_version):
 
 
 @pytest.mark.parametrize(
-    "text", ["", "hello", "2513.00001", "1401.12345", "2506.119", "https://example.com/abs/2506.11924", "25061.1924"]
+    "text",
+    [
+        "", "hello", "2513.00001", "1401.12345", "2506.119", "https://example.com/abs/2506.11924",
+        "25061.1924",
+    ],
 )
 def test_rejects_what_is_not_an_id(text):
     with pytest.raises(InvalidArxivId):

@@ -8,7 +8,8 @@ def test_merge_keeps_filled_fields_and_unions_sources():
     arxiv = PaperRecord(id="2506.1", title="T v2", abstract="A v2", version=2, authors=("X", "Y"),
                         categories=("cs.CL",), sources=frozenset({"arxiv"}))
     hf = PaperRecord(id="2506.1", title="T v1", abstract="A v1", version=1, ai_summary="sum",
-                     source_upvotes=12, organization=OrganizationRecord("org"), sources=frozenset({"hf"}))
+                     source_upvotes=12, organization=OrganizationRecord("org"),
+                     sources=frozenset({"hf"}))
     merged = merge_papers(arxiv, hf)
     assert merged.title == "T v2" and merged.abstract == "A v2" and merged.version == 2
     assert merged.ai_summary == "sum" and merged.source_upvotes == 12
@@ -33,8 +34,14 @@ def test_upvotes_never_shrink_on_reimport_of_older_counts():
 
 
 def test_text_normalisation():
-    assert normalize_title("Aligned Novel View\n  Image Synthesis ") == "Aligned Novel View Image Synthesis"
-    assert normalize_abstract("line one\nline two\n\n  second   para\n") == "line one line two\n\nsecond para"
+    assert (
+        normalize_title("Aligned Novel View\n  Image Synthesis ")
+        == "Aligned Novel View Image Synthesis"
+    )
+    assert (
+        normalize_abstract("line one\nline two\n\n  second   para\n")
+        == "line one line two\n\nsecond para"
+    )
     assert split_author_list("A. One, B. Two and C. Three") == ["A. One", "B. Two", "C. Three"]
     assert split_author_list("Solo Author") == ["Solo Author"]
 

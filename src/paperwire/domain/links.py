@@ -7,7 +7,9 @@ import re
 _GITHUB = re.compile(r"https?://(?:www\.)?github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)", re.I)
 _URL = re.compile(r"https?://[^\s<>\"'()\[\]{}]+", re.I)
 _TRAILING = ".,;:!?)]}'\""
-_NOT_PROJECT_HOSTS = ("arxiv.org", "doi.org", "github.com", "huggingface.co/papers", "creativecommons.org")
+_NOT_PROJECT_HOSTS = (
+    "arxiv.org", "doi.org", "github.com", "huggingface.co/papers", "creativecommons.org"
+)
 
 
 def find_github_repo(*texts: str | None) -> str | None:
@@ -22,7 +24,10 @@ def find_github_repo(*texts: str | None) -> str | None:
 
 
 def find_project_page(*texts: str | None) -> str | None:
-    """Return the first URL that looks like a project page (github.io, or a 'project page' mention)."""
+    """Return the first URL that looks like a project page.
+
+    That is a github.io URL, or one after a 'project page' mention.
+    """
     for text in texts:
         for match in _URL.finditer(text or ""):
             url = match.group(0).rstrip(_TRAILING)
@@ -30,6 +35,7 @@ def find_project_page(*texts: str | None) -> str | None:
             if any(host in lowered for host in _NOT_PROJECT_HOSTS):
                 continue
             before = (text or "")[max(0, match.start() - 40) : match.start()].lower()
-            if ".github.io" in lowered or "project" in before or "page" in before or "website" in before:
+            if (".github.io" in lowered or "project" in before or "page" in before
+                    or "website" in before):
                 return url
     return None

@@ -7,6 +7,7 @@ scores are always true cosines. Keys are matrix row numbers.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +20,8 @@ def _import_usearch():
     (segmentation fault) when onnxruntime is imported afterwards; the other
     order is safe. Every usearch import goes through here.
     """
-    try:
+    with contextlib.suppress(ImportError):
         import onnxruntime  # noqa: F401
-    except ImportError:
-        pass
     import usearch.index
 
     return usearch.index

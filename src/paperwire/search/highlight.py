@@ -45,7 +45,8 @@ def highlight(
         if start <= i < end:
             token = tokens[i]
             parts.append(html.escape(text[cursor : token.start()], quote=True))
-            parts.append(f"<mark>{html.escape(text[token.start() : token.end()], quote=True)}</mark>")
+            marked = html.escape(text[token.start() : token.end()], quote=True)
+            parts.append(f"<mark>{marked}</mark>")
             cursor = token.end()
     parts.append(html.escape(text[cursor:hi].rstrip() if end < len(tokens) else text[cursor:hi],
                              quote=True))

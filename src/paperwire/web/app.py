@@ -17,7 +17,9 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(container: Container) -> FastAPI:
-    app = FastAPI(title="Paperwire", version=__version__, docs_url="/docs", openapi_url="/openapi.json")
+    app = FastAPI(
+        title="Paperwire", version=__version__, docs_url="/docs", openapi_url="/openapi.json"
+    )
     app.state.container = container
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:

@@ -55,7 +55,12 @@ def upgrade() -> None:
     op.create_index("ix_papers_organization_id", "papers", ["organization_id"])
     op.create_table(
         "paper_authors",
-        sa.Column("paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "paper_id",
+            sa.String(64),
+            sa.ForeignKey("papers.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("position", sa.Integer, primary_key=True),
         sa.Column("name", sa.String(300), nullable=False),
         sa.Column("name_key", sa.String(300), nullable=False),
@@ -64,7 +69,12 @@ def upgrade() -> None:
     op.create_table(
         "daily_entries",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("paper_id", sa.String(64), sa.ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "paper_id",
+            sa.String(64),
+            sa.ForeignKey("papers.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("day", sa.Date, nullable=False),
         sa.Column("source", sa.String(40), nullable=False),
         sa.Column("submitted_by", sa.String(200)),

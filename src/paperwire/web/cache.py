@@ -55,6 +55,21 @@ class TTLCache:
             self._items.move_to_end(key)
             return hit[1]
 
+    @property
+    def generation(self) -> int:
+        """Changes with every clear(): pass it to put() to drop answers a write outdated."""
+        return self._generation
+
+    def put(self, key: Hashable, ttl_s: float, value: Any, generation: int) -> None:
+        """Store `value`, unless the cache was cleared since `generation` was read."""
+        with self._lock:
+            if generation != self._generation or ttl_s <= 0:
+                return
+            self._items[key] = (time.monotonic() + ttl_s, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
     def get_or_compute(self, key: Hashable, ttl_s: float, compute: Callable[[], T]) -> T:
         if ttl_s <= 0:
             return compute()

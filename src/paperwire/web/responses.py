@@ -10,7 +10,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from paperwire.web.cache import MISSING, app_cache
+from paperwire.web.csrf import csrf_token
 from paperwire.web.templating import templates
+
+_TOKEN_SLOT = "\x00csrf-token\x00"  # never in rendered HTML: NUL is refused in URLs and input
 
 
 class FastJSON(Response):
@@ -32,6 +36,29 @@ def page(
     request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
 ) -> HTMLResponse:
     return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def shared_page(
+    request: Request, template: str, context: dict[str, Any], *, ttl_s: float
+) -> HTMLResponse:
+    """`page()`, with the HTML shared by every signed-out visitor for `ttl_s` seconds.
+
+    Only their CSRF token differs: the stored copy has a slot where the token was, and
+    each answer puts the visitor's own token back. Signed-in users get their own render.
+    Paper writes clear the copy with the rest of the page cache.
+    """
+    if ttl_s <= 0 or getattr(request.state, "user", None) is not None:
+        return page(request, template, context)
+    cache = app_cache(request)
+    key = ("page", template, str(request.url))
+    token = csrf_token(request)
+    html = cache.get(key)
+    if html is MISSING:
+        generation = cache.generation
+        context.setdefault("request", request)
+        html = templates.get_template(template).render(context).replace(token, _TOKEN_SLOT)
+        cache.put(key, ttl_s, html, generation)
+    return HTMLResponse(html.replace(_TOKEN_SLOT, token))
 
 
 def error_page(

@@ -4,6 +4,7 @@ from paperwire.web.routes import (
     accounts,
     api,
     community,
+    feed_pages,
     feeds,
     health,
     pages,
@@ -13,9 +14,10 @@ from paperwire.web.routes import (
 
 ROUTERS = [
     health.router,
+    feed_pages.router,  # the busiest pages first: fixed paths, nothing to shadow
+    search_pages.router,
     api.router,
     feeds.router,
-    search_pages.router,
     accounts.router,
     *community.ROUTERS,
     subscriptions.router,

@@ -9,15 +9,17 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from paperwire.domain.arxiv_ids import InvalidArxivId, parse_arxiv_id
-from paperwire.domain.periods import parse_period
-from paperwire.services import feeds as feed_service
 from paperwire.services import papers as paper_service
 from paperwire.web import filters
-from paperwire.web.cache import app_cache, cached
+from paperwire.web.cache import app_cache
 from paperwire.web.deps import ContainerDep
 from paperwire.web.guards import reject_nul_characters
-from paperwire.web.responses import FastJSON, error_page, page, render_cards, utc_today
-from paperwire.web.serializers import card_json, iso, score_json
+from paperwire.web.responses import (
+    FastJSON,
+    error_page,
+    page,
+)
+from paperwire.web.serializers import card_json, iso
 from paperwire.web.svg_charts import Bar, bar_chart, horizontal_bars
 from paperwire.web.templating import templates
 
@@ -33,86 +35,13 @@ MonthText = Annotated[str | None, Query(max_length=40, description="YYYY-MM")]
 PAGE_SIZE = 50
 
 
-def _ttl(container) -> float:
+def page_cache_ttl(container) -> float:
     return container.settings.page_cache_ttl_s
 
 
 @router.get("/favicon.ico", include_in_schema=False)
 def favicon() -> RedirectResponse:
     return RedirectResponse("/static/favicon.svg", status_code=301)
-
-
-@router.get("/", tags=["pages"], summary="Daily papers (or a week or month of them)")
-async def daily(
-    request: Request,
-    container: ContainerDep,
-    date: DateText = None,
-    week: WeekText = None,
-    month: MonthText = None,
-    p: PageNo = 0,
-    format: Format = "html",
-) -> Response:
-    as_json = format == "json"
-    try:
-        period = parse_period(day=date, week=week, month=month, today=utc_today())
-    except ValueError as exc:
-        return error_page(request, 422, str(exc), as_json=as_json)
-
-    def load():
-        with container.engine.connect() as conn:
-            feed = feed_service.daily_page(conn, period, page=p, limit=PAGE_SIZE)
-        return feed, render_cards(feed.papers)
-
-    key = ("daily", period.key if period else None, p)
-    feed, cards_html = await cached(request, key, _ttl(container), load)
-    if as_json:
-        return FastJSON(
-            {
-                "period": feed.period
-                and {
-                    "kind": feed.period.kind,
-                    "key": feed.period.key,
-                    "start": iso(feed.period.start),
-                    "end": iso(feed.period.end),
-                },
-                "total": feed.total,
-                "page": feed.page,
-                "limit": feed.limit,
-                "prev": feed.prev_key,
-                "next": feed.next_key,
-                "latestDay": iso(feed.latest_day),
-                "papers": [card_json(c) for c in feed.papers],
-            }
-        )
-    return page(request, "daily.html", {"feed": feed, "cards_html": cards_html})
-
-
-@router.get("/trending", tags=["pages"], summary="Trending papers with their score and its parts")
-async def trending(
-    request: Request,
-    container: ContainerDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    format: Format = "html",
-) -> Response:
-
-    def load():
-        with container.engine.connect() as conn:
-            result = feed_service.trending_page(conn, limit=limit)
-        scores = {card.id: score for card, score in result.items}
-        return result, render_cards([card for card, _ in result.items], ranked=True, scores=scores)
-
-    result, cards_html = await cached(request, ("trending", limit), _ttl(container), load)
-    if format == "json":
-        return FastJSON(
-            {
-                "asOf": iso(result.as_of),
-                "since": iso(result.since),
-                "windowDays": result.window_days,
-                "formula": "score = (upvotes + 2*log10(1+stars)) / (age_hours + 2)^1.5",
-                "papers": [card_json(c) | {"trending": score_json(s)} for c, s in result.items],
-            }
-        )
-    return page(request, "trending.html", {"result": result, "cards_html": cards_html})
 
 
 @router.get(
@@ -207,7 +136,7 @@ def stats(request: Request, container: ContainerDep, format: Format = "html") ->
         with container.engine.connect() as conn:
             return paper_service.get_stats(conn)
 
-    ttl = max(_ttl(container), 60.0) if _ttl(container) > 0 else 0
+    ttl = max(page_cache_ttl(container), 60.0) if page_cache_ttl(container) > 0 else 0
     result = app_cache(request).get_or_compute(("stats",), ttl, load)
     if format == "json":
         return FastJSON(

@@ -14,7 +14,7 @@ from paperwire.services.search import SearchFilters
 from paperwire.web.cache import cached
 from paperwire.web.deps import ContainerDep
 from paperwire.web.guards import reject_nul_characters
-from paperwire.web.responses import FastJSON, error_page, page, render_cards
+from paperwire.web.responses import FastJSON, error_page, render_cards, shared_page
 from paperwire.web.serializers import card_json, iso
 
 router = APIRouter(dependencies=[Depends(reject_nul_characters)])
@@ -189,4 +189,4 @@ async def search_page(
             }
         )
     context = {"outcome": outcome, "cards_html": cards_html, "form": form, "page_no": p}
-    return page(request, "search.html", context)
+    return shared_page(request, "search.html", context, ttl_s=container.settings.page_cache_ttl_s)

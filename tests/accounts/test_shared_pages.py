@@ -1,0 +1,38 @@
+"""Pages shared by signed-out visitors: one cached render, each visitor's own CSRF token."""
+
+from fastapi.testclient import TestClient
+
+from paperwire.web.app import create_app
+from tests.accounts.conftest import add_paper, csrf_of, login, make_user
+
+
+def test_signed_out_visitors_share_a_page_but_not_its_csrf_token(container):
+    add_paper(container)
+    app = create_app(container)
+    with TestClient(app) as first, TestClient(app) as second:
+        page_one = first.get("/trending")
+        page_two = second.get("/trending")
+        token_one, token_two = csrf_of(page_one.text), csrf_of(page_two.text)
+        assert token_one != token_two
+        assert page_one.text.replace(token_one, "T") == page_two.text.replace(token_two, "T")
+        assert ("page", "trending.html", "http://testserver/trending") in app.state.page_cache._items
+        # Each visitor's token is the one their own cookie makes valid: the footer
+        # subscribe form posts with it and is not refused as cross-site.
+        for client, token in ((first, token_one), (second, token_two)):
+            answer = client.post("/subscribe", data={"email": "x@example.org",
+                                                     "csrf_token": token})
+            assert answer.status_code != 403
+        wrong = first.post("/subscribe", data={"email": "x@example.org", "csrf_token": token_two})
+        assert wrong.status_code == 403
+
+
+def test_a_signed_in_user_gets_their_own_page(container):
+    add_paper(container)
+    make_user(container, "alice")
+    app = create_app(container)
+    with TestClient(app) as anonymous, TestClient(app) as alice:
+        assert "alice" not in anonymous.get("/trending").text  # now cached for visitors
+        assert login(alice, "alice").status_code == 303
+        page = alice.get("/trending").text
+        assert "alice" in page
+        assert "alice" not in anonymous.get("/trending").text

@@ -237,3 +237,39 @@ def test_a_bulk_import_is_merged_by_a_background_rebuild(seeded):
     found, total = index.search(["capybara"], 10)
     assert total == 5 and len(index._state.tail_ids) == 0
     assert "in-memory BM25 index: 10 papers" in index.describe()
+
+
+def test_papers_imported_just_before_a_build_do_not_cause_rebuilds(seeded, tmp_path, monkeypatch):
+    """Every paper of a bulk import sits inside the re-check margin of a build that follows
+    it at once; neither a later look nor a restart from the snapshot may take them for
+    changes (that once rebuilt the index on every start)."""
+    ingest(seeded.engine, [SourceItem(paper(f"2510.{i:05d}", f"Bulk capybara {i}", "Capybaras."))
+                           for i in range(6)], source="t", parameters={})
+    index = Bm25Index(seeded.engine, snapshot_dir=tmp_path / "kw", tail_merge_docs=3)
+    assert index.wait_ready()
+    rebuilds = []
+    monkeypatch.setattr(Bm25Index, "_schedule_rebuild", lambda self: rebuilds.append(1))
+    with seeded.engine.begin() as conn:  # a vote: newest modified_at moves, no text changes
+        conn.execute(update(papers).where(papers.c.id == "2502.00002")
+                     .values(modified_at=datetime.now(UTC)))
+    index.refresh()
+    restarted = Bm25Index(seeded.engine, snapshot_dir=tmp_path / "kw", tail_merge_docs=3)
+    restarted.start()
+    restarted.refresh()
+    assert rebuilds == []
+    assert restarted.search(["capybara"], 10)[1] == 6
+
+
+def test_a_write_committed_after_a_read_that_began_later_is_still_found(seeded):
+    """A transaction that set modified_at before a read began but committed after it."""
+    index = Bm25Index(seeded.engine)
+    assert index.wait_ready()
+    ingest(seeded.engine, [SourceItem(paper("2511.00001", "Late wombat", "Wombats."))],
+           source="t", parameters={})
+    with seeded.engine.begin() as conn:  # as if stamped 60 s before the index's last read
+        conn.execute(update(papers).where(papers.c.id == "2511.00001")
+                     .values(modified_at=index._read_at - bm25.RECHECK_MARGIN / 2))
+    ingest(seeded.engine, [SourceItem(paper("2511.00002", "Prompt wombat", "Wombats."))],
+           source="t", parameters={})  # a later write moves the newest modified_at
+    found = {pid for pid, _ in index.search(["wombat"], 5)[0]}
+    assert found == {"2511.00001", "2511.00002"}

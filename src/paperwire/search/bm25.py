@@ -16,6 +16,11 @@ Kept in step with the database like the vector index: a snapshot under
 re-analysed into a small tail segment (their old postings are masked), a paper count that
 no longer matches triggers a rebuild, and a large tail is merged by a rebuild in the
 background. Until the first build is ready, `ready` is False and callers use FTS.
+
+What changed is found from (id, modified_at) pairs alone: every read remembers the pairs
+of the papers modified within RECHECK_MARGIN of the read's start (a transaction still open
+then may commit such rows later), and the next look re-lists the papers modified since
+that read started minus the margin, and re-reads only the pairs it does not know.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -49,10 +54,10 @@ from paperwire.store.tables import papers
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_VERSION = 3
+SNAPSHOT_VERSION = 4
 # The best BM25 candidates re-ranked with term proximity (adjacent query-word pairs).
 PROXIMITY_DEPTH = 100
-WATERMARK_MARGIN = timedelta(seconds=120)  # rows committed slightly out of order
+RECHECK_MARGIN = timedelta(seconds=120)  # longest a write transaction may stay open
 FULL_CHECK_INTERVAL_S = 30.0  # count check (deleted papers) and margin re-read
 SYNC_BUILD_MAX = 20_000  # up to this many papers the first build runs inline (< 2 s)
 
@@ -95,7 +100,8 @@ class Bm25Index:
         self._state: _State | None = None
         self._lock = threading.Lock()
         self._build_thread: threading.Thread | None = None
-        self._watermark: datetime | None = None
+        self._read_at: datetime | None = None  # when the read behind the state began
+        self._recent: dict[str, datetime] = {}  # id -> modified_at within the margin of it
         self._seen_max: datetime | None = None
         self._full_check_at = 0.0
         self.last_error: str | None = None
@@ -125,9 +131,9 @@ class Bm25Index:
             with self.engine.connect() as conn:
                 n_papers = conn.execute(select(func.count()).select_from(papers)).scalar_one()
             if n_papers <= SYNC_BUILD_MAX:
-                state, watermark = self._build()
-                self._install(state, watermark)
-                self._write_snapshot(state)
+                built = self._build()
+                self._install(*built)
+                self._write_snapshot(built[0])
                 return
             self._build_thread = threading.Thread(
                 target=self._build_in_background, name="bm25-build", daemon=True
@@ -238,16 +244,19 @@ class Bm25Index:
             return 0
         with self._lock:
             changed = 0
-            if newest != self._seen_max:  # re-read the margin window only when rows moved
-                state = self._state
-                since = (self._watermark - WATERMARK_MARGIN) if self._watermark else None
-                if self._pending(since) > self.tail_merge_docs:
+            if newest != self._seen_max:  # look for changes only when rows moved
+                read_at = _utc(datetime.now(UTC))
+                listed = self._modified_since(self._read_at)
+                stale = [pid for pid, modified in listed if self._recent.get(pid) != modified]
+                if len(stale) > self.tail_merge_docs:
                     # A bulk import: rebuild in the background rather than analyse it all
                     # inside this search; the current state serves until then.
                     self._seen_max = newest
                     self._schedule_rebuild()
                 else:
-                    changed = self._apply_changes(state, since, newest)
+                    changed = self._apply_changes(self._state, stale)
+                    self._read_at, self._seen_max = read_at, newest
+                    self._recent = _recent_pairs(listed, read_at)
             if full_check:
                 self._full_check_at = now
                 with self.engine.connect() as conn:
@@ -260,40 +269,49 @@ class Bm25Index:
                 self._schedule_rebuild()
         return changed
 
-    def _pending(self, since: datetime | None) -> int:
-        """How many papers changed since `since` (an index range count)."""
-        query = select(func.count()).select_from(papers)
-        if since is not None:
-            query = query.where(papers.c.modified_at >= since)
+    def _modified_since(self, read_at: datetime | None) -> list[tuple[str, datetime]]:
+        """(id, modified_at) of the papers a read that began at `read_at` may have missed:
+        those modified since then, less the margin (an index range scan, no text)."""
+        query = select(papers.c.id, papers.c.modified_at)
+        if read_at is not None:
+            query = query.where(papers.c.modified_at >= read_at - RECHECK_MARGIN)
         with self.engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
+            return [(pid, _utc(modified)) for pid, modified in conn.execute(query)]
 
     # ---- building ---------------------------------------------------------------------
 
     def _read_papers(
-        self, since: datetime | None = None
+        self, ids: Sequence[str] | None = None
     ) -> Iterator[tuple[str, str, int, datetime]]:
+        """(id, text, crc32 of text, modified_at) of these papers, or of all of them."""
         query = select(
             papers.c.id, papers.c.title, papers.c.abstract, papers.c.authors_text,
             papers.c.modified_at,
         )
-        if since is not None:
-            query = query.where(papers.c.modified_at >= since)
+        if ids is not None:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                with self.engine.connect() as conn:
+                    rows = conn.execute(query.where(papers.c.id.in_(chunk))).all()
+                for pid, title, abstract, authors, modified in rows:
+                    text = document_text(title, abstract, authors)
+                    yield pid, text, zlib.crc32(text.encode()), _utc(modified)
+            return
         with self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=5_000).execute(query)
             for pid, title, abstract, authors, modified in result:
                 text = document_text(title, abstract, authors)
-                yield pid, text, zlib.crc32(text.encode()), modified
+                yield pid, text, zlib.crc32(text.encode()), _utc(modified)
 
-    def _build(self) -> tuple[_State, datetime | None]:
-        """A fresh state from every paper, and the newest `modified_at` it saw."""
+    def _build(self) -> tuple[_State, datetime, dict[str, datetime]]:
+        """A fresh state from every paper, when its read began, and the recent pairs."""
         started = time.perf_counter()
-        newest: list[datetime] = []
+        read_at = _utc(datetime.now(UTC))
+        listed: list[tuple[str, datetime]] = []
 
         def docs() -> Iterator[tuple[str, str, int]]:
             for pid, text, digest, modified in self._read_papers():
-                if modified is not None and (not newest or modified > newest[0]):
-                    newest[:] = [modified]
+                listed.append((pid, modified))
                 yield pid, text, digest
 
         segment = build_segment(docs(), self.analyzer)
@@ -301,14 +319,14 @@ class Bm25Index:
                        live=len(segment.ids))
         log.info("built the keyword index over %d papers in %.1f s",
                  len(segment.ids), time.perf_counter() - started)
-        return state, (newest[0] if newest else None)
+        return state, read_at, _recent_pairs(listed, read_at)
 
     def _build_in_background(self) -> None:
         try:
-            state, watermark = self._build()
+            built = self._build()
             with self._lock:
-                self._install(state, watermark)
-                self._write_snapshot(state)
+                self._install(*built)
+                self._write_snapshot(built[0])
         except Exception as exc:  # searches keep using FTS; say why once
             self.last_error = str(exc) or type(exc).__name__
             log.exception("could not build the keyword index")
@@ -323,14 +341,16 @@ class Bm25Index:
             )
             self._build_thread.start()
 
-    def _install(self, state: _State, watermark: datetime | None) -> None:
+    def _install(
+        self, state: _State, read_at: datetime | None, recent: dict[str, datetime]
+    ) -> None:
         self._state = state
-        self._watermark = watermark
-        self._seen_max = None  # the next refresh catches up from the new watermark
+        self._read_at, self._recent = read_at, recent
+        self._seen_max = None  # the next refresh looks for what the read missed
         self._full_check_at = time.monotonic()
 
-    def _apply_changes(self, state: _State, since: datetime | None, newest) -> int:
-        """Re-analyse papers modified since `since` into the tail (caller holds the lock)."""
+    def _apply_changes(self, state: _State, ids: Sequence[str]) -> int:
+        """Re-analyse these papers into the tail (caller holds the lock)."""
         rows = dict(state.rows)
         tail_ids = list(state.tail_ids)
         postings = {k: list(v) for k, v in state.tail_postings.items()}
@@ -338,17 +358,14 @@ class Bm25Index:
         tail_tokens = dict(state.tail_tokens)
         dead_docs: list[int] = []
         added = 0
-        watermark = self._watermark
         avgdl = state.segment.avgdl
-        for pid, text, digest, modified in self._read_papers(since):
-            if modified is not None and (watermark is None or modified > watermark):
-                watermark = modified
+        for pid, text, digest, _modified in self._read_papers(ids) if ids else ():
             old = rows.get(pid)
             if hashes.get(pid) == digest or (
                 pid not in hashes and old is not None and old < len(state.segment.ids)
                 and int(state.segment.digests[old]) == digest
             ):
-                continue  # re-read inside the margin window, text unchanged
+                continue  # modified, but not its text (votes, links)
             if old is not None:
                 dead_docs.append(old)
             stems = self.analyzer.analyze(text)
@@ -363,8 +380,6 @@ class Bm25Index:
                 for stem, w in zip(unique.tolist(), weights.tolist(), strict=True):
                     postings.setdefault(stem, []).append((doc, w))
             added += 1
-        self._watermark = watermark
-        self._seen_max = newest
         if not added:
             return 0
         size = len(state.segment.ids) + len(tail_ids)
@@ -408,9 +423,10 @@ class Bm25Index:
         if segment is None:
             return False
         ids = segment.ids
-        watermark = meta.get("watermark")
+        read_at = datetime.fromisoformat(meta["read_at"])
+        recent = {pid: datetime.fromisoformat(m) for pid, m in meta["recent"].items()}
         self._install(_State(segment, {pid: i for i, pid in enumerate(ids)}, live=len(ids)),
-                      datetime.fromisoformat(watermark) if watermark else None)
+                      read_at, recent)
         self._full_check_at = 0.0  # verify the count on the first search
         log.info("loaded the keyword index snapshot: %d papers", len(ids))
         return True
@@ -435,7 +451,8 @@ class Bm25Index:
                 "folder": folder.name,
                 "count": len(segment.ids),
                 "total_length": segment.total_length,
-                "watermark": self._watermark.isoformat() if self._watermark else None,
+                "read_at": self._read_at.isoformat() if self._read_at else None,
+                "recent": {pid: m.isoformat() for pid, m in self._recent.items()},
             }
             tmp = meta_path.with_name(f"{meta_path.name}.{token}.tmp")
             tmp.write_text(json.dumps(meta))
@@ -447,3 +464,18 @@ class Bm25Index:
                 (self.snapshot_dir / stale).rmdir()
         except (OSError, ValueError) as exc:  # a read-only data dir only costs start-up time
             log.warning("could not write the keyword index snapshot: %s", exc)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive UTC datetimes, PostgreSQL aware ones: compare them as aware."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _recent_pairs(
+    listed: Iterable[tuple[str, datetime | None]], read_at: datetime
+) -> dict[str, datetime]:
+    """The pairs a later look must not mistake for changes: those within the margin."""
+    since = read_at - RECHECK_MARGIN
+    return {pid: m for pid, m in listed if m is not None and m >= since}

@@ -25,9 +25,7 @@ that read started minus the margin, and re-reads only the pairs it does not know
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import threading
 import time
 import zlib
@@ -44,17 +42,15 @@ from paperwire.search.bm25_segment import (
     Segment,
     build_segment,
     idf,
-    load_segment,
     proximity_bonus,
     saturation,
-    save_segment,
 )
-from paperwire.search.text_analysis import ANALYZER, Analyzer, document_text
+from paperwire.search.bm25_snapshot import load_snapshot, write_snapshot
+from paperwire.search.text_analysis import Analyzer, document_text
 from paperwire.store.tables import papers
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_VERSION = 4
 # The best BM25 candidates re-ranked with term proximity (adjacent query-word pairs).
 PROXIMITY_DEPTH = 100
 RECHECK_MARGIN = timedelta(seconds=120)  # longest a write transaction may stay open
@@ -401,30 +397,14 @@ class Bm25Index:
         """Which database a snapshot mirrors (the URL without its password)."""
         return self.engine.url.render_as_string(hide_password=True)
 
-    def _meta_path(self) -> Path:
-        assert self.snapshot_dir is not None
-        return self.snapshot_dir / "keyword-index.meta.json"
-
     def _load_snapshot(self) -> bool:
         if self.snapshot_dir is None:
             return False
-        try:
-            meta = json.loads(self._meta_path().read_text())
-            if (
-                meta.get("version") != SNAPSHOT_VERSION
-                or meta.get("analyzer") != ANALYZER
-                or meta.get("database") != self._database_name()
-            ):
-                return False
-            segment = load_segment(self.snapshot_dir / meta["folder"], count=meta["count"],
-                                   total_length=int(meta["total_length"]))
-        except (OSError, ValueError, KeyError, TypeError):
+        loaded = load_snapshot(self.snapshot_dir, self._database_name())
+        if loaded is None:
             return False
-        if segment is None:
-            return False
+        segment, read_at, recent = loaded
         ids = segment.ids
-        read_at = datetime.fromisoformat(meta["read_at"])
-        recent = {pid: datetime.fromisoformat(m) for pid, m in meta["recent"].items()}
         self._install(_State(segment, {pid: i for i, pid in enumerate(ids)}, live=len(ids)),
                       read_at, recent)
         self._full_check_at = 0.0  # verify the count on the first search
@@ -432,38 +412,9 @@ class Bm25Index:
         return True
 
     def _write_snapshot(self, state: _State) -> None:
-        """Arrays into a fresh folder, then switch the meta file atomically."""
-        if self.snapshot_dir is None:
-            return
-        segment = state.segment
-        token = f"{int(time.time() * 1000)}-{os.getpid()}"
-        try:
-            self.snapshot_dir.mkdir(parents=True, exist_ok=True)
-            meta_path = self._meta_path()
-            old = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-            folder = self.snapshot_dir / f"keyword.{token}"
-            folder.mkdir()
-            save_segment(segment, folder)
-            meta = {
-                "version": SNAPSHOT_VERSION,
-                "analyzer": ANALYZER,
-                "database": self._database_name(),
-                "folder": folder.name,
-                "count": len(segment.ids),
-                "total_length": segment.total_length,
-                "read_at": self._read_at.isoformat() if self._read_at else None,
-                "recent": {pid: m.isoformat() for pid, m in self._recent.items()},
-            }
-            tmp = meta_path.with_name(f"{meta_path.name}.{token}.tmp")
-            tmp.write_text(json.dumps(meta))
-            os.replace(tmp, meta_path)
-            stale = old.get("folder")
-            if isinstance(stale, str) and stale != folder.name and "/" not in stale:
-                for path in (self.snapshot_dir / stale).glob("*.*"):
-                    path.unlink(missing_ok=True)  # open memory maps stay valid
-                (self.snapshot_dir / stale).rmdir()
-        except (OSError, ValueError) as exc:  # a read-only data dir only costs start-up time
-            log.warning("could not write the keyword index snapshot: %s", exc)
+        if self.snapshot_dir is not None:
+            write_snapshot(self.snapshot_dir, self._database_name(), state.segment,
+                           self._read_at, self._recent)
 
 
 def _utc(value: datetime | None) -> datetime | None:

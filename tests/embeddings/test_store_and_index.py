@@ -147,3 +147,28 @@ def test_hnsw_graph_for_big_indexes(container, embedder, shared_papers):
         engine, embedder.model_id, embedder.dim, snapshot_dir=snapshots, ann_min_vectors=10
     )
     assert reloaded.search(q, 1)[0][0] == shared_papers[35].id
+
+
+def test_a_restart_after_a_bulk_embed_does_not_re_read_the_vectors(
+    container, embedder, shared_papers, monkeypatch
+):
+    """Every vector of a bulk `paperwire embed` sits inside the re-check margin; a fresh
+    process that loads the snapshot of an unchanged database must not read them again."""
+    engine = container.engine
+    add_papers(engine, shared_papers[:20])
+    embed_missing(engine, embedder)
+    snapshots = container.settings.data_dir / "vectors"
+    first = VectorIndex(engine, embedder.model_id, embedder.dim, snapshot_dir=snapshots)
+    assert len(first) == 20 and list(snapshots.glob("*.meta.json"))
+
+    reads = []
+    original = VectorIndex._apply_increment
+    monkeypatch.setattr(VectorIndex, "_apply_increment",
+                        lambda self, since: reads.append(since) or original(self, since))
+    fresh = VectorIndex(engine, embedder.model_id, embedder.dim, snapshot_dir=snapshots)
+    assert len(fresh) == 20 and reads == []
+
+    add_papers(engine, shared_papers[20:22])  # then a change is still found
+    embed_missing(engine, embedder)
+    fresh.refresh()
+    assert len(fresh) == 22 and len(reads) == 1

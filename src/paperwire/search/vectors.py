@@ -242,7 +242,8 @@ class VectorIndex:
                     return 0
             self._seen_newest = newest
         else:
-            self._seen_newest = None
+            with self.engine.connect() as conn:  # before the read: a newer row shows as news
+                self._seen_newest = newest_embedding(conn, self.model_id)
         changed = self._rebuild() if since is None else self._apply_increment(since)
         with self.engine.connect() as conn:
             stored, total = count_embeddings(conn, self.model_id), count_papers(conn)
@@ -256,7 +257,9 @@ class VectorIndex:
             with self.engine.connect() as conn:
                 stored, total = count_embeddings(conn, self.model_id), count_papers(conn)
         self._coverage = (min(stored, len(self._state.ids)), total)
-        if changed and self.snapshot_dir is not None and self._snapshot_due(changed):
+        if self.snapshot_dir is not None and (
+            (changed and self._snapshot_due(changed)) or self._meta_outdated
+        ):
             self._write_snapshot()
         return changed
 
@@ -326,6 +329,7 @@ class VectorIndex:
         return self.snapshot_dir / f"{snapshot_stem(self.model_id)}.meta.json"
 
     _snapshot_rows = 0
+    _meta_outdated = False  # a snapshot from before `seen_newest` was kept
 
     def _snapshot_due(self, changed: int) -> bool:
         return self._snapshot_rows < 0 or changed >= max(256, len(self._state.ids) // 100)
@@ -354,6 +358,12 @@ class VectorIndex:
                 self._ann, self._ann_rows = None, 0
         watermark = meta.get("watermark")
         self._watermark = datetime.fromisoformat(watermark) if watermark else None
+        # What the database looked like when the snapshot was written: if its newest
+        # embedding and count are the same now, the first look needs no margin re-read
+        # (after a bulk `paperwire embed`, the margin can hold every vector).
+        seen = meta.get("seen_newest")
+        self._seen_newest = datetime.fromisoformat(seen) if seen else None
+        self._meta_outdated = "seen_newest" not in meta
         if self._watermark is None and ids:
             self._watermark = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -378,6 +388,7 @@ class VectorIndex:
                 "dim": self.dim,
                 "count": len(state.ids),
                 "watermark": self._watermark.isoformat() if self._watermark else None,
+                "seen_newest": self._seen_newest.isoformat() if self._seen_newest else None,
                 "vectors": vec_name,
                 "ids": ids_name,
             }
@@ -388,6 +399,7 @@ class VectorIndex:
             tmp.write_text(json.dumps(meta))
             os.replace(tmp, meta_path)
             self._snapshot_rows = len(state.ids)
+            self._meta_outdated = False
             for key in ("vectors", "ids", "ann"):  # open memory maps of old files stay valid
                 if isinstance(old.get(key), str) and old[key] != meta[key]:
                     (self.snapshot_dir / old[key]).unlink(missing_ok=True)

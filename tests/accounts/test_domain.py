@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from paperwire.config import load_settings
 from paperwire.domain.account_rules import email_problem, username_problem
@@ -70,3 +74,22 @@ def test_username_and_email_rules():
     assert email_problem("ada@example.org") is None
     for bad in ("ada", "ada@", "a b@example.org", "<a@b.org>", "a@b"):
         assert email_problem(bad), bad
+
+
+@given(
+    hits=st.lists(st.floats(min_value=0, max_value=100, allow_nan=False), max_size=30),
+    now=st.floats(min_value=0, max_value=120, allow_nan=False),
+    count=st.integers(min_value=1, max_value=10),
+    window=st.floats(min_value=0.5, max_value=60, allow_nan=False),
+)
+def test_rate_window_equals_counting_every_hit_in_the_window(hits, now, count, window):
+    """The O(1) check gives what scanning the whole log gives."""
+    hits = sorted(h for h in hits if h <= now)
+    limit = RateLimit(count, window)
+    recent = [t for t in hits if t > now - window]
+    expected_allowed = len(recent) < count
+    decision = check_window(hits, now, limit)
+    assert decision.allowed == expected_allowed
+    if not expected_allowed:
+        oldest = recent[len(recent) - count]
+        assert decision.retry_after_s == max(1, math.ceil(oldest + window - now))

@@ -40,13 +40,16 @@ class Decision:
 def check_window(hits: Sequence[float], now: float, limit: RateLimit) -> Decision:
     """Sliding-log limit: allowed when fewer than `count` hits fall in the last window.
 
-    `hits` are earlier timestamps (seconds), oldest first. A refusal says how
-    long until the oldest hit in the window leaves it.
+    `hits` are earlier timestamps (seconds), oldest first. Only the last `count` matter:
+    they are all in the window exactly when the oldest of them is, so the check costs
+    the same however generous the limit. A refusal says how long until that hit leaves
+    the window.
     """
-    recent = [t for t in hits if t > now - limit.window_s]
-    if len(recent) < limit.count:
+    if len(hits) < limit.count:
         return Decision(True)
-    oldest_blocking = recent[len(recent) - limit.count]
+    oldest_blocking = hits[len(hits) - limit.count]
+    if oldest_blocking <= now - limit.window_s:
+        return Decision(True)
     wait = oldest_blocking + limit.window_s - now
     return Decision(False, max(1, math.ceil(wait)))
 

@@ -18,7 +18,7 @@ from paperwire.web.cache import cached
 from paperwire.web.deps import ContainerDep
 from paperwire.web.guards import reject_nul_characters
 from paperwire.web.responses import FastJSON, utc_today
-from paperwire.web.routes.search_pages import cached_search
+from paperwire.web.routes.search_pages import run_search
 from paperwire.web.serializers import hf_daily_item, hf_paper
 
 router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(reject_nul_characters)])
@@ -76,11 +76,16 @@ async def search_papers(
     q: Annotated[str, Query(min_length=1, max_length=500, description="search query")],
     limit: Limit = 20,
 ) -> Response:
+    def load() -> bytes:  # the answer as bytes: the same for everyone, so cached whole
+        outcome = run_search(container, q, limit=limit)
+        return orjson.dumps([hf_daily_item(card) for card, _ in outcome.items])
+
     try:
-        outcome = await cached_search(request, container, q, limit=limit)
+        body = await cached(request, ("api_search", q, limit), container.settings.page_cache_ttl_s,
+                            load)
     except ValueError as exc:
         return _error(422, str(exc))
-    return FastJSON([hf_daily_item(card) for card, _ in outcome.items])
+    return Response(body, media_type="application/json")
 
 
 @router.get("/papers", summary="All papers in id order, paged by cursor (Link: rel=next)")

@@ -242,9 +242,14 @@ class Bm25Index:
             changed = 0
             if newest != self._seen_max:  # look for changes only when rows moved
                 read_at = _utc(datetime.now(UTC))
-                listed = self._modified_since(self._read_at)
+                since = self._read_at - RECHECK_MARGIN if self._read_at else None
+                # A count first: during a big import, listing every row on each search
+                # would cost more than the rebuild it leads to.
+                unknown_at_least = self._count_since(since) - len(self._recent)
+                listed = [] if unknown_at_least > self.tail_merge_docs else (
+                    self._modified_since(since))
                 stale = [pid for pid, modified in listed if self._recent.get(pid) != modified]
-                if len(stale) > self.tail_merge_docs:
+                if unknown_at_least > self.tail_merge_docs or len(stale) > self.tail_merge_docs:
                     # A bulk import: rebuild in the background rather than analyse it all
                     # inside this search; the current state serves until then.
                     self._seen_max = newest
@@ -265,14 +270,21 @@ class Bm25Index:
                 self._schedule_rebuild()
         return changed
 
-    def _modified_since(self, read_at: datetime | None) -> list[tuple[str, datetime]]:
-        """(id, modified_at) of the papers a read that began at `read_at` may have missed:
-        those modified since then, less the margin (an index range scan, no text)."""
+    def _modified_since(self, since: datetime | None) -> list[tuple[str, datetime]]:
+        """(id, modified_at) of the papers modified since `since` (the last read's start
+        less the margin: those it may have missed); an index range scan, no text."""
         query = select(papers.c.id, papers.c.modified_at)
-        if read_at is not None:
-            query = query.where(papers.c.modified_at >= read_at - RECHECK_MARGIN)
+        if since is not None:
+            query = query.where(papers.c.modified_at >= since)
         with self.engine.connect() as conn:
             return [(pid, _utc(modified)) for pid, modified in conn.execute(query)]
+
+    def _count_since(self, since: datetime | None) -> int:
+        query = select(func.count()).select_from(papers)
+        if since is not None:
+            query = query.where(papers.c.modified_at >= since)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
 
     # ---- building ---------------------------------------------------------------------
 

@@ -36,3 +36,24 @@ def test_a_signed_in_user_gets_their_own_page(container):
         page = alice.get("/trending").text
         assert "alice" in page
         assert "alice" not in anonymous.get("/trending").text
+
+
+def test_a_cached_paper_page_shows_new_and_edited_comments_at_once(container):
+    add_paper(container)
+    make_user(container, "alice")
+    app = create_app(container)
+    with TestClient(app) as anonymous, TestClient(app) as alice:
+        assert "Capybaras are great" not in anonymous.get("/papers/2506.11924").text
+        assert ("page", "paper.html", "http://testserver/papers/2506.11924") in (
+            app.state.page_cache._items)
+        assert login(alice, "alice").status_code == 303
+        headers = {"X-CSRF-Token": csrf_of(alice.get("/papers/2506.11924").text)}
+        posted = alice.post("/api/papers/2506.11924/comments",
+                            json={"body": "Capybaras are great"}, headers=headers)
+        assert posted.status_code == 201
+        assert "Capybaras are great" in anonymous.get("/papers/2506.11924").text
+        alice.patch(f"/api/comments/{posted.json()['id']}", json={"body": "Wombats, rather"},
+                    headers=headers)
+        page = anonymous.get("/papers/2506.11924").text
+        assert "Wombats, rather" in page and "Capybaras are great" not in page
+        assert anonymous.get("/papers/2506.99999").status_code == 404

@@ -32,7 +32,7 @@ MISSING: Any = object()
 
 _PAPER_WRITE = re.compile(
     r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|COPY)\s+\"?"
-    r"(?:papers|daily_entries|organizations|paper_authors)\b",
+    r"(?:papers|daily_entries|organizations|paper_authors|comments|paper_votes)\b",
     re.IGNORECASE,
 )
 

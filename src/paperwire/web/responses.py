@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ import orjson
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from paperwire.web.cache import MISSING, app_cache
 from paperwire.web.csrf import csrf_token
@@ -59,6 +61,41 @@ def shared_page(
         html = templates.get_template(template).render(context).replace(token, _TOKEN_SLOT)
         cache.put(key, ttl_s, html, generation)
     return HTMLResponse(html.replace(_TOKEN_SLOT, token))
+
+
+async def shared_page_from(
+    request: Request,
+    template: str,
+    build: Callable[[], dict[str, Any] | Response],
+    *,
+    ttl_s: float,
+) -> Response:
+    """`shared_page` for pages whose context or template reads the database.
+
+    A signed-out visitor's hit never leaves the event loop. A miss, and every signed-in
+    request, builds the context and renders it in the thread pool. `build` may return
+    a Response instead (a 404), which is sent as it is and never stored.
+    """
+
+    def render() -> Response | str:
+        context = build()
+        if isinstance(context, Response):
+            return context
+        context.setdefault("request", request)
+        return templates.get_template(template).render(context)
+
+    signed_in = getattr(request.state, "user", None) is not None
+    cache = app_cache(request)
+    key = ("page", template, str(request.url))
+    if ttl_s > 0 and not signed_in and (html := cache.get(key)) is not MISSING:
+        return HTMLResponse(html.replace(_TOKEN_SLOT, csrf_token(request)))
+    generation = cache.generation
+    rendered = await run_in_threadpool(render)
+    if isinstance(rendered, Response):
+        return rendered
+    if ttl_s > 0 and not signed_in:
+        cache.put(key, ttl_s, rendered.replace(csrf_token(request), _TOKEN_SLOT), generation)
+    return HTMLResponse(rendered)
 
 
 def error_page(

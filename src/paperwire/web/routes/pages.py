@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from paperwire.domain.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from paperwire.services import papers as paper_service
@@ -18,6 +19,7 @@ from paperwire.web.responses import (
     FastJSON,
     error_page,
     page,
+    shared_page_from,
 )
 from paperwire.web.serializers import card_json, iso
 from paperwire.web.svg_charts import Bar, bar_chart, horizontal_bars
@@ -47,7 +49,9 @@ def favicon() -> RedirectResponse:
 @router.get(
     "/papers/{ref:path}", tags=["pages"], summary="A paper (ids, versioned ids and arXiv URLs)"
 )
-def paper(request: Request, container: ContainerDep, ref: str, format: Format = "html") -> Response:
+async def paper(
+    request: Request, container: ContainerDep, ref: str, format: Format = "html"
+) -> Response:
     as_json = format == "json"
     try:
         arxiv_id = parse_arxiv_id(ref).id
@@ -56,13 +60,32 @@ def paper(request: Request, container: ContainerDep, ref: str, format: Format = 
     if arxiv_id != ref:
         target = f"/papers/{arxiv_id}" + ("?format=json" if as_json else "")
         return RedirectResponse(target, status_code=301)
+    if as_json:
+        return await run_in_threadpool(_paper_json, request, container, arxiv_id)
+
+    def build() -> dict | Response:
+        detail = _paper_detail(request, container, arxiv_id)
+        if detail is None:
+            return error_page(request, 404, f"No paper {arxiv_id} here yet.")
+        return {"detail": detail, "paper": detail.paper}
+
+    # Comments and votes change the page: their writes empty the cache (web/cache.py).
+    return await shared_page_from(request, "paper.html", build, ttl_s=page_cache_ttl(container))
+
+
+def _paper_detail(request: Request, container, arxiv_id: str):
     with container.engine.connect() as conn:
         detail = paper_service.get_paper_detail(conn, arxiv_id)
-        if detail is None:
-            return error_page(request, 404, f"No paper {arxiv_id} here yet.", as_json=as_json)
-        detail.similar = _similar(request, container, conn, arxiv_id)
-    if as_json:
-        return FastJSON(
+        if detail is not None:
+            detail.similar = _similar(request, container, conn, arxiv_id)
+    return detail
+
+
+def _paper_json(request: Request, container, arxiv_id: str) -> Response:
+    detail = _paper_detail(request, container, arxiv_id)
+    if detail is None:
+        return error_page(request, 404, f"No paper {arxiv_id} here yet.", as_json=True)
+    return FastJSON(
             card_json(detail.paper, full=True)
             | {
                 "feedDays": [
@@ -72,7 +95,6 @@ def paper(request: Request, container: ContainerDep, ref: str, format: Format = 
                 "similar": [card_json(c) for c in detail.similar],
             }
         )
-    return page(request, "paper.html", {"detail": detail, "paper": detail.paper})
 
 
 def _similar(request: Request, container, conn, paper_id: str) -> list[paper_service.PaperCard]:

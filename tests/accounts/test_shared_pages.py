@@ -15,7 +15,8 @@ def test_signed_out_visitors_share_a_page_but_not_its_csrf_token(container):
         token_one, token_two = csrf_of(page_one.text), csrf_of(page_two.text)
         assert token_one != token_two
         assert page_one.text.replace(token_one, "T") == page_two.text.replace(token_two, "T")
-        assert ("page", "trending.html", "http://testserver/trending") in app.state.page_cache._items
+        stored = app.state.page_cache._items
+        assert ("page", "trending.html", "http://testserver/trending") in stored
         # Each visitor's token is the one their own cookie makes valid: the footer
         # subscribe form posts with it and is not refused as cross-site.
         for client, token in ((first, token_one), (second, token_two)):

@@ -47,6 +47,7 @@ from paperwire.search.bm25_segment import (
 )
 from paperwire.search.bm25_snapshot import load_snapshot, write_snapshot
 from paperwire.search.text_analysis import Analyzer, document_text
+from paperwire.store.db import aware_utc
 from paperwire.store.tables import papers
 
 log = logging.getLogger(__name__)
@@ -241,7 +242,7 @@ class Bm25Index:
         with self._lock:
             changed = 0
             if newest != self._seen_max:  # look for changes only when rows moved
-                read_at = _utc(datetime.now(UTC))
+                read_at = aware_utc(datetime.now(UTC))
                 since = self._read_at - RECHECK_MARGIN if self._read_at else None
                 # A count first: during a big import, listing every row on each search
                 # would cost more than the rebuild it leads to.
@@ -277,7 +278,7 @@ class Bm25Index:
         if since is not None:
             query = query.where(papers.c.modified_at >= since)
         with self.engine.connect() as conn:
-            return [(pid, _utc(modified)) for pid, modified in conn.execute(query)]
+            return [(pid, aware_utc(modified)) for pid, modified in conn.execute(query)]
 
     def _count_since(self, since: datetime | None) -> int:
         query = select(func.count()).select_from(papers)
@@ -303,18 +304,18 @@ class Bm25Index:
                     rows = conn.execute(query.where(papers.c.id.in_(chunk))).all()
                 for pid, title, abstract, authors, modified in rows:
                     text = document_text(title, abstract, authors)
-                    yield pid, text, zlib.crc32(text.encode()), _utc(modified)
+                    yield pid, text, zlib.crc32(text.encode()), aware_utc(modified)
             return
         with self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=5_000).execute(query)
             for pid, title, abstract, authors, modified in result:
                 text = document_text(title, abstract, authors)
-                yield pid, text, zlib.crc32(text.encode()), _utc(modified)
+                yield pid, text, zlib.crc32(text.encode()), aware_utc(modified)
 
     def _build(self) -> tuple[_State, datetime, dict[str, datetime]]:
         """A fresh state from every paper, when its read began, and the recent pairs."""
         started = time.perf_counter()
-        read_at = _utc(datetime.now(UTC))
+        read_at = aware_utc(datetime.now(UTC))
         listed: list[tuple[str, datetime]] = []
 
         def docs() -> Iterator[tuple[str, str, int]]:
@@ -427,13 +428,6 @@ class Bm25Index:
         if self.snapshot_dir is not None:
             write_snapshot(self.snapshot_dir, self._database_name(), state.segment,
                            self._read_at, self._recent)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive UTC datetimes, PostgreSQL aware ones: compare them as aware."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def _recent_pairs(

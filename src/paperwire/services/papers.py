@@ -15,6 +15,7 @@ from sqlalchemy.sql import Select
 
 from paperwire.domain.arxiv_ids import abs_url, pdf_url
 from paperwire.domain.bibtex import bibtex_entry
+from paperwire.store.db import aware_utc
 from paperwire.store.papers import author_key
 from paperwire.store.tables import daily_entries, organizations, paper_authors, papers
 
@@ -166,8 +167,8 @@ def row_to_card(row) -> PaperCard:
         authors=list(row.authors or ()),
         categories=row.categories.split() if row.categories else [],
         primary_category=row.primary_category,
-        published_at=_aware(row.published_at),
-        updated_at=_aware(row.updated_at),
+        published_at=aware_utc(row.published_at),
+        updated_at=aware_utc(row.updated_at),
         version=row.version,
         doi=row.doi,
         journal_ref=row.journal_ref,
@@ -184,14 +185,8 @@ def row_to_card(row) -> PaperCard:
         day=mapping.get("day"),
         submitted_by=mapping.get("submitted_by"),
         submitted_by_name=mapping.get("submitted_by_name"),
-        submitted_at=_aware(mapping.get("submitted_at")),
+        submitted_at=aware_utc(mapping.get("submitted_at")),
     )
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def cards_by_id(conn: Connection, ids: list[str]) -> dict[str, PaperCard]:
@@ -215,7 +210,7 @@ def cards_by_id(conn: Connection, ids: list[str]) -> dict[str, PaperCard]:
         card.day, card.submitted_by = entry.day, entry.submitted_by
         card.submitted_by_name, card.submitted_at = (
             entry.submitted_by_name,
-            _aware(entry.submitted_at),
+            aware_utc(entry.submitted_at),
         )
     return cards
 

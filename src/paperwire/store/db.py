@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -69,3 +70,11 @@ def check_connection(engine: Engine) -> None:
         raise DatabaseUnavailable(
             f"cannot reach the database at {mask_url_password(str(engine.url))}: {reason}"
         ) from None
+
+
+def aware_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes (written as UTC), PostgreSQL aware ones: make
+    both aware, so they compare and serialise alike."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import numpy as np
 from sqlalchemy import Connection, delete, func, insert, select
 
+from paperwire.store.db import aware_utc
 from paperwire.store.tables import paper_embeddings, papers
 
 
@@ -90,7 +91,7 @@ def newest_embedding(conn: Connection, model_id: str) -> datetime | None:
             paper_embeddings.c.model_id == model_id
         )
     ).scalar()
-    return as_utc(newest) if newest is not None else None
+    return aware_utc(newest)
 
 
 def count_papers(conn: Connection) -> int:
@@ -113,7 +114,7 @@ def iter_vectors(
     for part in result.partitions(chunk):
         ids = [row.paper_id for row in part]
         matrix = np.stack([from_blob(row.vector, row.dim) for row in part]).astype(np.float32)
-        newest = max((as_utc(row.created_at) for row in part), default=None)
+        newest = max((aware_utc(row.created_at) for row in part), default=None)
         yield ids, matrix, newest
 
 
@@ -124,8 +125,3 @@ def load_vector(conn: Connection, model_id: str, paper_id: str) -> np.ndarray | 
         )
     ).first()
     return None if row is None else from_blob(row.vector, row.dim).copy()
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite returns naive datetimes; treat them as the UTC they were written in."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

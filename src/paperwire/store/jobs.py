@@ -49,6 +49,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
+from paperwire.store.db import aware_utc
 from paperwire.store.tables import metadata
 
 job_runs = Table(
@@ -128,7 +129,7 @@ def claim_scheduled_run(
         ).one_or_none()
     if row is None or row.status == "done":
         return False
-    stale = _aware(row.heartbeat_at) < now - timedelta(seconds=stale_after_s)
+    stale = aware_utc(row.heartbeat_at) < now - timedelta(seconds=stale_after_s)
     if row.status == "running" and not stale:
         return False
     with engine.begin() as conn:
@@ -345,8 +346,3 @@ def queue_counts(engine: Engine, queue: str) -> dict[str, int]:
             select(jobs.c.status, func.count()).where(jobs.c.queue == queue).group_by(jobs.c.status)
         ).all()
     return {status: count for status, count in rows}
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they are UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -16,6 +16,7 @@ from paperwire.domain.records import (
     merge_papers,
 )
 from paperwire.store.bulk_insert import insert_ignoring_duplicates, insert_rows
+from paperwire.store.db import aware_utc
 from paperwire.store.tables import daily_entries, organizations, paper_authors, papers
 
 
@@ -123,8 +124,8 @@ def row_to_record(row: Row) -> PaperRecord:
         authors=tuple(row.authors or ()),
         primary_category=row.primary_category,
         categories=tuple(row.categories.split()) if row.categories else (),
-        published_at=_aware(row.published_at),
-        updated_at=_aware(row.updated_at),
+        published_at=aware_utc(row.published_at),
+        updated_at=aware_utc(row.updated_at),
         comments=row.comments,
         journal_ref=row.journal_ref,
         doi=row.doi,
@@ -138,12 +139,6 @@ def row_to_record(row: Row) -> PaperRecord:
         source_upvotes=row.source_upvotes,
         source_comments=row.source_comments,
     )
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, delete, insert, select, update
 
 from paperwire.domain.digest_topics import Topic
+from paperwire.store.db import aware_utc
 from paperwire.store.digest_tables import subscriber_topics, subscribers
 
 
@@ -38,21 +39,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _to_subscriber(row, topics: Sequence[Topic] = ()) -> Subscriber:
     return Subscriber(
         id=row.id, email=row.email, email_key=row.email_key,
-        confirmed_at=_aware(row.confirmed_at), frequency=row.frequency,
+        confirmed_at=aware_utc(row.confirmed_at), frequency=row.frequency,
         weekdays_only=bool(row.weekdays_only), paper_count=row.paper_count,
         user_id=row.user_id, bounce_count=row.bounce_count, status=row.status,
-        last_digest_at=_aware(row.last_digest_at),
-        confirmation_sent_at=_aware(row.confirmation_sent_at),
-        created_at=_aware(row.created_at), topics=tuple(topics),
+        last_digest_at=aware_utc(row.last_digest_at),
+        confirmation_sent_at=aware_utc(row.confirmation_sent_at),
+        created_at=aware_utc(row.created_at), topics=tuple(topics),
     )
 
 

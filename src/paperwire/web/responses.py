@@ -40,41 +40,21 @@ def page(
     return templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
-def shared_page(
-    request: Request, template: str, context: dict[str, Any], *, ttl_s: float
-) -> HTMLResponse:
-    """`page()`, with the HTML shared by every signed-out visitor for `ttl_s` seconds.
-
-    Only their CSRF token differs: the stored copy has a slot where the token was, and
-    each answer puts the visitor's own token back. Signed-in users get their own render.
-    Paper writes clear the copy with the rest of the page cache.
-    """
-    if ttl_s <= 0 or getattr(request.state, "user", None) is not None:
-        return page(request, template, context)
-    cache = app_cache(request)
-    key = ("page", template, str(request.url))
-    token = csrf_token(request)
-    html = cache.get(key)
-    if html is MISSING:
-        generation = cache.generation
-        context.setdefault("request", request)
-        html = templates.get_template(template).render(context).replace(token, _TOKEN_SLOT)
-        cache.put(key, ttl_s, html, generation)
-    return HTMLResponse(html.replace(_TOKEN_SLOT, token))
-
-
-async def shared_page_from(
+async def shared_page(
     request: Request,
     template: str,
     build: Callable[[], dict[str, Any] | Response],
     *,
     ttl_s: float,
 ) -> Response:
-    """`shared_page` for pages whose context or template reads the database.
+    """`page()`, with the HTML shared by every signed-out visitor for `ttl_s` seconds.
 
-    A signed-out visitor's hit never leaves the event loop. A miss, and every signed-in
-    request, builds the context and renders it in the thread pool. `build` may return
-    a Response instead (a 404), which is sent as it is and never stored.
+    Only their CSRF token differs: the stored copy has a slot where the token was, and
+    each answer puts the visitor's own token back. A signed-out visitor's hit never
+    leaves the event loop. A miss, and every signed-in request (their own render), builds
+    the context and renders it in the thread pool, since either may read the database.
+    `build` may return a Response instead (a 404), which is sent as it is and never
+    stored. Writes to papers, comments and votes clear the copy with the page cache.
     """
 
     def render() -> Response | str:
@@ -84,17 +64,18 @@ async def shared_page_from(
         context.setdefault("request", request)
         return templates.get_template(template).render(context)
 
-    signed_in = getattr(request.state, "user", None) is not None
+    shared = ttl_s > 0 and getattr(request.state, "user", None) is None
     cache = app_cache(request)
     key = ("page", template, str(request.url))
-    if ttl_s > 0 and not signed_in and (html := cache.get(key)) is not MISSING:
-        return HTMLResponse(html.replace(_TOKEN_SLOT, csrf_token(request)))
+    token = csrf_token(request)
+    if shared and (html := cache.get(key)) is not MISSING:
+        return HTMLResponse(html.replace(_TOKEN_SLOT, token))
     generation = cache.generation
     rendered = await run_in_threadpool(render)
     if isinstance(rendered, Response):
         return rendered
-    if ttl_s > 0 and not signed_in:
-        cache.put(key, ttl_s, rendered.replace(csrf_token(request), _TOKEN_SLOT), generation)
+    if shared:
+        cache.put(key, ttl_s, rendered.replace(token, _TOKEN_SLOT), generation)
     return HTMLResponse(rendered)
 
 

@@ -74,7 +74,8 @@ async def daily(
             }
         )
     context = {"feed": feed, "cards_html": cards_html}
-    return shared_page(request, "daily.html", context, ttl_s=page_cache_ttl(container))
+    return await shared_page(request, "daily.html", lambda: context,
+                             ttl_s=page_cache_ttl(container))
 
 
 @router.get("/trending", tags=["pages"], summary="Trending papers with their score and its parts")
@@ -103,4 +104,5 @@ async def trending(
             }
         )
     context = {"result": result, "cards_html": cards_html}
-    return shared_page(request, "trending.html", context, ttl_s=page_cache_ttl(container))
+    return await shared_page(request, "trending.html", lambda: context,
+                             ttl_s=page_cache_ttl(container))

@@ -19,7 +19,7 @@ from paperwire.web.responses import (
     FastJSON,
     error_page,
     page,
-    shared_page_from,
+    shared_page,
 )
 from paperwire.web.serializers import card_json, iso
 from paperwire.web.svg_charts import Bar, bar_chart, horizontal_bars
@@ -70,7 +70,7 @@ async def paper(
         return {"detail": detail, "paper": detail.paper}
 
     # Comments and votes change the page: their writes empty the cache (web/cache.py).
-    return await shared_page_from(request, "paper.html", build, ttl_s=page_cache_ttl(container))
+    return await shared_page(request, "paper.html", build, ttl_s=page_cache_ttl(container))
 
 
 def _paper_detail(request: Request, container, arxiv_id: str):

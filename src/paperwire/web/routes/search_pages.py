@@ -189,4 +189,5 @@ async def search_page(
             }
         )
     context = {"outcome": outcome, "cards_html": cards_html, "form": form, "page_no": p}
-    return shared_page(request, "search.html", context, ttl_s=container.settings.page_cache_ttl_s)
+    ttl_s = container.settings.page_cache_ttl_s
+    return await shared_page(request, "search.html", lambda: context, ttl_s=ttl_s)

@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 ASSETS = Path(__file__).parent / "assets"
 TOKENIZER_FILE = ASSETS / "minilm-tokenizer.json.gz"
 DEFAULT_MODEL_NAME = "minilm-l6-v2"
-DEFAULT_MAX_TOKENS = 256  # 128 loses 0.15 nDCG on keyword queries (see RESULTS.md)
+DEFAULT_WINDOW = 128  # tokens the model sees at once: the length it was trained on
+# Two full windows. Less text loses nDCG on keyword queries: 128 tokens -0.145 (RESULTS.md).
+DEFAULT_MAX_TOKENS = 2 * (DEFAULT_WINDOW - 2) + 2
 DEFAULT_BATCH_SIZE = 32
 
 
@@ -102,41 +104,17 @@ def model_cache_dir() -> Path:
     return Path(base) / "paperwire" / "models"
 
 
-QUANT_RECIPE = "int8pc-nonan-bertfused-v3"
-
-
-def drop_nan_guards(model) -> int:
-    """Remove `Where(IsNaN(softmax), 0, softmax)` guards from the exported attention.
-
-    They only matter for rows whose keys are all masked, which never happens here ([CLS]
-    is always present), and cost ~10% of the run time at 256 tokens.
-    """
-    producers = {out: node for node in model.graph.node for out in node.output}
-    rename: dict[str, str] = {}
-    dropped: set[int] = set()
-    for node in model.graph.node:
-        guard = producers.get(node.input[0]) if node.op_type == "Where" else None
-        if guard is not None and guard.op_type == "IsNaN" and guard.input[0] == node.input[2]:
-            rename[node.output[0]] = node.input[2]
-            dropped.update((id(node), id(guard)))
-    kept = [node for node in model.graph.node if id(node) not in dropped]
-    for node in kept:
-        for i, name in enumerate(node.input):
-            if name in rename:
-                node.input[i] = rename[name]
-    del model.graph.node[:]
-    model.graph.node.extend(kept)
-    return len(rename)
+QUANT_RECIPE = "bert-rebuilt-qattention-v4"
 
 
 def quantized_model_path(source: Path, cache_dir: Path | None = None) -> Path:
     """A faster int8-compute version of `source`, converted once and cached.
 
-    The packaged model stores int8 weights but dequantises them and multiplies in fp32.
-    We fold it to a plain fp32 graph, drop the attention NaN guards, fuse GELU and
-    skip-layer-norms (onnxruntime's BERT optimiser), and re-quantise every weight MatMul
-    dynamically (int8 weights with per-channel scales, int8 activations). On 2 AVX2 cores
-    this is ~2x the fp32 reference's throughput, with vectors within cosine ~0.994.
+    The packaged model stores int8 weights but dequantises them and multiplies in fp32,
+    through an attention export onnxruntime cannot fuse. We fold it to plain fp32, rebuild
+    it from onnxruntime's fused BERT ops (`bert_graph`), and quantise every weight product
+    dynamically: int8 weights with per-channel scales, int8 activations. On 2 AVX2 cores
+    this is ~2.2x the fp32 reference's throughput, with vectors within cosine ~0.99.
     """
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
     target_dir = cache_dir or model_cache_dir()
@@ -158,36 +136,38 @@ def quantized_model_path(source: Path, cache_dir: Path | None = None) -> Path:
     return target
 
 
-def _convert(source: Path, workdir: Path) -> Path:
-    import onnx
+def fold_to_fp32(source: Path, target: Path) -> Path:
+    """`source` with its int8-stored weights dequantised into plain fp32 constants."""
     import onnxruntime as ort
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from onnxruntime.transformers.optimizer import optimize_model
 
-    folded = workdir / "folded.onnx"
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-    options.optimized_model_filepath = str(folded)
+    options.optimized_model_filepath = str(target)
     options.log_severity_level = 3
     ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
-    model = onnx.load(str(folded))
-    drop_nan_guards(model)
-    unguarded = workdir / "unguarded.onnx"
-    onnx.save(model, str(unguarded))
-    fused = workdir / "fused.onnx"
+    return target
+
+
+def _convert(source: Path, workdir: Path) -> Path:
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from paperwire.search.bert_graph import rebuild_bert
+
+    folded = fold_to_fp32(source, workdir / "folded.onnx")
+    rebuilt = workdir / "rebuilt.onnx"
+    onnx.save(rebuild_bert(onnx.load(str(folded)), num_heads=12), str(rebuilt))
+    quantized = workdir / "quantized.onnx"
     root = logging.getLogger()
-    was_disabled, root.disabled = root.disabled, True  # the tools log advice at WARNING
+    was_disabled, root.disabled = root.disabled, True  # the quantiser logs advice at WARNING
     try:
-        optimize_model(
-            str(unguarded), model_type="bert", num_heads=12, hidden_size=384, opt_level=0
-        ).save_model_to_file(str(fused))
-        quantized = workdir / "quantized.onnx"
         quantize_dynamic(
-            str(fused),
+            str(rebuilt),
             str(quantized),
             weight_type=QuantType.QInt8,
-            op_types_to_quantize=["MatMul"],
-            per_channel=True,  # per-tensor scales lose too much (cosine 0.95 vs 0.994)
+            op_types_to_quantize=["MatMul", "Attention"],
+            per_channel=True,  # per-tensor scales lose too much (cosine 0.95 vs 0.99)
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
     finally:
         root.disabled = was_disabled
@@ -209,6 +189,7 @@ class OnnxEmbedder:
         model_id: str,
         dim: int = 384,
         max_tokens: int = DEFAULT_MAX_TOKENS,
+        window: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         threads: int | None = None,
         device: str = "cpu",
@@ -218,6 +199,7 @@ class OnnxEmbedder:
         self.model_id = model_id
         self.dim = dim
         self.max_tokens = max_tokens
+        self.window = max(3, min(window or max_tokens, max_tokens))
         self.batch_size = batch_size
         self._tokenizer = tokenizer
         self._tokenizer.no_padding()
@@ -241,30 +223,52 @@ class OnnxEmbedder:
         self._inputs = {i.name for i in self._session.get_inputs()}
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
-            return out
+            return np.zeros((0, self.dim), dtype=np.float32)
         encodings = self._tokenizer.encode_batch([t or " " for t in texts])
-        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
+        owners, pieces = split_into_windows([e.ids for e in encodings], self.window)
+        lengths = np.fromiter((len(p) for p in pieces), dtype=np.int64, count=len(pieces))
+        sums = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = np.argsort(lengths, kind="stable")
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
-            width = int(lengths[rows].max())
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
+            ids = np.zeros((len(rows), int(lengths[rows].max())), dtype=np.int64)
             for r, i in enumerate(rows):
-                n = int(lengths[i])
-                ids[r, :n] = encodings[i].ids
-                mask[r, :n] = 1
-            out[rows] = self._run(ids, mask)
-        return out
+                ids[r, : lengths[i]] = pieces[i]
+            mask = (np.arange(ids.shape[1]) < lengths[rows, None]).astype(np.int64)
+            np.add.at(sums, owners[rows], self._token_sums(ids, mask))
+        counts = np.bincount(owners, weights=lengths, minlength=len(texts))
+        return normalize_rows(sums / np.maximum(counts, 1.0)[:, None])
 
-    def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _token_sums(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         hidden = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
-        weights = mask[:, :, None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
-        return normalize_rows(pooled)
+        return np.einsum("bld,bl->bd", hidden, mask.astype(np.float32))
+
+
+def split_into_windows(
+    sequences: Sequence[Sequence[int]], window: int
+) -> tuple[np.ndarray, list[list[int]]]:
+    """Cut each `[CLS] body [SEP]` token sequence into pieces of at most `window` tokens.
+
+    A long body is split evenly and each piece gets its own [CLS] and [SEP]. Returns the
+    pieces and, for each, the index of the sequence it came from.
+    """
+    owners: list[int] = []
+    pieces: list[list[int]] = []
+    for owner, ids in enumerate(sequences):
+        ids = list(ids)
+        if len(ids) <= window:
+            owners.append(owner)
+            pieces.append(ids)
+            continue
+        first, body, last = ids[0], ids[1:-1], ids[-1]
+        count = -(-len(body) // (window - 2))
+        size = -(-len(body) // count)
+        for start in range(0, len(body), size):
+            owners.append(owner)
+            pieces.append([first, *body[start : start + size], last])
+    return np.asarray(owners, dtype=np.int64), pieces
 
 
 class SentenceTransformerEmbedder:
@@ -304,6 +308,7 @@ class SentenceTransformerEmbedder:
 def default_embedder(
     *,
     max_tokens: int = DEFAULT_MAX_TOKENS,
+    window: int = DEFAULT_WINDOW,
     threads: int | None = None,
     device: str = "cpu",
     quantize: bool = True,
@@ -319,14 +324,23 @@ def default_embedder(
             path = quantized_model_path(path)
         except ImportError:  # the `onnx` package is missing: run the slower fp32-compute model
             log.warning("the onnx package is missing; the embedder runs without int8 compute")
+        except ValueError as exc:  # a packaged model whose layout the rebuild does not know
+            log.warning("the embedder runs without int8 compute: %s", exc)
     return OnnxEmbedder(
         path,
         load_bundled_tokenizer(),
-        model_id=f"{DEFAULT_MODEL_NAME}-t{max_tokens}",
+        model_id=default_model_id(max_tokens, window),
         max_tokens=max_tokens,
+        window=window,
         threads=threads,
         device=device,
     )
+
+
+def default_model_id(max_tokens: int, window: int) -> str:
+    if window >= max_tokens:
+        return f"{DEFAULT_MODEL_NAME}-t{max_tokens}"
+    return f"{DEFAULT_MODEL_NAME}-t{max_tokens}w{window}"
 
 
 def build_embedder(settings: Settings) -> Embedder | None:

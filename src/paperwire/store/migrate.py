@@ -17,6 +17,10 @@ class SchemaTooNew(RuntimeError):
     """The database was migrated by a newer Paperwire than this one."""
 
 
+class SchemaNotCurrent(RuntimeError):
+    """The database has not been migrated to this release's schema."""
+
+
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -34,6 +38,17 @@ def head_revision() -> str:
     head = script.get_current_head()
     assert head is not None
     return head
+
+
+def require_current_schema(engine: Engine) -> None:
+    """Fail with one clear line unless the database is at this release's schema."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        state = "has no Paperwire schema yet" if current is None else f"is at {current!r}"
+        raise SchemaNotCurrent(
+            f"the database {state}, not {head!r}: run `paperwire db migrate` first "
+            "(`paperwire serve` does it for you)"
+        )
 
 
 def upgrade(engine: Engine) -> None:

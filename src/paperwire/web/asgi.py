@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from paperwire.config import load_settings
 from paperwire.store.db import check_connection
+from paperwire.store.migrate import require_current_schema
 from paperwire.wiring import build_container
 
 
@@ -21,7 +22,12 @@ def create_app_from_env() -> FastAPI:
     from paperwire.web.app import create_app
 
     container = build_container(load_settings())
-    check_connection(container.engine)
+    try:
+        check_connection(container.engine)
+        require_current_schema(container.engine)
+    except Exception:
+        container.close()
+        raise
     if container.keyword_index is not None:
         container.keyword_index.start()  # load or build in the background; FTS serves meanwhile
     app = create_app(container)

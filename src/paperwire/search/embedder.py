@@ -104,7 +104,7 @@ def model_cache_dir() -> Path:
     return Path(base) / "paperwire" / "models"
 
 
-QUANT_RECIPE = "bert-rebuilt-qattention-v4"
+QUANT_RECIPE = "bert-rebuilt-qattention-v5"
 
 
 def quantized_model_path(source: Path, cache_dir: Path | None = None) -> Path:
@@ -219,7 +219,11 @@ class OnnxEmbedder:
             providers.insert(0, "CUDAExecutionProvider")
             self.batch_size = max(batch_size, 256)
         self.device = device
-        self._session = ort.InferenceSession(str(model_path), options, providers=providers)
+        from paperwire.search.bert_graph import UNFUSED_OPTIMIZERS
+
+        self._session = ort.InferenceSession(
+            str(model_path), options, providers=providers, disabled_optimizers=UNFUSED_OPTIMIZERS
+        )
         self._inputs = {i.name for i in self._session.get_inputs()}
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

@@ -101,7 +101,8 @@ def start_server(data_dir: Path, port: int, workers: int) -> subprocess.Popen:
         "PAPERWIRE_DATA_DIR": str(data_dir),
         "PAPERWIRE_RATE_LIMIT_API": "1000000000/60",
     }
-    cmd = [PAPERWIRE, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    cmd = [PAPERWIRE, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+           "--no-worker"]  # no scheduled jobs (ingest, embedding) during a measurement
     if workers > 1:
         cmd += ["--workers", str(workers)]
     log = open(data_dir / "server.log", "w")  # noqa: SIM115 - open as long as the server runs

@@ -1,5 +1,6 @@
 """The scheduled worker: each day at `worker_time` (in `worker_timezone`) it ingests
-Hugging Face daily papers, then arXiv (OAI-PMH), then sends the digests.
+Hugging Face daily papers, then arXiv (OAI-PMH), embeds the papers that have no vector
+yet, then sends the digests.
 
 Each step of each day is claimed in the database first, so with several workers
 (or a worker inside `paperwire serve` plus one on the command line) a step runs
@@ -20,7 +21,8 @@ from paperwire.wiring import Container
 log = logging.getLogger(__name__)
 
 TICK_S = 60.0
-STEPS = ("hf-daily", "arxiv-oai", "digests")
+STEPS = ("hf-daily", "arxiv-oai", "embed", "digests")
+EMBED_CHUNK = 1024  # papers per embedding pass; the worker can stop between passes
 
 
 def parse_worker_time(value: str) -> time:
@@ -60,7 +62,7 @@ class Worker:
     def describe(self) -> str:
         transport = self.container.mailer.describe()
         return (f"worker: daily run at {self.at:%H:%M} {self.zone.key} "
-                f"(HF daily, arXiv OAI, digests); mail transport: {transport}")
+                f"(HF daily, arXiv OAI, embeddings, digests); mail transport: {transport}")
 
     def today(self) -> date:
         return datetime.now(self.zone).date()
@@ -116,6 +118,21 @@ class Worker:
                         parameters={"set": "cs", "from": (day - timedelta(days=1)).isoformat(),
                                     "by": "worker"})
         return report.summary_line()
+
+    def _embed(self, day: date) -> str:
+        """Embed new papers (or every paper, after a model change) before the digests."""
+        from paperwire.services.embeddings import embed_missing
+
+        embedder = self.container.embedder
+        if embedder is None:
+            return "semantic search is off"
+        done = 0
+        while not self._stop.is_set():
+            stored = embed_missing(self.container.engine, embedder, limit=EMBED_CHUNK)
+            done += stored
+            if stored < EMBED_CHUNK:
+                break
+        return f"embedded {done} papers ({embedder.model_id})"
 
     def _digests(self, day: date) -> str:
         from paperwire.services.digests import optional_adapter, send_digests

@@ -1,9 +1,13 @@
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 
-from paperwire.services.embeddings import EmbedStats, embed_missing
+from paperwire import worker as worker_module
+from paperwire.services.embeddings import EmbedStats, embed_missing, papers_needing_embeddings
 from paperwire.store.tables import paper_embeddings
 from tests.embeddings.conftest import CountingEmbedder, add_papers
+from tests.search.conftest import HashingEmbedder
 
 
 def stored_count(engine) -> int:
@@ -62,3 +66,21 @@ def test_cache_hit_avoids_re_embedding(container, embedder, shared_papers, tmp_p
 def test_bad_batch_size_is_refused(container, embedder):
     with pytest.raises(ValueError, match="batch size"):
         embed_missing(container.engine, embedder, batch_size=0)
+
+
+def test_the_daily_worker_embeds_new_papers_before_the_digests(
+    container, shared_papers, monkeypatch
+):
+    day = date(2025, 6, 16)
+    assert worker_module.STEPS.index("embed") < worker_module.STEPS.index("digests")
+    container.__dict__["embedder"] = None
+    assert worker_module.Worker(container)._embed(day) == "semantic search is off"
+
+    add_papers(container.engine, shared_papers[:5])
+    embedder = HashingEmbedder()
+    container.__dict__["embedder"] = embedder
+    monkeypatch.setattr(worker_module, "EMBED_CHUNK", 2)  # three passes: 2 + 2 + 1
+    worker = worker_module.Worker(container)
+    assert worker._embed(day) == f"embedded 5 papers ({embedder.model_id})"
+    assert papers_needing_embeddings(container.engine, embedder.model_id) == []
+    assert worker._embed(day) == f"embedded 0 papers ({embedder.model_id})"

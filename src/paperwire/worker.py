@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 
 TICK_S = 60.0
 STEPS = ("hf-daily", "arxiv-oai", "embed", "digests")
-EMBED_CHUNK = 1024  # papers per embedding pass; the worker can stop between passes
 
 
 def parse_worker_time(value: str) -> time:
@@ -126,12 +125,7 @@ class Worker:
         embedder = self.container.embedder
         if embedder is None:
             return "semantic search is off"
-        done = 0
-        while not self._stop.is_set():
-            stored = embed_missing(self.container.engine, embedder, limit=EMBED_CHUNK)
-            done += stored
-            if stored < EMBED_CHUNK:
-                break
+        done = embed_missing(self.container.engine, embedder, should_stop=self._stop.is_set)
         return f"embedded {done} papers ({embedder.model_id})"
 
     def _digests(self, day: date) -> str:

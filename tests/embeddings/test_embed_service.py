@@ -69,7 +69,7 @@ def test_bad_batch_size_is_refused(container, embedder):
 
 
 def test_the_daily_worker_embeds_new_papers_before_the_digests(
-    container, shared_papers, monkeypatch
+    container, shared_papers
 ):
     day = date(2025, 6, 16)
     assert worker_module.STEPS.index("embed") < worker_module.STEPS.index("digests")
@@ -78,8 +78,9 @@ def test_the_daily_worker_embeds_new_papers_before_the_digests(
 
     add_papers(container.engine, shared_papers[:5])
     embedder = HashingEmbedder()
+    stopped = embed_missing(container.engine, embedder, batch_size=2, should_stop=lambda: True)
+    assert stopped == 0 and len(papers_needing_embeddings(container.engine, embedder.model_id)) == 5
     container.__dict__["embedder"] = embedder
-    monkeypatch.setattr(worker_module, "EMBED_CHUNK", 2)  # three passes: 2 + 2 + 1
     worker = worker_module.Worker(container)
     assert worker._embed(day) == f"embedded 5 papers ({embedder.model_id})"
     assert papers_needing_embeddings(container.engine, embedder.model_id) == []

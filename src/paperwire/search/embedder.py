@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
+from paperwire.search.bert_graph import UNFUSED_OPTIMIZERS
+
 if TYPE_CHECKING:
     from paperwire.config import Settings
 
@@ -221,10 +223,11 @@ class OnnxEmbedder:
             providers.insert(0, "CUDAExecutionProvider")
             self.batch_size = max(batch_size, 256)
         self.device = device
-        from paperwire.search.bert_graph import UNFUSED_OPTIMIZERS
-
         self._session = ort.InferenceSession(
-            str(model_path), options, providers=providers, disabled_optimizers=UNFUSED_OPTIMIZERS
+            str(model_path),
+            options,
+            providers=providers,
+            disabled_optimizers=[] if device.startswith("cuda") else UNFUSED_OPTIMIZERS,
         )
         self._inputs = {i.name for i in self._session.get_inputs()}
 
@@ -257,8 +260,8 @@ def split_into_windows(
 ) -> tuple[np.ndarray, list[list[int]]]:
     """Cut each `[CLS] body [SEP]` token sequence into pieces of at most `window` tokens.
 
-    A long body is split evenly and each piece gets its own [CLS] and [SEP]. Returns the
-    pieces and, for each, the index of the sequence it came from.
+    A long body is split evenly and each piece gets its own [CLS] and [SEP]. Returns, for
+    each piece, the index of the sequence it came from, and the pieces.
     """
     owners: list[int] = []
     pieces: list[list[int]] = []

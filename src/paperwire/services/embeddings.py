@@ -144,11 +144,13 @@ def embed_missing(
     progress: Progress | None = None,
     limit: int | None = None,
     stats: EmbedStats | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> int:
     """Embed every paper that lacks a current embedding for this model; returns how many.
 
     Each batch is committed on its own, so an interrupted run loses at most one batch and
-    a rerun continues where it stopped. Pass `stats` to learn how many came from the cache.
+    a rerun continues where it stopped. Pass `stats` to learn how many came from the cache,
+    and `should_stop` to end the run cleanly between two batches.
     """
     if batch_size < 1:
         raise ValueError("batch size must be at least 1")
@@ -162,6 +164,8 @@ def embed_missing(
         if progress:
             progress(0, len(todo))
         for batch in _batches(todo, batch_size):
+            if should_stop is not None and should_stop():
+                break
             embed_papers(engine, embedder, batch, cache=cache, stats=stats)
             if progress:
                 progress(stats.stored - start, len(todo))

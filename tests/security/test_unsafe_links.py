@@ -54,6 +54,7 @@ def _json_links(value, found: list[str]) -> list[str]:
     "data:text/html,<script>x</script>", "vbscript:x", "//evil.example/", "https://", "http:///x",
     "https://user:pw@evil.example/", "https://x.example/" + "a" * 3000, "ftp://x.example/",
     "https://x.example/a\nb", None, 42,
+    "\x01https://example.org/", "https://example.org/\x00",
 ])
 def test_safe_url_refuses(value):
     assert safe_url(value) is None
@@ -62,7 +63,6 @@ def test_safe_url_refuses(value):
 @pytest.mark.parametrize(("value", "expected"), [
     ("https://github.com/a/b", "https://github.com/a/b"),
     ("  HTTP://Example.org/x?y=1  ", "HTTP://Example.org/x?y=1"),
-    ("\x01https://example.org/", "https://example.org/"),
     ("https://[2001:db8::1]:8443/p", "https://[2001:db8::1]:8443/p"),
 ])
 def test_safe_url_accepts(value, expected):

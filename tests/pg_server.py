@@ -84,10 +84,16 @@ def _reachable_bin_dir(bin_dir: Path, base: Path) -> Path:
     cannot run it in place (pgserver's build inside a `.venv` in a private folder)."""
     if _postgres_can("-x", bin_dir / "initdb"):
         return bin_dir
-    install = base / "pginstall"
-    shutil.copytree(bin_dir.parent, install, symlinks=True)
-    subprocess.run(["chown", "-R", "postgres", str(install)], check=True)
-    return install / bin_dir.name
+    # A wheel's build (pgserver) finds its libraries through an rpath into a sibling
+    # `<package>.libs` folder a few levels up: copy those along, keeping the layout.
+    root = bin_dir.parents[2]
+    relative = bin_dir.parent.relative_to(root)
+    copy_root = base / "pginstall"
+    shutil.copytree(bin_dir.parent, copy_root / relative, symlinks=True)
+    for libs in root.glob("*.libs"):
+        shutil.copytree(libs, copy_root / libs.name, symlinks=True)
+    subprocess.run(["chown", "-R", "postgres", str(copy_root)], check=True)
+    return copy_root / relative / bin_dir.name
 
 
 def _run(args: list[str], what: str) -> None:

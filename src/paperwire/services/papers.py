@@ -62,6 +62,10 @@ class PaperCard:
     submitted_by: str | None = None
     submitted_by_name: str | None = None
     submitted_at: datetime | None = None
+    thumbnail: str | None = None
+    entry_published_at: datetime | None = None  # the source item's publishedAt
+    submitter: dict | None = None  # the source's submitter fields (sanitised)
+    source_position: int | None = None
 
     @property
     def abstract_preview(self) -> str:
@@ -124,6 +128,10 @@ ENTRY_COLUMNS = (
     daily_entries.c.submitted_by,
     daily_entries.c.submitted_by_name,
     daily_entries.c.submitted_at,
+    daily_entries.c.thumbnail,
+    daily_entries.c.published_at.label("entry_published_at"),
+    daily_entries.c.submitter,
+    daily_entries.c.source_position,
 )
 UPVOTES = papers.c.source_upvotes + papers.c.local_upvotes
 
@@ -186,6 +194,10 @@ def row_to_card(row) -> PaperCard:
         submitted_by=mapping.get("submitted_by"),
         submitted_by_name=mapping.get("submitted_by_name"),
         submitted_at=aware_utc(mapping.get("submitted_at")),
+        thumbnail=mapping.get("thumbnail"),
+        entry_published_at=aware_utc(mapping.get("entry_published_at")),
+        submitter=mapping.get("submitter"),
+        source_position=mapping.get("source_position"),
     )
 
 
@@ -212,6 +224,9 @@ def cards_by_id(conn: Connection, ids: list[str]) -> dict[str, PaperCard]:
             entry.submitted_by_name,
             aware_utc(entry.submitted_at),
         )
+        card.thumbnail, card.submitter = entry.thumbnail, entry.submitter
+        card.entry_published_at = aware_utc(entry.entry_published_at)
+        card.source_position = entry.source_position
     return cards
 
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Comment, Tag
 from markdownify import MarkdownConverter
 
+from paperwire.domain.urls import safe_url
 from paperwire.sources.http_client import HttpClient
 
 MAX_PAGE_BYTES = 40_000_000
@@ -134,13 +135,13 @@ def html_to_markdown(html: str, *, base_url: str) -> str:
 
 
 def _safe_href(value: object, base: str) -> str | None:
+    """An in-page anchor, or the link made absolute and passed by the one URL check."""
     if not isinstance(value, str) or not value.strip():
         return None
     value = value.strip()
     if value.startswith("#"):
-        return value
-    absolute = urljoin(base, value)
-    parts = urlsplit(absolute)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return value if safe_url("https://x" + value.replace(" ", "")) else None
+    absolute = safe_url(urljoin(base, value))
+    if absolute is None:
         return None
-    return absolute.replace(" ", "%20").replace(")", "%29").replace("(", "%28")
+    return absolute.replace(")", "%29").replace("(", "%28")

@@ -1,4 +1,4 @@
-"""Tables of the personal library and For-you feed (mirror migration 0008_library)."""
+"""Tables of the personal library and For-you feed (mirror migration 0009_library)."""
 
 from __future__ import annotations
 

@@ -1,14 +1,14 @@
 """Personal library: saved papers, notes, tags, marks, collections, follows, feed settings.
 
-Revision ID: 0008_library
-Revises: 0007_papers_modified_index
+Revision ID: 0009_library
+Revises: 0008_daily_entry_source_fields
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_library"
-down_revision = "0007_papers_modified_index"
+revision = "0009_library"
+down_revision = "0008_daily_entry_source_fields"
 branch_labels = None
 depends_on = None
 

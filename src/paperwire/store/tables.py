@@ -132,7 +132,7 @@ paper_embeddings = Table(
     Index("ix_paper_embeddings_model_created", "model_id", "created_at"),
 )
 
-paper_fulltext = Table(  # 0009: full text converted from arXiv's HTML rendering
+paper_fulltext = Table(  # 0010: full text converted from arXiv's HTML rendering
     "paper_fulltext",
     metadata,
     Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),

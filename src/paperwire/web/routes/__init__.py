@@ -7,6 +7,7 @@ from paperwire.web.routes import (
     feed_pages,
     feeds,
     health,
+    library,
     markdown,
     pages,
     search_pages,
@@ -22,6 +23,7 @@ ROUTERS = [
     feeds.router,
     accounts.router,
     *community.ROUTERS,
+    library.router,
     subscriptions.router,
     pages.router,
 ]

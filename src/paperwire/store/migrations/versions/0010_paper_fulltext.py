@@ -3,15 +3,15 @@
 One row per paper that was asked for: `markdown` stays NULL until a fetch works, and
 `attempted_at`/`last_error` record the last try so failures are retried later, not served.
 
-Revision ID: 0009_paper_fulltext
-Revises: 0008_daily_entry_source_fields
+Revision ID: 0010_paper_fulltext
+Revises: 0009_library
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_paper_fulltext"
-down_revision = "0008_daily_entry_source_fields"
+revision = "0010_paper_fulltext"
+down_revision = "0009_library"
 branch_labels = None
 depends_on = None
 

@@ -62,6 +62,7 @@ class PaperCard:
     submitted_by: str | None = None
     submitted_by_name: str | None = None
     submitted_at: datetime | None = None
+    feed_days: list[date] = field(default_factory=list)  # the period's days it was on
 
     @property
     def abstract_preview(self) -> str:

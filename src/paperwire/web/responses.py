@@ -85,10 +85,9 @@ def error_page(
     """A clear error for people (HTML) or programs (JSON `{"detail": ...}`)."""
     if as_json:
         return FastJSON({"detail": message}, status_code=status_code)
-    title = {404: "Not found", 503: "Unavailable"}.get(status_code, "Bad request")
-    return page(
-        request, "error.html", {"title": title, "message": message}, status_code=status_code
-    )
+    from paperwire.web.error_pages import html_error
+
+    return html_error(request, status_code, message)
 
 
 def utc_today() -> date:

@@ -43,7 +43,7 @@ def test_daily_card_fields(seeded, client):
         "novel-view synthesis",
     ):
         assert expected in card, expected
-    assert "<span>3 authors</span>" in card
+    assert 'href="/authors/Min-Seop%20Kwak">Min-Seop Kwak</a>' in card and "et al." not in card
 
 
 def test_week_and_month_tabs(seeded, client):

@@ -74,9 +74,9 @@ def html_error(request: Request, status_code: int, message: str, *, headers=None
     if status_code == 422:
         advice = "Fix that part of the address, or start again from today's papers."
     try:
-        from paperwire.web.templating import templates
+        from paperwire.web.responses import page
 
-        return templates.TemplateResponse(
+        return page(
             request,
             "error.html",
             {"title": title, "message": message, "advice": advice, "status_code": status_code},

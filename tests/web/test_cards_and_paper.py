@@ -13,6 +13,7 @@ from tests.accounts.conftest import login, make_user
 from tests.web.conftest import DEMO_DAY
 
 BROWSER = {"accept": "text/html"}
+THUMB = "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2506.20002.png"
 
 
 def _card(html: str, dom_id: str) -> str:
@@ -109,3 +110,18 @@ def test_moderators_see_only_the_buttons_that_apply(seeded, client):
         conn.execute(update(papers).where(papers.c.id == "0001.0001").values(featured=True))
     day = client.get("/?date=2025-06-16&format=json").json()
     assert day["papers"][0]["id"] == "0001.0001"  # featured first on its day
+
+
+def test_thumbnails_on_cards_lazily_and_only_where_present(seeded, client):
+    from paperwire.domain.records import DailyEntryRecord
+
+    paper = PaperRecord(id="2506.20002", title="With a picture", abstract="x",
+                        sources=frozenset({"fixture"}))
+    entry = DailyEntryRecord(paper.id, DEMO_DAY, "fixture",
+                             thumbnail=THUMB)
+    ingest(seeded.engine, [SourceItem(paper, entry)], source="fixture", parameters={})
+    html = client.get("/?date=2025-06-16").text
+    card = _card(html, "2506-20002")
+    assert f"<img src=\"{THUMB}\"" in card
+    assert 'loading="lazy"' in card
+    assert "<img" not in _card(html, "2506-11924")

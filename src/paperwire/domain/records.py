@@ -50,6 +50,11 @@ class DailyEntryRecord:
     submitted_by: str | None = None
     submitted_by_name: str | None = None
     submitted_at: datetime | None = None
+    # What a Hugging Face item carries besides the paper (None where the source had none).
+    thumbnail: str | None = None
+    published_at: datetime | None = None  # the item-level publishedAt, not the paper's
+    submitter: dict[str, str | int | bool] | None = None  # sanitised submitter fields
+    source_position: int | None = None  # place in the source response, 1 = first
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,9 @@ from paperwire.store.tables import daily_entries, papers
 TRENDING_WINDOW_DAYS = 7
 VISIBLE_ENTRIES = daily_entries.join(papers, daily_entries.c.paper_id == papers.c.id)
 SORTS = ("upvotes", "publishedAt", "trending")
+SOURCE_ORDER = func.coalesce(daily_entries.c.source_position, 1_000_000_000)
+# The source item's publishedAt where there is one, else the paper's.
+PUBLISHED_AT = func.coalesce(daily_entries.c.published_at, papers.c.published_at)
 
 
 @dataclass(slots=True)
@@ -127,9 +130,10 @@ def _distinct_papers(
     each with the period's days it was on (`feed_days`, newest first)."""
     last_day = func.max(daily_entries.c.day)
     order = (
-        (UPVOTES.desc(), last_day.desc(), papers.c.id)
+        # As Hugging Face: upvotes, then the source's order (local entries last).
+        (UPVOTES.desc(), last_day.desc(), func.min(SOURCE_ORDER), papers.c.id)
         if sort == "upvotes"
-        else (last_day.desc(), papers.c.published_at.desc(), papers.c.id)
+        else (last_day.desc(), func.max(PUBLISHED_AT).desc(), papers.c.id)
     )
     if featured_first:
         order = (papers.c.featured.desc(), *order)

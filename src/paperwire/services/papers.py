@@ -64,6 +64,10 @@ class PaperCard:
     submitted_at: datetime | None = None
     feed_days: list[date] = field(default_factory=list)  # the period's days it was on
     hf_comments: int = 0  # the part of num_comments imported from Hugging Face
+    thumbnail: str | None = None
+    entry_published_at: datetime | None = None  # the source item's publishedAt
+    submitter: dict | None = None  # the source's submitter fields (sanitised)
+    source_position: int | None = None
 
     @property
     def abstract_preview(self) -> str:
@@ -127,6 +131,10 @@ ENTRY_COLUMNS = (
     daily_entries.c.submitted_by,
     daily_entries.c.submitted_by_name,
     daily_entries.c.submitted_at,
+    daily_entries.c.thumbnail,
+    daily_entries.c.published_at.label("entry_published_at"),
+    daily_entries.c.submitter,
+    daily_entries.c.source_position,
 )
 UPVOTES = papers.c.source_upvotes + papers.c.local_upvotes
 
@@ -190,6 +198,10 @@ def row_to_card(row) -> PaperCard:
         submitted_by_name=mapping.get("submitted_by_name"),
         submitted_at=aware_utc(mapping.get("submitted_at")),
         hf_comments=int(mapping.get("hf_comments") or 0),
+        thumbnail=mapping.get("thumbnail"),
+        entry_published_at=aware_utc(mapping.get("entry_published_at")),
+        submitter=mapping.get("submitter"),
+        source_position=mapping.get("source_position"),
     )
 
 
@@ -216,6 +228,9 @@ def cards_by_id(conn: Connection, ids: list[str]) -> dict[str, PaperCard]:
             entry.submitted_by_name,
             aware_utc(entry.submitted_at),
         )
+        card.thumbnail, card.submitter = entry.thumbnail, entry.submitter
+        card.entry_published_at = aware_utc(entry.entry_published_at)
+        card.source_position = entry.source_position
     return cards
 
 

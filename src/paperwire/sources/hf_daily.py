@@ -9,9 +9,11 @@ never `eval`) and a `{status, date, count, data}` wrapper instead of a list.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -53,7 +55,7 @@ def parse_daily_response(
     default_day = wrapper_day or fetched_for
     for number, raw in enumerate(items, start=1):
         try:
-            yield parse_item(raw, default_day=default_day)
+            yield parse_item(raw, default_day=default_day, position=number)
         except BadItem as exc:
             yield Rejected(f"{origin} item {number}", str(exc))
 
@@ -97,8 +99,14 @@ def recover_item(raw: object) -> dict[str, Any]:
     return value
 
 
-def parse_item(raw: object, *, default_day: date | None) -> SourceItem:
-    """Map one daily-papers item to a paper and its daily entry."""
+def parse_item(
+    raw: object, *, default_day: date | None, position: int | None = None
+) -> SourceItem:
+    """Map one daily-papers item to a paper and its daily entry.
+
+    `position` is the item's place in its response (1 = first): Hugging Face orders
+    a day by upvotes, then by this order.
+    """
     item = recover_item(raw)
     paper = item.get("paper")
     if not isinstance(paper, dict):
@@ -138,11 +146,11 @@ def parse_item(raw: object, *, default_day: date | None) -> SourceItem:
         source_upvotes=_int_or_none(paper.get("upvotes")) or 0,
         source_comments=_int_or_none(item.get("numComments")) or 0,
     )
-    return SourceItem(record, _daily_entry(record.id, paper, item, default_day))
+    return SourceItem(record, _daily_entry(record.id, paper, item, default_day, position))
 
 
 def _daily_entry(
-    paper_id: str, paper: dict, item: dict, default_day: date | None
+    paper_id: str, paper: dict, item: dict, default_day: date | None, position: int | None
 ) -> DailyEntryRecord | None:
     submitted_at = _parse_time(paper.get("submittedOnDailyAt"))
     day = submitted_at.date() if submitted_at else default_day
@@ -163,7 +171,78 @@ def _daily_entry(
         submitted_by=by or None,
         submitted_by_name=by_name or None,
         submitted_at=submitted_at,
+        thumbnail=safe_url(item.get("thumbnail"), allow_relative=False),
+        published_at=_parse_time(item.get("publishedAt")),
+        submitter=_submitter(item.get("submittedBy"), daily_by),
+        source_position=position if position and position > 0 else None,
     )
+
+
+# Submitter fields kept from the source, and the type each must have.
+_SUBMITTER_TEXT = {"_id": 64, "name": 200, "fullname": 300, "type": 20}
+_SUBMITTER_FLAGS = ("isPro", "isHf", "isHfAdmin", "isMod")
+_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
+
+
+def _submitter(item_by: object, daily_by: object) -> dict[str, str | int | bool] | None:
+    """The submitter's fields, from the item's `submittedBy` and the paper's
+    `submittedOnDailyBy` (the item's win), as sanitised plain values.
+
+    Text is trimmed and length-bounded, `name` must look like a username, flags must
+    be booleans, `followerCount` a non-negative integer, `avatarUrl` a safe URL (or a
+    site-relative path, as Hugging Face gives it). Anything else is dropped.
+    """
+    merged: dict[str, object] = {}
+    for source in (daily_by, item_by):
+        if isinstance(source, dict):
+            merged |= {k: v for k, v in source.items() if v is not None}
+    if not merged:
+        return None
+    if "name" not in merged and "user" in merged:
+        merged["name"] = merged["user"]
+    out: dict[str, str | int | bool] = {}
+    for key, limit in _SUBMITTER_TEXT.items():
+        text = " ".join(_text(merged.get(key)).split())
+        if text and len(text) <= limit and text.isprintable():
+            out[key] = text
+    if "name" in out and not _USERNAME.fullmatch(str(out["name"])):
+        del out["name"]
+    avatar = safe_url(merged.get("avatarUrl"), allow_relative=True)
+    if avatar:
+        out["avatarUrl"] = avatar
+    for flag in _SUBMITTER_FLAGS:
+        if isinstance(merged.get(flag), bool):
+            out[flag] = merged[flag]
+    followers = merged.get("followerCount")
+    if isinstance(followers, int) and not isinstance(followers, bool) and followers >= 0:
+        out["followerCount"] = followers
+    return out or None
+
+
+_MAX_URL_CHARS = 1000
+
+
+def safe_url(value: object, *, allow_relative: bool) -> str | None:
+    """An http(s) URL from the source that is safe to store and show, else None.
+
+    The one place source URLs (thumbnails, avatars) are checked: no whitespace or
+    control characters, bounded length, http or https with a host; with
+    `allow_relative`, also a site-relative path such as "/avatars/x.svg".
+    """
+    text = _text(value)
+    if not text or len(text) > _MAX_URL_CHARS or not text.isprintable() or " " in text:
+        return None
+    if allow_relative and text.startswith("/") and not text.startswith("//"):
+        return text if "\\" not in text else None
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.username or parts.password:
+        return None
+    return text
 
 
 def _authors(value: object) -> tuple[str, ...]:

@@ -9,6 +9,8 @@ from urllib.parse import quote
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
+from paperwire.domain.urls import safe_url
+
 
 def short_date(value: date | datetime | None) -> str:
     if value is None:
@@ -76,7 +78,7 @@ def linkify(text: str | None) -> Markup:
     matches = _linkifier().match(text) or []
     out, at = [], 0
     for m in matches:
-        if not m.url.lower().startswith(("http://", "https://")):
+        if not m.url.lower().startswith(("http://", "https://")) or not safe_url(m.url):
             continue
         out.append(str(escape(text[at : m.index])))
         out.append(
@@ -91,6 +93,11 @@ def linkify(text: str | None) -> Markup:
     return Markup("".join(out))
 
 
+def checked_url(value: object) -> str:
+    """The last guard before `href`/`src`: the URL if `safe_url` accepts it, else ''."""
+    return safe_url(value) or ""
+
+
 def install(env: Environment) -> None:
     env.filters.update(
         short_date=short_date,
@@ -99,4 +106,5 @@ def install(env: Environment) -> None:
         highlight=highlight,
         thousands=thousands,
         linkify=linkify,
+        checked_url=checked_url,
     )

@@ -53,6 +53,49 @@ def _run_as_postgres_user(args: list[str]) -> list[str]:
     return args
 
 
+def _postgres_can(test_flag: str, path: Path) -> bool:
+    """Whether the user the server runs as passes `test <flag> path` (e.g. -x, -w)."""
+    if os.geteuid() != 0:
+        return True  # the server runs as us
+    done = subprocess.run(_run_as_postgres_user(["test", test_flag, str(path)]),
+                          capture_output=True)
+    return done.returncode == 0
+
+
+def _server_base() -> Path:
+    """A new private folder for the server, inside a folder its user can enter.
+
+    As root the server runs as `postgres`, which cannot enter a private TMPDIR (or a
+    `mktemp -d` checkout); fall back to the world-writable temp folders then. The path
+    is kept short: the server's Unix socket lives in it (sun_path holds 107 bytes).
+    """
+    candidates = [Path(tempfile.gettempdir()), Path("/tmp"), Path("/var/tmp")]
+    for parent in candidates:
+        if parent.is_dir() and len(str(parent)) < 60 and _postgres_can("-x", parent):
+            base = Path(tempfile.mkdtemp(prefix="paperwire-pg-", dir=parent))
+            if os.geteuid() == 0:
+                shutil.chown(base, "postgres")
+            return base
+    raise RuntimeError(f"no temp folder the PostgreSQL user can enter among {candidates}")
+
+
+def _reachable_bin_dir(bin_dir: Path, base: Path) -> Path:
+    """`bin_dir`, or a copy of its installation under `base` when the server's user
+    cannot run it in place (pgserver's build inside a `.venv` in a private folder)."""
+    if _postgres_can("-x", bin_dir / "initdb"):
+        return bin_dir
+    # A wheel's build (pgserver) finds its libraries through an rpath into a sibling
+    # `<package>.libs` folder a few levels up: copy those along, keeping the layout.
+    root = bin_dir.parents[2]
+    relative = bin_dir.parent.relative_to(root)
+    copy_root = base / "pginstall"
+    shutil.copytree(bin_dir.parent, copy_root / relative, symlinks=True)
+    for libs in root.glob("*.libs"):
+        shutil.copytree(libs, copy_root / libs.name, symlinks=True)
+    subprocess.run(["chown", "-R", "postgres", str(copy_root)], check=True)
+    return copy_root / relative / bin_dir.name
+
+
 def _run(args: list[str], what: str) -> None:
     done = subprocess.run(_run_as_postgres_user(args), capture_output=True, text=True)
     if done.returncode != 0:
@@ -70,14 +113,15 @@ class PostgresServer:
 
     @classmethod
     def start(cls, *, template: bool = True, settings: str = SERVER_SETTINGS) -> PostgresServer:
-        # Under /tmp so the unprivileged `postgres` user can reach it when we run as root.
-        base = Path(tempfile.mkdtemp(prefix="paperwire-pg-"))
-        bin_dir = find_pg_bin()
+        base = _server_base()
         data_dir = base / "data"
-        if os.geteuid() == 0:
-            shutil.chown(base, "postgres")
-        _run([str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "postgres", "--auth=trust",
-              "-E", "UTF8", "--locale=C.UTF-8"], "initdb")
+        try:
+            bin_dir = _reachable_bin_dir(find_pg_bin(), base)
+            _run([str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "postgres",
+                  "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"], "initdb")
+        except BaseException:
+            shutil.rmtree(base, ignore_errors=True)  # a failed initdb leaves nothing behind
+            raise
         server = cls(data_dir=data_dir, port=free_port(), bin_dir=bin_dir, running=False,
                      settings=settings)
         atexit.register(server.stop)

@@ -21,8 +21,10 @@ def test_list_daily_papers(hf):
     api, _ = hf
     papers = list(api.list_daily_papers(date="2025-06-16"))
     assert len(papers) == 4
-    dates = [p.published_at for p in papers]
-    assert dates == sorted(dates, reverse=True)  # sort=publishedAt is the default, newest first
+    votes = [p.upvotes for p in papers]
+    assert votes == sorted(votes, reverse=True)  # as Hugging Face: upvotes first by default
+    by_date = [p.published_at for p in api.list_daily_papers(date="2025-06-16", sort="publishedAt")]
+    assert by_date == sorted(by_date, reverse=True)
     top = next(p for p in papers if p.id == "2506.11924")
     assert top.title == XSS_TITLE and top.upvotes == 99 and top.comments == 3
     assert [a.name for a in top.authors] == ["Min-Seop Kwak", "Jin-Hwa Kim", "O'Brien, Jr."]

@@ -19,6 +19,9 @@ from paperwire.store.tables import daily_entries, papers
 TRENDING_WINDOW_DAYS = 7
 VISIBLE_ENTRIES = daily_entries.join(papers, daily_entries.c.paper_id == papers.c.id)
 SORTS = ("upvotes", "publishedAt", "trending")
+SOURCE_ORDER = func.coalesce(daily_entries.c.source_position, 1_000_000_000)
+# The source item's publishedAt where there is one, else the paper's.
+PUBLISHED_AT = func.coalesce(daily_entries.c.published_at, papers.c.published_at)
 
 
 @dataclass(slots=True)
@@ -100,9 +103,10 @@ def feed_page(
         cards = cards[page * limit : (page + 1) * limit]
     else:
         order = (
-            (UPVOTES.desc(), daily_entries.c.day.desc(), papers.c.id)
+            # As Hugging Face: upvotes, then the source's order (local entries last).
+            (UPVOTES.desc(), daily_entries.c.day.desc(), SOURCE_ORDER, papers.c.id)
             if sort == "upvotes"
-            else (daily_entries.c.day.desc(), papers.c.published_at.desc(), papers.c.id)
+            else (daily_entries.c.day.desc(), PUBLISHED_AT.desc(), papers.c.id)
         )
         query = base.order_by(*order).limit(limit).offset(page * limit)
         cards = _dedupe(row_to_card(row) for row in conn.execute(query))

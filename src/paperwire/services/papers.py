@@ -15,6 +15,7 @@ from sqlalchemy.sql import Select
 
 from paperwire.domain.arxiv_ids import abs_url, pdf_url
 from paperwire.domain.bibtex import bibtex_entry
+from paperwire.domain.urls import safe_url
 from paperwire.store.db import aware_utc
 from paperwire.store.papers import author_key
 from paperwire.store.tables import daily_entries, organizations, paper_authors, papers
@@ -62,6 +63,10 @@ class PaperCard:
     submitted_by: str | None = None
     submitted_by_name: str | None = None
     submitted_at: datetime | None = None
+    thumbnail: str | None = None
+    entry_published_at: datetime | None = None  # the source item's publishedAt
+    submitter: dict | None = None  # the source's submitter fields (sanitised)
+    source_position: int | None = None
 
     @property
     def abstract_preview(self) -> str:
@@ -124,6 +129,10 @@ ENTRY_COLUMNS = (
     daily_entries.c.submitted_by,
     daily_entries.c.submitted_by_name,
     daily_entries.c.submitted_at,
+    daily_entries.c.thumbnail,
+    daily_entries.c.published_at.label("entry_published_at"),
+    daily_entries.c.submitter,
+    daily_entries.c.source_position,
 )
 UPVOTES = papers.c.source_upvotes + papers.c.local_upvotes
 
@@ -159,7 +168,9 @@ def row_to_card(row) -> PaperCard:
     mapping = row._mapping
     org = None
     if mapping["org_name"]:
-        org = OrgView(mapping["org_name"], mapping["org_fullname"], mapping["org_avatar_url"])
+        org = OrgView(
+            mapping["org_name"], mapping["org_fullname"], safe_url(mapping["org_avatar_url"])
+        )
     return PaperCard(
         id=row.id,
         title=row.title,
@@ -175,9 +186,9 @@ def row_to_card(row) -> PaperCard:
         arxiv_comments=row.arxiv_comments,
         upvotes=int(row.upvotes or 0),
         num_comments=int(row.num_comments or 0),
-        github_repo=row.github_repo,
+        github_repo=safe_url(row.github_repo),
         github_stars=row.github_stars,
-        project_page=row.project_page,
+        project_page=safe_url(row.project_page),
         ai_summary=row.ai_summary,
         ai_keywords=list(row.ai_keywords or ()),
         organization=org,
@@ -186,6 +197,10 @@ def row_to_card(row) -> PaperCard:
         submitted_by=mapping.get("submitted_by"),
         submitted_by_name=mapping.get("submitted_by_name"),
         submitted_at=aware_utc(mapping.get("submitted_at")),
+        thumbnail=safe_url(mapping.get("thumbnail")),
+        entry_published_at=aware_utc(mapping.get("entry_published_at")),
+        submitter=mapping.get("submitter"),
+        source_position=mapping.get("source_position"),
     )
 
 
@@ -212,6 +227,9 @@ def cards_by_id(conn: Connection, ids: list[str]) -> dict[str, PaperCard]:
             entry.submitted_by_name,
             aware_utc(entry.submitted_at),
         )
+        card.thumbnail, card.submitter = safe_url(entry.thumbnail), entry.submitter
+        card.entry_published_at = aware_utc(entry.entry_published_at)
+        card.source_position = entry.source_position
     return cards
 
 

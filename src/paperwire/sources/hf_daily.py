@@ -9,6 +9,7 @@ never `eval`) and a `{status, date, count, data}` wrapper instead of a list.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -25,6 +26,7 @@ from paperwire.domain.records import (
     SourceItem,
 )
 from paperwire.domain.text import normalize_abstract, normalize_title
+from paperwire.domain.urls import safe_url
 
 SOURCE = "hf"
 _SOURCES = frozenset({SOURCE})
@@ -53,7 +55,7 @@ def parse_daily_response(
     default_day = wrapper_day or fetched_for
     for number, raw in enumerate(items, start=1):
         try:
-            yield parse_item(raw, default_day=default_day)
+            yield parse_item(raw, default_day=default_day, position=number)
         except BadItem as exc:
             yield Rejected(f"{origin} item {number}", str(exc))
 
@@ -97,8 +99,14 @@ def recover_item(raw: object) -> dict[str, Any]:
     return value
 
 
-def parse_item(raw: object, *, default_day: date | None) -> SourceItem:
-    """Map one daily-papers item to a paper and its daily entry."""
+def parse_item(
+    raw: object, *, default_day: date | None, position: int | None = None
+) -> SourceItem:
+    """Map one daily-papers item to a paper and its daily entry.
+
+    `position` is the item's place in its response (1 = first): Hugging Face orders
+    a day by upvotes, then by this order.
+    """
     item = recover_item(raw)
     paper = item.get("paper")
     if not isinstance(paper, dict):
@@ -117,8 +125,20 @@ def parse_item(raw: object, *, default_day: date | None) -> SourceItem:
         raise BadItem(f"paper {arxiv_id.id} has no title")
     abstract = normalize_abstract(_text(paper.get("summary")) or _text(item.get("summary")))
 
-    github_repo = _github(paper.get("githubRepo")) or find_github_repo(abstract)
-    project_page = _text(paper.get("projectPage")) or find_project_page(abstract)
+    dropped = 0
+    github_repo = _github(paper.get("githubRepo"))
+    if github_repo is None and _text(paper.get("githubRepo")):
+        dropped += 1
+    github_repo = github_repo or find_github_repo(abstract)
+    project_page = safe_url(paper.get("projectPage"))
+    if project_page is None and _text(paper.get("projectPage")):
+        dropped += 1
+    project_page = project_page or find_project_page(abstract)
+    organization = _organization(paper.get("organization")) or _organization(
+        item.get("organization")
+    )
+    if organization is not None:
+        dropped += organization[1]
     record = PaperRecord(
         id=arxiv_id.id,
         version=arxiv_id.version,
@@ -131,18 +151,18 @@ def parse_item(raw: object, *, default_day: date | None) -> SourceItem:
         github_stars=_int_or_none(paper.get("githubStars")),
         ai_summary=_text(paper.get("ai_summary")) or None,
         ai_keywords=_keywords(paper.get("ai_keywords")),
-        organization=(
-            _organization(paper.get("organization")) or _organization(item.get("organization"))
-        ),
+        organization=organization[0] if organization else None,
         sources=_SOURCES,
         source_upvotes=_int_or_none(paper.get("upvotes")) or 0,
         source_comments=_int_or_none(item.get("numComments")) or 0,
     )
-    return SourceItem(record, _daily_entry(record.id, paper, item, default_day))
+    entry = _daily_entry(record.id, paper, item, default_day, position)
+    dropped += bool(_text(item.get("thumbnail"))) and (entry is None or entry.thumbnail is None)
+    return SourceItem(record, entry, links_dropped=dropped)
 
 
 def _daily_entry(
-    paper_id: str, paper: dict, item: dict, default_day: date | None
+    paper_id: str, paper: dict, item: dict, default_day: date | None, position: int | None
 ) -> DailyEntryRecord | None:
     submitted_at = _parse_time(paper.get("submittedOnDailyAt"))
     day = submitted_at.date() if submitted_at else default_day
@@ -163,7 +183,52 @@ def _daily_entry(
         submitted_by=by or None,
         submitted_by_name=by_name or None,
         submitted_at=submitted_at,
+        thumbnail=safe_url(item.get("thumbnail"), allow_relative=False),
+        published_at=_parse_time(item.get("publishedAt")),
+        submitter=_submitter(item.get("submittedBy"), daily_by),
+        source_position=position if position and position > 0 else None,
     )
+
+
+# Submitter fields kept from the source, and the type each must have.
+_SUBMITTER_TEXT = {"_id": 64, "name": 200, "fullname": 300, "type": 20}
+_SUBMITTER_FLAGS = ("isPro", "isHf", "isHfAdmin", "isMod")
+_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
+
+
+def _submitter(item_by: object, daily_by: object) -> dict[str, str | int | bool] | None:
+    """The submitter's fields, from the item's `submittedBy` and the paper's
+    `submittedOnDailyBy` (the item's win), as sanitised plain values.
+
+    Text is trimmed and length-bounded, `name` must look like a username, flags must
+    be booleans, `followerCount` a non-negative integer, `avatarUrl` a safe URL (or a
+    site-relative path, as Hugging Face gives it). Anything else is dropped.
+    """
+    merged: dict[str, object] = {}
+    for source in (daily_by, item_by):
+        if isinstance(source, dict):
+            merged |= {k: v for k, v in source.items() if v is not None}
+    if not merged:
+        return None
+    if "name" not in merged and "user" in merged:
+        merged["name"] = merged["user"]
+    out: dict[str, str | int | bool] = {}
+    for key, limit in _SUBMITTER_TEXT.items():
+        text = " ".join(_text(merged.get(key)).split())
+        if text and len(text) <= limit and text.isprintable():
+            out[key] = text
+    if "name" in out and not _USERNAME.fullmatch(str(out["name"])):
+        del out["name"]
+    avatar = safe_url(merged.get("avatarUrl"), allow_relative=True)
+    if avatar:
+        out["avatarUrl"] = avatar
+    for flag in _SUBMITTER_FLAGS:
+        if isinstance(merged.get(flag), bool):
+            out[flag] = merged[flag]
+    followers = merged.get("followerCount")
+    if isinstance(followers, int) and not isinstance(followers, bool) and followers >= 0:
+        out["followerCount"] = followers
+    return out or None
 
 
 def _authors(value: object) -> tuple[str, ...]:
@@ -183,24 +248,27 @@ def _keywords(value: object) -> tuple[str, ...]:
     return tuple(k.strip() for k in value if isinstance(k, str) and k.strip())
 
 
-def _organization(value: object) -> OrganizationRecord | None:
+def _organization(value: object) -> tuple[OrganizationRecord, int] | None:
+    """The organization and how many of its links were refused (0 or 1)."""
     if not isinstance(value, dict):
         return None
     name = _text(value.get("name"))
     if not name:
         return None
-    return OrganizationRecord(
-        name=name,
-        fullname=_text(value.get("fullname")) or None,
-        avatar_url=_text(value.get("avatar")) or _text(value.get("avatarUrl")) or None,
+    raw_avatar = _text(value.get("avatar")) or _text(value.get("avatarUrl"))
+    avatar = safe_url(raw_avatar)
+    record = OrganizationRecord(
+        name=name, fullname=_text(value.get("fullname")) or None, avatar_url=avatar
     )
+    return record, int(bool(raw_avatar) and avatar is None)
 
 
 def _github(value: object) -> str | None:
+    """A GitHub repository URL, or the text itself if it is another safe http(s) link."""
     text = _text(value)
     if not text:
         return None
-    return find_github_repo(text) or text
+    return find_github_repo(text) or safe_url(text)
 
 
 def _text(value: object) -> str:

@@ -295,13 +295,15 @@ def add_daily_entries(conn: Connection, entries: Iterable[DailyEntryRecord]) -> 
     days = {day for day, _ in unique}
     ids = {pid for _, pid in unique}
     existing = {
-        (row.day, row.paper_id)
+        (row.day, row.paper_id): row
         for row in conn.execute(
-            select(daily_entries.c.day, daily_entries.c.paper_id).where(
-                daily_entries.c.day.in_(days), daily_entries.c.paper_id.in_(ids)
-            )
+            select(
+                daily_entries.c.id, daily_entries.c.day, daily_entries.c.paper_id,
+                *(daily_entries.c[name] for name in _SOURCE_ITEM_FIELDS),
+            ).where(daily_entries.c.day.in_(days), daily_entries.c.paper_id.in_(ids))
         )
     }
+    _fill_source_item_fields(conn, unique, existing)
     now = utcnow()
     by_limit = _limit(daily_entries.c.submitted_by)
     name_limit = _limit(daily_entries.c.submitted_by_name)
@@ -316,12 +318,42 @@ def add_daily_entries(conn: Connection, entries: Iterable[DailyEntryRecord]) -> 
             ),
             "submitted_at": e.submitted_at,
             "created_at": now,
+            **_source_item_values(e),
         }
         for key, e in unique.items()
         if key not in existing
     ]
     insert_rows(conn, daily_entries, rows)
     return len(rows)
+
+
+# Fields of a source item that an entry stored before migration 0008 lacks.
+_SOURCE_ITEM_FIELDS = ("thumbnail", "published_at", "submitter", "source_position")
+
+
+def _source_item_values(entry: DailyEntryRecord) -> dict[str, object]:
+    thumbnail = entry.thumbnail
+    if thumbnail and len(thumbnail) > _limit(daily_entries.c.thumbnail):
+        thumbnail = None  # a cut URL is a wrong URL
+    return {
+        "thumbnail": thumbnail,
+        "published_at": entry.published_at,
+        "submitter": dict(entry.submitter) if entry.submitter else None,
+        "source_position": entry.source_position,
+    }
+
+
+def _fill_source_item_fields(conn: Connection, unique: dict, existing: dict) -> None:
+    """Re-importing a source fills the item fields an existing entry does not have yet
+    (entries stored before they were kept); stored values are never overwritten."""
+    for key, row in existing.items():
+        values = {
+            name: value
+            for name, value in _source_item_values(unique[key]).items()
+            if value is not None and getattr(row, name) is None
+        }
+        if values:
+            conn.execute(update(daily_entries).where(daily_entries.c.id == row.id).values(values))
 
 
 def get_paper(conn: Connection, paper_id: str) -> PaperRecord | None:

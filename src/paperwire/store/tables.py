@@ -94,6 +94,10 @@ daily_entries = Table(
     Column("submitted_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("submitted_by_user_id", Integer),  # local submitter (0004_accounts)
+    Column("thumbnail", String(1000)),  # 0008: source item fields
+    Column("published_at", DateTime(timezone=True)),
+    Column("submitter", JSON),
+    Column("source_position", Integer),
     UniqueConstraint("day", "paper_id", name="uq_daily_entries_day_paper"),
     Index("ix_daily_entries_paper_id", "paper_id"),
 )

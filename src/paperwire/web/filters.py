@@ -9,6 +9,8 @@ from urllib.parse import quote
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
+from paperwire.domain.urls import safe_url
+
 
 def short_date(value: date | datetime | None) -> str:
     if value is None:
@@ -49,10 +51,16 @@ def highlight(text: str, query: str) -> Markup:
     return Markup(pattern.sub(r"<mark>\1</mark>", safe))
 
 
+def checked_url(value: object) -> str:
+    """The last guard before `href`/`src`: the URL if `safe_url` accepts it, else ''."""
+    return safe_url(value) or ""
+
+
 def install(env: Environment) -> None:
     env.filters.update(
         short_date=short_date,
         compact=compact,
         path_segment=path_segment,
         highlight=highlight,
+        checked_url=checked_url,
     )

@@ -6,7 +6,7 @@ The Hugging Face shapes follow https://huggingface.co/api/daily_papers and
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from paperwire.domain.trending import TrendingScore
@@ -21,6 +21,14 @@ def iso(value: datetime | date | None) -> str | None:
     return value.isoformat()
 
 
+def hf_time(value: datetime | None) -> str | None:
+    """A timestamp as Hugging Face writes it: UTC with milliseconds, 2025-06-13T12:19:00.000Z."""
+    if value is None:
+        return None
+    utc = value.astimezone(UTC) if value.tzinfo else value
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
 def org_json(org: OrgView | None) -> dict[str, Any] | None:
     if org is None:
         return None
@@ -32,7 +40,7 @@ def card_json(card: PaperCard, *, full: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": card.id,
         "title": card.title,
-        "summary": card.abstract if full else card.abstract_preview,
+        "summary": card.abstract,  # whole: only the HTML cuts it
         "authors": card.authors,
         "numAuthors": len(card.authors),
         "categories": card.categories,
@@ -47,6 +55,7 @@ def card_json(card: PaperCard, *, full: bool = False) -> dict[str, Any]:
         "organization": org_json(card.organization),
         "day": iso(card.day),
         "submittedBy": card.submitted_by,
+        "thumbnail": card.thumbnail,
         "url": f"/papers/{card.id}",
         "arxivUrl": card.abs_url,
         "pdfUrl": card.pdf_url,
@@ -76,17 +85,29 @@ def score_json(score: TrendingScore) -> dict[str, Any]:
     }
 
 
-def _hf_user(card: PaperCard) -> dict[str, Any] | None:
+# The submitter fields Hugging Face gives, in its order; only those the source had.
+_SUBMITTER_KEYS = (
+    "_id", "avatarUrl", "fullname", "name", "type", "isPro", "isHf", "isHfAdmin", "isMod",
+    "followerCount",
+)
+
+
+def _hf_user(card: PaperCard, *, as_daily_by: bool = False) -> dict[str, Any] | None:
+    """The submitter object: `submittedBy` of an item (`name`), or the paper's
+    `submittedOnDailyBy` (`user`). Fields come from the source; a local submitter
+    (or an entry stored before they were kept) gets the minimal object."""
     if not card.submitted_by:
         return None
-    return {
-        "_id": card.submitted_by,
-        "name": card.submitted_by,
-        "user": card.submitted_by,
-        "fullname": card.submitted_by_name or card.submitted_by,
-        "avatarUrl": None,
-        "type": "user",
-    }
+    stored = card.submitter or {}
+    data: dict[str, Any] = {key: stored[key] for key in _SUBMITTER_KEYS if key in stored}
+    data.setdefault("_id", card.submitted_by)
+    data.setdefault("avatarUrl", None)
+    data.setdefault("fullname", card.submitted_by_name or card.submitted_by)
+    data.setdefault("type", "user")
+    data["name"] = card.submitted_by
+    if as_daily_by:
+        data["user"] = card.submitted_by
+    return data
 
 
 def hf_paper(card: PaperCard) -> dict[str, Any]:
@@ -97,8 +118,8 @@ def hf_paper(card: PaperCard) -> dict[str, Any]:
             {"_id": f"{card.id}-{i}", "name": name, "hidden": False}
             for i, name in enumerate(card.authors)
         ],
-        "publishedAt": iso(card.published_at),
-        "submittedOnDailyAt": iso(card.added_at) if card.day else None,
+        "publishedAt": hf_time(card.published_at),
+        "submittedOnDailyAt": hf_time(card.added_at) if card.day else None,
         "title": card.title,
         "summary": card.abstract,
         "upvotes": card.upvotes,
@@ -110,7 +131,7 @@ def hf_paper(card: PaperCard) -> dict[str, Any]:
         "ai_keywords": card.ai_keywords,
         "numComments": card.num_comments,
     }
-    submitter = _hf_user(card)
+    submitter = _hf_user(card, as_daily_by=True)
     if submitter:
         data["submittedOnDailyBy"] = submitter
     if card.organization:
@@ -122,10 +143,10 @@ def hf_daily_item(card: PaperCard, score: TrendingScore | None = None) -> dict[s
     """One item of GET /api/daily_papers (and /api/papers/search)."""
     item: dict[str, Any] = {
         "paper": hf_paper(card),
-        "publishedAt": iso(card.published_at),
+        "publishedAt": hf_time(card.entry_published_at or card.published_at),
         "title": card.title,
         "summary": card.abstract,
-        "thumbnail": None,
+        "thumbnail": card.thumbnail,
         "numComments": card.num_comments,
         "submittedBy": _hf_user(card),
         "isAuthorParticipating": False,

@@ -136,3 +136,53 @@ def test_bad_items_and_responses_are_reported_not_raised():
 def test_versioned_ids_keep_their_version():
     [result] = _parse([_item("2506.08007v3")])
     assert result.paper.id == "2506.08007" and result.paper.version == 3
+
+
+def test_keeps_item_fields_thumbnail_published_at_submitter_and_order():
+    first = _item("2506.00001") | {
+        "thumbnail": "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2506.00001.png",
+        "publishedAt": "2025-06-09T13:59:53.000Z",
+        "submittedBy": {
+            "_id": "642673f185f26ab94af4b422", "avatarUrl": "/avatars/a.svg",
+            "fullname": " Li   Dong ", "name": "unilm", "type": "user", "isPro": False,
+            "isHf": False, "isMod": False, "followerCount": 3, "isUserFollowing": False,
+        },
+    }
+    second = _item("2506.00002") | {"thumbnail": "javascript:alert(1)", "publishedAt": "nope"}
+    a, b = _parse([first, second])
+    entry = a.daily_entry
+    assert entry.thumbnail == first["thumbnail"] and entry.source_position == 1
+    assert entry.published_at == datetime(2025, 6, 9, 13, 59, 53, tzinfo=UTC)
+    assert a.paper.published_at == datetime(2025, 6, 9, 17, 59, 53, tzinfo=UTC)  # the paper's
+    assert entry.submitter == {
+        "_id": "642673f185f26ab94af4b422", "avatarUrl": "/avatars/a.svg", "fullname": "Li Dong",
+        "name": "unilm", "type": "user", "isPro": False, "isHf": False, "isMod": False,
+        "followerCount": 3,
+    }
+    assert b.daily_entry.thumbnail is None and b.daily_entry.published_at is None
+    assert b.daily_entry.source_position == 2 and b.daily_entry.submitter is None
+
+
+def test_submitter_values_are_sanitised():
+    item = _item() | {
+        "submittedBy": {
+            "name": "<script>x</script>", "fullname": "x" * 400, "avatarUrl": "//evil.example/a",
+            "isPro": "yes", "followerCount": -4, "type": "user\n", "_id": 7,
+        }
+    }
+    item["paper"]["submittedOnDailyBy"] = {"user": "real-user", "avatarUrl": "https://u:p@h/x"}
+    (parsed,) = _parse([item])
+    # The item's bad name wins over the paper's and is then dropped: nothing unsafe stays.
+    assert parsed.daily_entry.submitter == {"type": "user"}
+    assert parsed.daily_entry.submitted_by == "real-user"
+
+
+def test_safe_url_rules():
+    from paperwire.domain.urls import safe_url
+
+    assert safe_url("https://x.org/a.png", allow_relative=False) == "https://x.org/a.png"
+    assert safe_url("/avatars/a.svg", allow_relative=False) is None
+    assert safe_url("/avatars/a.svg", allow_relative=True) == "/avatars/a.svg"
+    for bad in ("data:image/png;base64,xx", "https://", "http://a b", "https://x\u0000",
+                "ftp://x.org/a", "https://" + "a" * 2100, 12, None, "//x.org/a"):
+        assert safe_url(bad, allow_relative=True) is None

@@ -40,7 +40,10 @@ async def daily_papers(
     submitter: Annotated[
         str | None, Query(max_length=200, description="username of the submitter")
     ] = None,
-    sort: Literal["publishedAt", "trending"] = "publishedAt",
+    sort: Annotated[
+        Literal["publishedAt", "trending"] | None,
+        Query(description="default: upvotes, then the source's order, as Hugging Face"),
+    ] = None,
     p: Annotated[int, Query(ge=0, le=10_000, description="page, from 0")] = 0,
     limit: Limit = 50,
 ) -> Response:
@@ -52,7 +55,7 @@ async def daily_papers(
     def load() -> bytes:
         with container.engine.connect() as conn:
             feed = feed_service.feed_page(
-                conn, period, sort=sort, page=p, limit=limit, submitter=submitter
+                conn, period, sort=sort or "upvotes", page=p, limit=limit, submitter=submitter
             )
         return orjson.dumps([hf_daily_item(c, feed.scores.get(c.id)) for c in feed.papers])
 

@@ -50,6 +50,8 @@ class SearchFilters:
     organization: str | None = None
     author: str | None = None
     has_code: bool = False
+    # Search only among these papers (a user's library); None: all papers.
+    paper_ids: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ def merge_filters(parsed: ParsedQuery, filters: SearchFilters | None) -> FilterS
         organization=f.organization.strip() if f.organization and f.organization.strip() else None,
         authors=authors,
         has_code=parsed.has_code or f.has_code,
+        paper_ids=f.paper_ids,
     )
 
 

@@ -7,6 +7,7 @@ from paperwire.web.routes import (
     feed_pages,
     feeds,
     health,
+    library,
     pages,
     search_pages,
     subscriptions,
@@ -20,6 +21,7 @@ ROUTERS = [
     feeds.router,
     accounts.router,
     *community.ROUTERS,
+    library.router,
     subscriptions.router,
     pages.router,
 ]

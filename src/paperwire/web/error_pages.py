@@ -107,7 +107,11 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
     if not request_wants_html(request):
         from fastapi.encoders import jsonable_encoder
 
-        return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+        # `error`: one sentence, the field huggingface_hub shows from a failed call.
+        return JSONResponse(
+            {"error": validation_message(exc.errors()), "detail": jsonable_encoder(exc.errors())},
+            status_code=422,
+        )
     return html_error(request, 422, validation_message(exc.errors()))
 
 

@@ -8,6 +8,7 @@ from paperwire.web.routes import (
     feeds,
     health,
     library,
+    markdown,
     pages,
     search_pages,
     subscriptions,
@@ -18,6 +19,7 @@ ROUTERS = [
     feed_pages.router,  # the busiest pages first: fixed paths, nothing to shadow
     search_pages.router,
     api.router,
+    markdown.router,  # /papers/{id}.md before the paper page's catch-all
     feeds.router,
     accounts.router,
     *community.ROUTERS,

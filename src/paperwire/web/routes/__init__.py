@@ -10,6 +10,7 @@ from paperwire.web.routes import (
     health,
     library,
     library_transfer,
+    markdown,
     pages,
     search_pages,
     subscriptions,
@@ -20,6 +21,7 @@ ROUTERS = [
     feed_pages.router,  # the busiest pages first: fixed paths, nothing to shadow
     search_pages.router,
     api.router,
+    markdown.router,  # /papers/{id}.md before the paper page's catch-all
     feeds.router,
     accounts.router,
     *community.ROUTERS,

@@ -55,6 +55,18 @@ class Settings(BaseSettings):
     http_max_wait_s: float = Field(
         120.0, description="Longest single wait between retries, Retry-After included."
     )
+    arxiv_html_url: str = Field(
+        "https://arxiv.org/html", description="arXiv's HTML renderings (full text as Markdown)."
+    )
+    fulltext_fetch: bool = Field(
+        True, description="Fetch a paper's full text from arXiv HTML on its first Markdown request."
+    )
+    fulltext_wait_s: float = Field(
+        6.0, description="How long a Markdown request waits for that fetch before answering."
+    )
+    fulltext_retry_s: float = Field(
+        3600.0, description="Seconds before a failed full-text fetch is tried again."
+    )
     arxiv_page_size: int = Field(
         100, description="Results per arXiv API request (and ids per id_list chunk)."
     )

@@ -50,6 +50,21 @@ def keyword_weight(n_terms: int) -> float:
     return SHORT_WEIGHT + t * (LONG_WEIGHT - SHORT_WEIGHT)
 
 
+# Query-by-example (similar papers, a reader's library): a whole abstract against whole
+# abstracts. Measured on rec-dev with `paperwire eval-rec` (benchmarks/RESULTS.md, issue 13).
+EXAMPLE_WEIGHT = 0.5
+
+
+def example_keyword_share(embedded_share: float) -> float:
+    """The keyword share for query-by-example when `embedded_share` of the papers have vectors.
+
+    With every paper embedded it is EXAMPLE_WEIGHT; with few embedded the dense side can
+    only speak for those few, so its share shrinks in proportion (2% embedded: ~99% keyword).
+    """
+    c = min(1.0, max(0.0, embedded_share))
+    return 1.0 - (1.0 - EXAMPLE_WEIGHT) * c
+
+
 def normalize_max(scores: Mapping[str, float]) -> dict[str, float]:
     """Divide by the best score (scores >= 0); an empty or all-zero map stays as is."""
     best = max(scores.values(), default=0.0)

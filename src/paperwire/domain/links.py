@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from paperwire.domain.urls import safe_url
+
 _GITHUB = re.compile(r"https?://(?:www\.)?github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)", re.I)
 _URL = re.compile(r"https?://[^\s<>\"'()\[\]{}]+", re.I)
 _TRAILING = ".,;:!?)]}'\""
@@ -19,7 +21,7 @@ def find_github_repo(*texts: str | None) -> str | None:
             owner, repo = match.group(1), match.group(2).rstrip(_TRAILING)
             repo = repo.removesuffix(".git")
             if owner.lower() not in {"orgs", "features", "topics", "sponsors"} and repo:
-                return f"https://github.com/{owner}/{repo}"
+                return safe_url(f"https://github.com/{owner}/{repo}")
     return None
 
 
@@ -36,6 +38,6 @@ def find_project_page(*texts: str | None) -> str | None:
                 continue
             before = (text or "")[max(0, match.start() - 40) : match.start()].lower()
             if (".github.io" in lowered or "project" in before or "page" in before
-                    or "website" in before):
-                return url
+                    or "website" in before) and (checked := safe_url(url)):
+                return checked
     return None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 
+from paperwire.domain.urls import safe_url
+
 
 @dataclass(frozen=True, slots=True)
 class OrganizationRecord:
@@ -63,6 +65,7 @@ class SourceItem:
 
     paper: PaperRecord
     daily_entry: DailyEntryRecord | None = None
+    links_dropped: int = 0  # links the source refused (see domain.urls.safe_url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,8 @@ _VERSIONED_TEXT = ("title", "abstract", "authors", "comments", "journal_ref", "d
 # Counts and timestamps with a natural order, so merging never depends on input order.
 _LARGEST = ("source_upvotes", "source_comments", "github_stars", "updated_at")
 _EARLIEST = ("published_at",)
+# Record fields that hold a link, checked on every record.
+PAPER_LINK_FIELDS = ("github_repo", "project_page")
 
 
 def merge_papers(old: PaperRecord, new: PaperRecord) -> PaperRecord:
@@ -98,6 +103,8 @@ def merge_papers(old: PaperRecord, new: PaperRecord) -> PaperRecord:
     """
     if old.id != new.id:
         raise ValueError(f"cannot merge {old.id} with {new.id}")
+    # An unsafe link (stored before the check, or from any source) never wins or blocks.
+    old, new = clean_paper_links(old)[0], clean_paper_links(new)[0]
     old_version, new_version = old.version or 0, new.version or 0
     new_is_newer = new_version > old_version or (
         new_version == old_version and ARXIV_SOURCE in new.sources
@@ -126,6 +133,29 @@ def merge_papers(old: PaperRecord, new: PaperRecord) -> PaperRecord:
 def _beyond_arxiv(record: PaperRecord) -> bool:
     """Whether the record has a source other than arXiv's metadata."""
     return bool(record.sources - {ARXIV_SOURCE})
+
+
+def clean_paper_links(record: PaperRecord) -> tuple[PaperRecord, int]:
+    """Drop every link of a record that fails `safe_url`; return it and how many were dropped."""
+    changes: dict[str, object] = {}
+    dropped = 0
+    for name in PAPER_LINK_FIELDS:
+        value = getattr(record, name)
+        if value is None:
+            continue
+        checked = safe_url(value)
+        if checked != value:
+            changes[name] = checked
+            dropped += checked is None
+    organization = record.organization
+    if organization is not None and organization.avatar_url is not None:
+        avatar = safe_url(organization.avatar_url)
+        if avatar != organization.avatar_url:
+            changes["organization"] = OrganizationRecord(
+                organization.name, organization.fullname, avatar
+            )
+            dropped += avatar is None
+    return (replace(record, **changes) if changes else record), dropped
 
 
 def _filled(value: object) -> bool:

@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from paperwire.domain.digest_selection import Digest, DigestEntry, DigestPaper
+from paperwire.domain.urls import safe_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "web" / "templates"
 SUBJECT_MAX = 68
@@ -35,6 +36,7 @@ def mail_environment() -> Environment:
     )
     env.filters["two_lines"] = two_lines
     env.filters["author_line"] = author_line
+    env.filters["checked_url"] = lambda value: safe_url(value) or ""
     return env
 
 

@@ -45,6 +45,8 @@ PG_RANKING = "idf"
 DF_CACHE_TTL_S = 300.0
 # How long a search waits for the in-memory index's first build before asking the database.
 BUILD_WAIT_S = 20.0
+# Query-by-example on the database's own index: its OR query of this many words.
+MAX_TERMS_FALLBACK = 30
 
 _fts = table("papers_fts", column("rowid"))
 
@@ -100,6 +102,47 @@ class KeywordSearcher:
             found, total = ranker.search(query.terms, offset + limit, candidates=candidates)
             return [KeywordHit(pid, score) for pid, score in found[offset:]], total
         return self._database_search(query, spec, limit, offset), None
+
+    def search_example(
+        self,
+        texts: Sequence[str],
+        *,
+        limit: int,
+        candidates: Sequence[str] | None = None,
+    ) -> list[KeywordHit]:
+        """Query-by-example: papers that share the texts' most specific words (BM25).
+
+        The query is the texts' best terms by tf x idf (domain.example_query), not every
+        word: see that module. `candidates` restricts the result to these paper ids.
+        """
+        from paperwire.domain.example_query import count_terms, query_words, select_terms
+        from paperwire.search.query_parser import STOPWORDS
+
+        pairs = []
+        for example in texts:
+            found = self.analyzer.words(example)
+            pairs.extend(zip(found, self.analyzer.stems(found), strict=True))
+        counts, surface = count_terms(pairs, STOPWORDS)
+        if not counts or limit <= 0:
+            return []
+        ranker = self._ranker_for(ParsedQuery(terms=("x",)))
+        if ranker is not None:
+            df, n_docs = ranker.document_frequencies(counts)
+            terms = select_terms(counts, surface, df, n_docs)
+            if not terms:
+                return []
+            found_hits, _ = ranker.search(
+                query_words(terms), limit, candidates=candidates, proximity=False
+            )
+            return [KeywordHit(pid, score) for pid, score in found_hits]
+        terms = select_terms(counts, surface, None, 0, max_terms=MAX_TERMS_FALLBACK)
+        query = ParsedQuery(terms=tuple(t.word for t in terms))
+        allowed = set(candidates) if candidates is not None else None
+        depth = limit if allowed is None else max(limit * 5, 500)
+        hits = self._database_search(query, FilterSpec(), depth, 0)
+        if allowed is not None:
+            hits = [h for h in hits if h.paper_id in allowed]
+        return hits[:limit]
 
     def _ranker_for(self, query: ParsedQuery) -> Bm25Index | None:
         """The in-memory ranker when it can answer this query (plain words, index loaded)."""

@@ -12,7 +12,7 @@ from itertools import islice
 import numpy as np
 from sqlalchemy import Engine
 
-from paperwire.domain.records import Rejected, SourceItem
+from paperwire.domain.records import Rejected, SourceItem, clean_paper_links
 from paperwire.services.batch_writer import BatchWriter, Written, default_writers
 from paperwire.store import ingest_runs
 
@@ -31,6 +31,7 @@ class IngestReport:
     rejected: list[Rejected] = field(default_factory=list)
     duration_s: float = 0.0
     rejected_not_kept: int = 0  # counted beyond MAX_KEPT_REJECTED, so memory stays flat
+    links_dropped: int = 0  # links refused by domain.urls.safe_url (javascript:, no host, ...)
 
     @property
     def rejected_total(self) -> int:
@@ -46,6 +47,7 @@ class IngestReport:
         return (
             f"imported {self.papers} papers ({self.new} new, {self.updated} updated), "
             f"{self.daily_entries} daily entries, {self.rejected_total} rejected"
+            + (f", {self.links_dropped} unsafe links dropped" if self.links_dropped else "")
         )
 
 
@@ -91,6 +93,13 @@ class _ContentChanges:
         ends = np.r_[starts[1:], len(ids)] - 1
         differs = before[starts] != after[ends]
         return ids[starts][differs]
+
+
+def _checked_links(item: SourceItem, report: IngestReport) -> SourceItem:
+    """The item with its unsafe links dropped (whatever the source did), counted in the report."""
+    paper, dropped = clean_paper_links(item.paper)
+    report.links_dropped += item.links_dropped + dropped
+    return item if paper is item.paper else SourceItem(paper, item.daily_entry)
 
 
 def ingest(
@@ -139,7 +148,7 @@ def ingest(
     try:
         iterator = iter(items)
         while batch := list(islice(iterator, batch_size)):
-            good = [item for item in batch if isinstance(item, SourceItem)]
+            good = [_checked_links(item, report) for item in batch if isinstance(item, SourceItem)]
             for item in batch:
                 if isinstance(item, Rejected):
                     report.add_rejected(item)
@@ -165,6 +174,7 @@ def ingest(
                 papers_updated=report.updated,
                 daily_entries=report.daily_entries,
                 rejected=report.rejected_total,
-                errors=[f"{r.where}: {r.reason}" for r in report.rejected[:MAX_LOGGED_ERRORS]],
+                errors=[f"{r.where}: {r.reason}" for r in report.rejected[:MAX_LOGGED_ERRORS]]
+                + [f"{n} unsafe links dropped" for n in [report.links_dropped] if n],
             )
     return report

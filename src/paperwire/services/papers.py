@@ -15,6 +15,7 @@ from sqlalchemy.sql import Select
 
 from paperwire.domain.arxiv_ids import abs_url, pdf_url
 from paperwire.domain.bibtex import bibtex_entry
+from paperwire.domain.urls import safe_url
 from paperwire.store.db import aware_utc
 from paperwire.store.papers import author_key
 from paperwire.store.tables import daily_entries, organizations, paper_authors, papers
@@ -62,6 +63,8 @@ class PaperCard:
     submitted_by: str | None = None
     submitted_by_name: str | None = None
     submitted_at: datetime | None = None
+    feed_days: list[date] = field(default_factory=list)  # the period's days it was on
+    hf_comments: int = 0  # the part of num_comments imported from Hugging Face
     thumbnail: str | None = None
     entry_published_at: datetime | None = None  # the source item's publishedAt
     submitter: dict | None = None  # the source's submitter fields (sanitised)
@@ -119,6 +122,7 @@ PAPER_COLUMNS = (
     papers.c.featured,
     (papers.c.source_upvotes + papers.c.local_upvotes).label("upvotes"),
     (papers.c.source_comments + papers.c.local_comments).label("num_comments"),
+    papers.c.source_comments.label("hf_comments"),
     organizations.c.name.label("org_name"),
     organizations.c.fullname.label("org_fullname"),
     organizations.c.avatar_url.label("org_avatar_url"),
@@ -167,7 +171,9 @@ def row_to_card(row) -> PaperCard:
     mapping = row._mapping
     org = None
     if mapping["org_name"]:
-        org = OrgView(mapping["org_name"], mapping["org_fullname"], mapping["org_avatar_url"])
+        org = OrgView(
+            mapping["org_name"], mapping["org_fullname"], safe_url(mapping["org_avatar_url"])
+        )
     return PaperCard(
         id=row.id,
         title=row.title,
@@ -183,9 +189,9 @@ def row_to_card(row) -> PaperCard:
         arxiv_comments=row.arxiv_comments,
         upvotes=int(row.upvotes or 0),
         num_comments=int(row.num_comments or 0),
-        github_repo=row.github_repo,
+        github_repo=safe_url(row.github_repo),
         github_stars=row.github_stars,
-        project_page=row.project_page,
+        project_page=safe_url(row.project_page),
         ai_summary=row.ai_summary,
         ai_keywords=list(row.ai_keywords or ()),
         organization=org,
@@ -194,7 +200,8 @@ def row_to_card(row) -> PaperCard:
         submitted_by=mapping.get("submitted_by"),
         submitted_by_name=mapping.get("submitted_by_name"),
         submitted_at=aware_utc(mapping.get("submitted_at")),
-        thumbnail=mapping.get("thumbnail"),
+        hf_comments=int(mapping.get("hf_comments") or 0),
+        thumbnail=safe_url(mapping.get("thumbnail")),
         entry_published_at=aware_utc(mapping.get("entry_published_at")),
         submitter=mapping.get("submitter"),
         source_position=mapping.get("source_position"),
@@ -224,7 +231,7 @@ def cards_by_id(conn: Connection, ids: list[str]) -> dict[str, PaperCard]:
             entry.submitted_by_name,
             aware_utc(entry.submitted_at),
         )
-        card.thumbnail, card.submitter = entry.thumbnail, entry.submitter
+        card.thumbnail, card.submitter = safe_url(entry.thumbnail), entry.submitter
         card.entry_published_at = aware_utc(entry.entry_published_at)
         card.source_position = entry.source_position
     return cards

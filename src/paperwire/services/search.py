@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, select
 
-from paperwire.domain.fusion import fuse, keyword_weight
+from paperwire.domain.fusion import example_keyword_share, fuse, keyword_weight
 from paperwire.search.bm25 import Bm25Index
 from paperwire.search.filters import FilterSpec, filter_conditions
 from paperwire.search.keyword import KeywordSearcher
@@ -36,6 +37,8 @@ QUERY_VECTOR_CACHE = 2048  # recent query embeddings kept (search-as-you-type re
 FUSION_DEPTH = 100
 # Date/upvote sorting reorders this many of the most relevant results.
 RESORT_POOL = 300
+# A semantic provider (model, index) that failed is tried again after this long.
+SEMANTIC_RETRY_S = 60.0
 EMPTY_QUERY_NOTICE = "Type some words to search, e.g. diffusion transformers author:\"Jane Doe\"."
 
 
@@ -47,6 +50,8 @@ class SearchFilters:
     organization: str | None = None
     author: str | None = None
     has_code: bool = False
+    # Search only among these papers (a user's library); None: all papers.
+    paper_ids: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ def merge_filters(parsed: ParsedQuery, filters: SearchFilters | None) -> FilterS
         organization=f.organization.strip() if f.organization and f.organization.strip() else None,
         authors=authors,
         has_code=parsed.has_code or f.has_code,
+        paper_ids=f.paper_ids,
     )
 
 
@@ -101,6 +107,7 @@ class SearchService:
         self.keyword = KeywordSearcher(engine, keyword_index)
         self._semantic_provider = semantic
         self._semantic: tuple[Any, Any, str | None] | None = None
+        self._semantic_checked_at = 0.0
         self._lock = threading.Lock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
@@ -168,36 +175,118 @@ class SearchService:
         return SearchResults(page, total, used, _join(notices))
 
     def similar(self, paper_id: str, *, limit: int = 10) -> list[SearchHit]:
-        """Papers like this one (from its title and abstract), the paper itself excluded."""
+        """Papers like this one (from its title and abstract), the paper itself excluded.
+
+        The same query-by-example path as `more_like` (and `paperwire eval-rec`).
+        """
         if not 1 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(papers.c.title, papers.c.abstract).where(papers.c.id == paper_id)
-            ).first()
-        if row is None:
+            known = conn.execute(select(papers.c.id).where(papers.c.id == paper_id)).first()
+        if known is None:
             raise KeyError(f"unknown paper {paper_id!r}")
-        embedder, index, _ = self._semantic_parts()
-        if embedder is not None and index is not None and index.coverage()[0] > 0:
-            vector = index.vector_for(paper_id)
-            if vector is None:
-                from paperwire.search.embedder import paper_text
+        return self.more_like([paper_id], mode="hybrid", limit=limit)
 
-                vector = embedder.embed([paper_text(row.title, row.abstract)])[0]
-            found = index.search(vector, limit + 1)
-            return [
-                SearchHit(pid, score, semantic_score=score)
-                for pid, score in found
-                if pid != paper_id
-            ][:limit]
-        # No embeddings: the title's words are a fair keyword query for "more like this".
-        parsed = parse_query(row.title)
-        hits = self.keyword.search(parsed, FilterSpec(), limit=limit + 1)
-        return [
-            SearchHit(h.paper_id, h.score, keyword_score=h.score)
-            for h in hits
-            if h.paper_id != paper_id
-        ][:limit]
+    def more_like(
+        self,
+        paper_ids: Sequence[str],
+        *,
+        mode: str = "hybrid",
+        candidates: Sequence[str] | None = None,
+        limit: int = 10,
+    ) -> list[SearchHit]:
+        """Query-by-example: papers like these (their titles and abstracts), best first.
+
+        The example papers themselves never appear. `candidates` restricts the ranking to
+        these ids. keyword: BM25 over the examples' most specific words; semantic: cosine
+        to the examples' mean vector; hybrid: both fused per paper. While only some papers
+        have a vector, papers without one keep their keyword score and the dense side's
+        share shrinks with the embedded share of the corpus (so a 2%-embedded corpus ranks
+        like keyword mode instead of like "the 2% that happen to be embedded").
+        """
+        if mode not in MODES:
+            raise ValueError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
+        if limit < 1:
+            return []
+        examples = self._example_texts(paper_ids)
+        if not examples:
+            return []
+        if candidates is not None:
+            candidates = [c for c in dict.fromkeys(candidates) if c not in examples]
+            if not candidates:
+                return []
+        texts = list(examples.values())
+        depth = limit + (len(examples) if candidates is None else 0)
+        vector, index, coverage = None, None, 0.0
+        if mode != "keyword":
+            vector, index, coverage = self._example_vector(examples)
+        if vector is None or mode == "keyword":
+            found = self.keyword.search_example(texts, limit=depth, candidates=candidates)
+            return [SearchHit(h.paper_id, h.score, keyword_score=h.score) for h in found
+                    if h.paper_id not in examples][:limit]
+        if mode == "semantic" and coverage >= 1.0:
+            found_dense = index.search(vector, depth, candidates=candidates)
+            return [SearchHit(pid, score, semantic_score=score) for pid, score in found_dense
+                    if pid not in examples][:limit]
+        pool = max(depth, FUSION_DEPTH)
+        keyword = {h.paper_id: h.score for h in self.keyword.search_example(
+            texts, limit=pool, candidates=candidates) if h.paper_id not in examples}
+        dense = {pid: score for pid, score in index.search(vector, pool, candidates=candidates)
+                 if pid not in examples}
+        for pid in keyword.keys() - dense.keys():  # keyword hits that have a vector
+            v = index.vector_for(pid)
+            if v is not None:
+                dense[pid] = float(np.dot(v, vector))
+        dense_only = sorted(dense.keys() - keyword.keys())
+        if dense_only:  # their real keyword score, not a made-up 0
+            for h in self.keyword.search_example(texts, limit=len(dense_only),
+                                                 candidates=dense_only):
+                keyword[h.paper_id] = h.score
+        share = example_keyword_share(coverage)
+        fused = fuse(keyword, dense, keyword_share=share)
+        return [SearchHit(f.paper_id, f.score, None, f.keyword, f.semantic)
+                for f in fused[:limit]]
+
+    def _example_texts(self, paper_ids: Sequence[str]) -> dict[str, str]:
+        from paperwire.search.embedder import paper_text
+
+        ids = list(dict.fromkeys(paper_ids))
+        if not ids:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(papers.c.id, papers.c.title, papers.c.abstract).where(papers.c.id.in_(ids))
+            )
+            texts = {row.id: paper_text(row.title, row.abstract) for row in rows}
+        return {pid: texts[pid] for pid in ids if pid in texts}
+
+    def _example_vector(self, examples: dict[str, str]) -> tuple[Any, Any, float]:
+        """(the examples' mean unit vector or None, the vector index, embedded share)."""
+        embedder, index, _ = self._semantic_parts()
+        if embedder is None or index is None:
+            return None, None, 0.0
+        try:
+            have, total = index.coverage()
+            if have == 0:
+                return None, None, 0.0
+            vectors = []
+            missing = []
+            for pid, text in examples.items():
+                v = index.vector_for(pid)
+                if v is None:
+                    missing.append(text)
+                else:
+                    vectors.append(np.asarray(v, dtype=np.float32))
+            if missing:
+                vectors.extend(np.asarray(embedder.embed(missing), dtype=np.float32))
+        except Exception as exc:  # a failing model must not break "similar papers"
+            self._semantic_failed(exc)
+            return None, None, 0.0
+        mean = np.mean(np.stack(vectors), axis=0)
+        norm = float(np.linalg.norm(mean))
+        if norm <= 1e-12:
+            return None, None, 0.0
+        return (mean / norm).astype(np.float32), index, have / max(1, total)
 
     # ---- rankers --------------------------------------------------------------------
 
@@ -235,8 +324,16 @@ class SearchService:
     # ---- helpers --------------------------------------------------------------------
 
     def _semantic_parts(self) -> tuple[Any, Any, str | None]:
+        """(embedder, index, reason unavailable); a failed provider is retried later."""
         with self._lock:
-            if self._semantic is None:
+            stale = (
+                self._semantic is not None
+                and self._semantic[0] is None
+                and self._semantic_provider is not None
+                and time.monotonic() - self._semantic_checked_at >= SEMANTIC_RETRY_S
+            )
+            if self._semantic is None or stale:
+                self._semantic_checked_at = time.monotonic()
                 if self._semantic_provider is None:
                     self._semantic = (None, None, "no embedder configured")
                 else:
@@ -244,9 +341,15 @@ class SearchService:
                         self._semantic = self._semantic_provider()
                     except Exception as exc:  # a broken model must not break keyword search
                         log.warning("semantic search unavailable: %s", exc)
-                        self._semantic = (None, None, str(exc).splitlines()[0] if str(exc) else
-                                          type(exc).__name__)
+                        self._semantic = (None, None, _reason(exc))
             return self._semantic
+
+    def _semantic_failed(self, exc: Exception) -> None:
+        """The model failed while in use: search by keywords, try it again after a while."""
+        log.warning("semantic search failed, retrying in %.0f s: %s", SEMANTIC_RETRY_S, exc)
+        with self._lock:
+            self._semantic = (None, None, _reason(exc))
+            self._semantic_checked_at = time.monotonic()
 
     def _query_vector(self, text: str) -> np.ndarray:
         cached = self._query_vectors.get(text)
@@ -299,6 +402,11 @@ def _order_columns(sort: str) -> list:
         votes = papers.c.source_upvotes + papers.c.local_upvotes
         return [votes.desc(), papers.c.published_at.desc().nulls_last(), papers.c.id]
     return [papers.c.published_at.desc().nulls_last(), papers.c.id.desc()]
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _join(notices: Sequence[str]) -> str | None:

@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 
@@ -27,6 +26,7 @@ from paperwire.domain.records import (
     SourceItem,
 )
 from paperwire.domain.text import normalize_abstract, normalize_title
+from paperwire.domain.urls import safe_url
 
 SOURCE = "hf"
 _SOURCES = frozenset({SOURCE})
@@ -125,8 +125,20 @@ def parse_item(
         raise BadItem(f"paper {arxiv_id.id} has no title")
     abstract = normalize_abstract(_text(paper.get("summary")) or _text(item.get("summary")))
 
-    github_repo = _github(paper.get("githubRepo")) or find_github_repo(abstract)
-    project_page = _text(paper.get("projectPage")) or find_project_page(abstract)
+    dropped = 0
+    github_repo = _github(paper.get("githubRepo"))
+    if github_repo is None and _text(paper.get("githubRepo")):
+        dropped += 1
+    github_repo = github_repo or find_github_repo(abstract)
+    project_page = safe_url(paper.get("projectPage"))
+    if project_page is None and _text(paper.get("projectPage")):
+        dropped += 1
+    project_page = project_page or find_project_page(abstract)
+    organization = _organization(paper.get("organization")) or _organization(
+        item.get("organization")
+    )
+    if organization is not None:
+        dropped += organization[1]
     record = PaperRecord(
         id=arxiv_id.id,
         version=arxiv_id.version,
@@ -139,14 +151,14 @@ def parse_item(
         github_stars=_int_or_none(paper.get("githubStars")),
         ai_summary=_text(paper.get("ai_summary")) or None,
         ai_keywords=_keywords(paper.get("ai_keywords")),
-        organization=(
-            _organization(paper.get("organization")) or _organization(item.get("organization"))
-        ),
+        organization=organization[0] if organization else None,
         sources=_SOURCES,
         source_upvotes=_int_or_none(paper.get("upvotes")) or 0,
         source_comments=_int_or_none(item.get("numComments")) or 0,
     )
-    return SourceItem(record, _daily_entry(record.id, paper, item, default_day, position))
+    entry = _daily_entry(record.id, paper, item, default_day, position)
+    dropped += bool(_text(item.get("thumbnail"))) and (entry is None or entry.thumbnail is None)
+    return SourceItem(record, entry, links_dropped=dropped)
 
 
 def _daily_entry(
@@ -219,32 +231,6 @@ def _submitter(item_by: object, daily_by: object) -> dict[str, str | int | bool]
     return out or None
 
 
-_MAX_URL_CHARS = 1000
-
-
-def safe_url(value: object, *, allow_relative: bool) -> str | None:
-    """An http(s) URL from the source that is safe to store and show, else None.
-
-    The one place source URLs (thumbnails, avatars) are checked: no whitespace or
-    control characters, bounded length, http or https with a host; with
-    `allow_relative`, also a site-relative path such as "/avatars/x.svg".
-    """
-    text = _text(value)
-    if not text or len(text) > _MAX_URL_CHARS or not text.isprintable() or " " in text:
-        return None
-    if allow_relative and text.startswith("/") and not text.startswith("//"):
-        return text if "\\" not in text else None
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    if parts.username or parts.password:
-        return None
-    return text
-
-
 def _authors(value: object) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
@@ -262,24 +248,27 @@ def _keywords(value: object) -> tuple[str, ...]:
     return tuple(k.strip() for k in value if isinstance(k, str) and k.strip())
 
 
-def _organization(value: object) -> OrganizationRecord | None:
+def _organization(value: object) -> tuple[OrganizationRecord, int] | None:
+    """The organization and how many of its links were refused (0 or 1)."""
     if not isinstance(value, dict):
         return None
     name = _text(value.get("name"))
     if not name:
         return None
-    return OrganizationRecord(
-        name=name,
-        fullname=_text(value.get("fullname")) or None,
-        avatar_url=_text(value.get("avatar")) or _text(value.get("avatarUrl")) or None,
+    raw_avatar = _text(value.get("avatar")) or _text(value.get("avatarUrl"))
+    avatar = safe_url(raw_avatar)
+    record = OrganizationRecord(
+        name=name, fullname=_text(value.get("fullname")) or None, avatar_url=avatar
     )
+    return record, int(bool(raw_avatar) and avatar is None)
 
 
 def _github(value: object) -> str | None:
+    """A GitHub repository URL, or the text itself if it is another safe http(s) link."""
     text = _text(value)
     if not text:
         return None
-    return find_github_repo(text) or text
+    return find_github_repo(text) or safe_url(text)
 
 
 def _text(value: object) -> str:

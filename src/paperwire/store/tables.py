@@ -131,3 +131,14 @@ paper_embeddings = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_paper_embeddings_model_created", "model_id", "created_at"),
 )
+
+paper_fulltext = Table(  # 0010: full text converted from arXiv's HTML rendering
+    "paper_fulltext",
+    metadata,
+    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("markdown", Text),  # None until a fetch succeeds; a failure never replaces it
+    Column("source_url", String(500)),
+    Column("fetched_at", DateTime(timezone=True)),
+    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", String(500)),
+)

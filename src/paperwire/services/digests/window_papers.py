@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from paperwire.domain.digest_selection import DigestPaper
+from paperwire.domain.urls import safe_url
 from paperwire.store.tables import daily_entries, organizations, papers
 
 
@@ -61,7 +62,7 @@ def _digest_paper(row: Any, added_at: datetime) -> DigestPaper:
         id=row.id, title=" ".join(row.title.split()), authors=tuple(row.authors or ()),
         abstract=row.abstract or "", added_at=added_at,
         upvotes=int(row.source_upvotes or 0) + int(row.local_upvotes or 0),
-        stars=row.github_stars, github_repo=row.github_repo,
+        stars=row.github_stars, github_repo=safe_url(row.github_repo),
         categories=tuple((row.categories or "").split()),
         organization=row.org_name, organization_fullname=row.org_fullname,
     )

@@ -7,6 +7,8 @@ from paperwire.web.routes import (
     feed_pages,
     feeds,
     health,
+    library,
+    markdown,
     pages,
     search_pages,
     subscriptions,
@@ -17,9 +19,11 @@ ROUTERS = [
     feed_pages.router,  # the busiest pages first: fixed paths, nothing to shadow
     search_pages.router,
     api.router,
+    markdown.router,  # /papers/{id}.md before the paper page's catch-all
     feeds.router,
     accounts.router,
     *community.ROUTERS,
+    library.router,
     subscriptions.router,
     pages.router,
 ]

@@ -70,7 +70,10 @@ async def daily(
                 "prev": feed.prev_key,
                 "next": feed.next_key,
                 "latestDay": iso(feed.latest_day),
-                "papers": [card_json(c) for c in feed.papers],
+                "papers": [
+                    card_json(c) | {"featuredOn": [iso(d) for d in c.feed_days]}
+                    for c in feed.papers
+                ],
             }
         )
     context = {"feed": feed, "cards_html": cards_html}
@@ -98,6 +101,7 @@ async def trending(
             {
                 "asOf": iso(result.as_of),
                 "since": iso(result.since),
+                "until": iso(result.until),
                 "windowDays": result.window_days,
                 "formula": "score = (upvotes + 2*log10(1+stars)) / (age_hours + 2)^1.5",
                 "papers": [card_json(c) | {"trending": score_json(s)} for c, s in result.items],

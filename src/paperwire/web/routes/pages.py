@@ -21,6 +21,7 @@ from paperwire.web.responses import (
     page,
     shared_page,
 )
+from paperwire.web.routes.markdown import markdown_response, wants_markdown
 from paperwire.web.serializers import card_json, iso
 from paperwire.web.svg_charts import Bar, bar_chart, horizontal_bars
 from paperwire.web.templating import templates
@@ -53,6 +54,8 @@ async def paper(
     request: Request, container: ContainerDep, ref: str, format: Format = "html"
 ) -> Response:
     as_json = format == "json"
+    if not as_json and wants_markdown(request):
+        return await markdown_response(container, ref)
     try:
         arxiv_id = parse_arxiv_id(ref).id
     except InvalidArxivId as exc:

@@ -34,6 +34,8 @@ class SearchOutcome:
     offset: int = 0
     limit: int = PAGE_SIZE
     filters: dict[str, Any] = field(default_factory=dict)
+    # (papers with an embedding, all papers) while semantic ranking is partial, else None
+    embedding_progress: tuple[int, int] | None = None
 
     @property
     def has_next(self) -> bool:
@@ -63,8 +65,11 @@ def run_search(
     with container.engine.connect() as conn:
         cards = cards_by_id(conn, [hit.paper_id for hit in results.hits])
     items = [(cards[h.paper_id], h) for h in results.hits if h.paper_id in cards]
+    coverage = results.embedding_coverage
+    partial = coverage if coverage and 0 < coverage[0] < coverage[1] else None
     return SearchOutcome(
-        query, items, results.total, results.mode, results.notice, offset, limit, filters
+        query, items, results.total, results.mode, results.notice, offset, limit, filters,
+        partial,
     )
 
 
@@ -179,6 +184,11 @@ async def search_page(
                 "mode": outcome.mode,
                 "sort": sort,
                 "notice": outcome.notice,
+                "embeddingProgress": (
+                    {"embedded": outcome.embedding_progress[0],
+                     "papers": outcome.embedding_progress[1]}
+                    if outcome.embedding_progress else None
+                ),
                 "total": outcome.total,
                 "page": p,
                 "limit": limit,

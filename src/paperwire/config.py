@@ -144,6 +144,11 @@ class Settings(BaseSettings):
         14, description="Oldest paper (days since publication) that may be submitted."
     )
     rate_limits_enabled: bool = True
+
+    # Library and For-you (docs/library.md)
+    library_import_fetch: bool = Field(
+        True, description="Imports fetch arXiv ids this site lacks from the arXiv API."
+    )
     rate_limit_login: str = Field(
         "10/60", description="Login attempts per account and per IP: COUNT/SECONDS."
     )

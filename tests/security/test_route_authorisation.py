@@ -84,6 +84,15 @@ def _collection_with_paper(world: World) -> int:
     return collection_id
 
 
+BIBTEX = b"@misc{x, title={A Paper About Things}, eprint={2506.11924}, archivePrefix={arXiv}}\n"
+
+
+def _follow(world: World) -> int:
+    world.counter += 1
+    return library.follow(world.container.engine, _owner(world), "search",
+                          f"topic {world.counter}").id
+
+
 def _token(world: World) -> int:
     from sqlalchemy import select
 
@@ -231,6 +240,21 @@ ROWS: list[Row] = [
         lambda w: (f"/api/me/collections/{_collection(w)}/items", {"json": {"paperId": PAPER}})),
     Row("DELETE", "/api/me/collections/{collection_id}/items/{paper_id:path}", frozenset({OWNER}),
         lambda w: (f"/api/me/collections/{_collection_with_paper(w)}/items/{PAPER}", {})),
+    Row("POST", "/follows", SIGNED_IN,
+        _fixed("/follows", data={"kind": "category", "value": "cs.CL"})),
+    Row("POST", "/api/me/follows", SIGNED_IN,
+        _fixed("/api/me/follows", json={"kind": "category", "value": "cs.CL"})),
+    Row("POST", "/follows/{follow_id}/delete", frozenset({OWNER}),
+        lambda w: (f"/follows/{_follow(w)}/delete", {})),
+    Row("DELETE", "/api/me/follows/{follow_id}", frozenset({OWNER}),
+        lambda w: (f"/api/me/follows/{_follow(w)}", {})),
+    Row("POST", "/library/import", frozenset({OWNER}),
+        lambda w: ("/library/import", {"data": {"collection_id": str(_collection(w)),
+                                                "format": "bibtex"},
+                                       "files": {"file": ("refs.bib", BIBTEX)}})),
+    Row("POST", "/api/library/import", frozenset({OWNER}),
+        lambda w: (f"/api/library/import?format=bibtex&collection={_collection(w)}",
+                   {"content": BIBTEX})),
     # Moderators and admins.
     Row("POST", "/moderation/papers/{paper_id:path}/flags", frozenset({MOD, ADMIN}),
         _fixed(f"/moderation/papers/{PAPER}/flags", data={"flag": "featured", "value": "true"})),
@@ -312,7 +336,7 @@ def test_who_may_call_each_state_changing_route(world):
             path, body = row.setup(world)
             headers = {"X-CSRF-Token": token}
             if "data" in body:
-                body = {"data": {**body["data"], "csrf_token": token}}
+                body = {**body, "data": {**body["data"], "csrf_token": token}}
             response = client.request(row.method, path, headers=headers, follow_redirects=False,
                                       **body)
             if response.status_code >= 500:

@@ -170,6 +170,9 @@ ROWS: list[Row] = [
     Row("POST", "/subscribe/settings/{token}", PUBLIC,
         _fixed("/subscribe/settings/forged", data={"frequency": "daily", "paper_count": "5"})),
     Row("POST", "/unsubscribe/{token}", PUBLIC, _fixed("/unsubscribe/forged")),
+    Row("POST", "/subscribe/confirm/{token}", PUBLIC, _fixed("/subscribe/confirm/forged")),
+    Row("POST", "/subscribe/settings/{token}/revoke", PUBLIC,
+        _fixed("/subscribe/settings/forged/revoke")),
     # Signed-in users, acting on their own account and library.
     Row("POST", "/settings/tokens", SIGNED_IN, _fixed("/settings/tokens", data={"name": "x"})),
     Row("POST", "/settings/resend-verification", SIGNED_IN,

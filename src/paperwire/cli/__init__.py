@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from paperwire.cli import help_format
 from paperwire.cli import db, demo, digest, embed, ingest, library, live, search, serve, users
+
+help_format.install()  # help in words (TEXT, PATH...), not Python types
 
 app = typer.Typer(
     name="paperwire",

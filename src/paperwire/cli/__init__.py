@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from paperwire.cli import help_format
-from paperwire.cli import db, demo, digest, embed, ingest, library, live, search, serve, users
+from paperwire.cli import (
+    db,
+    demo,
+    digest,
+    embed,
+    help_format,
+    ingest,
+    library,
+    live,
+    search,
+    serve,
+    users,
+)
 
 help_format.install()  # help in words (TEXT, PATH...), not Python types
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -127,7 +127,7 @@ def add(
                f"{subscriber.frequency}, {len(subscriber.topics)} topics)")
 
 
-class SubscriberStatus(str, Enum):
+class SubscriberStatus(StrEnum):
     active = "active"
     unsubscribed = "unsubscribed"
     bounced = "bounced"

@@ -21,7 +21,7 @@ candidates (the best and the worst candidate anchor the scale).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 # Measured with benchmarks/bench_fusion.py (benchmarks/RESULTS.md, "## Search"): on
@@ -108,3 +108,38 @@ def fuse(
         fused.append(FusedScore(paper_id, score, keyword.get(paper_id), semantic.get(paper_id)))
     fused.sort(key=lambda f: (-f.score, f.paper_id))
     return fused
+
+
+# How far above the largest chance similarity (in background spreads) a semantic hit must be.
+FLOOR_MARGIN = 1.0
+
+
+def background(scores: Sequence[float]) -> tuple[float, float]:
+    """(centre, spread) of a query's similarities to randomly sampled papers: the median and
+    the normal-consistent median absolute deviation, so the few sampled papers that are on
+    the query's topic do not inflate the scale of "unrelated"."""
+    if not scores:
+        return 0.0, 0.0
+    ordered = sorted(scores)
+    centre = _median(ordered)
+    return centre, 1.4826 * _median(sorted(abs(v - centre) for v in ordered))
+
+
+def _median(ordered: Sequence[float]) -> float:
+    n = len(ordered)
+    mid = n // 2
+    return ordered[mid] if n % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
+
+
+def semantic_floor(centre: float, spread: float, n_papers: int) -> float:
+    """The cosine a paper needs to count as a semantic match for a query.
+
+    `centre`/`spread` describe the query's similarity to unrelated papers (`background`).
+    Among n papers drawn from that background the largest similarity is about
+    centre + sqrt(2 ln n) * spread; a hit must clear that by FLOOR_MARGIN spreads, so what
+    chance alone produces never counts as a match. Relative to the model's own scale, so
+    it holds for any embedder, and per query, so a long query's generally higher
+    similarities do not let everything through.
+    """
+    spread = max(spread, 1e-6)
+    return centre + (math.sqrt(2.0 * math.log(max(2, n_papers))) + FLOOR_MARGIN) * spread

@@ -99,9 +99,38 @@ class KeywordSearcher:
         if ranker is not None:
             if spec.active and candidates is None:
                 candidates = self.filtered_ids(spec)
-            found, total = ranker.search(query.terms, offset + limit, candidates=candidates)
+            words, proximity = self._ranker_words(query, ranker)
+            found, total = ranker.search(words, offset + limit, candidates=candidates,
+                                         proximity=proximity)
             return [KeywordHit(pid, score) for pid, score in found[offset:]], total
         return self._database_search(query, spec, limit, offset), None
+
+    def _ranker_words(self, query: ParsedQuery, ranker: Bm25Index) -> tuple[list[str], bool]:
+        """The words the BM25 ranker scores, and whether word proximity counts.
+
+        A long query (more than LONG_QUERY_TERMS distinct words, e.g. a pasted abstract) is
+        ranked by its most specific words, weighted by how often it uses them, as
+        query-by-example is.
+        """
+        if not query.all_terms:
+            return list(query.terms), True
+        from paperwire.domain.example_query import count_terms, select_terms
+        from paperwire.search.query_parser import STOPWORDS
+
+        stems = self.analyzer.stems(list(query.all_terms))
+        counts, surface = count_terms(zip(query.all_terms, stems, strict=True), STOPWORDS)
+        if not counts:
+            return list(query.terms), True
+        df, n_docs = ranker.document_frequencies(counts)
+        selected = select_terms(counts, surface, df, n_docs)
+        if not selected:
+            return list(query.terms), True
+        # In query order first (so adjacent query words keep their proximity bonus), then
+        # the repeats that weight frequent words.
+        order = {stem: i for i, stem in reversed(list(enumerate(stems)))}
+        selected.sort(key=lambda t: order.get(t.stem, 0))
+        words = [t.word for t in selected]
+        return words + [t.word for t in selected for _ in range(t.weight - 1)], True
 
     def search_example(
         self,
@@ -162,12 +191,57 @@ class KeywordSearcher:
             return list(conn.execute(select(papers.c.id).where(*filter_conditions(spec))).scalars())
 
     def _database_search(
-        self, query: ParsedQuery, spec: FilterSpec, limit: int, offset: int
+        self, query: ParsedQuery, spec: FilterSpec, limit: int, offset: int,
+        extra: Sequence = (),
     ) -> list[KeywordHit]:
         with self.engine.connect() as conn:
             if self.sqlite:
-                return self._sqlite_search(conn, query, spec, limit, offset)
-            return self._pg_search(conn, query, spec, limit, offset)
+                return self._sqlite_search(conn, query, spec, limit, offset, extra)
+            return self._pg_search(conn, query, spec, limit, offset, extra)
+
+    def scores_for(
+        self, query: ParsedQuery, spec: FilterSpec, paper_ids: Sequence[str]
+    ) -> dict[str, float]:
+        """The keyword score of each of these papers that matches the query (others absent)."""
+        ids = list(dict.fromkeys(paper_ids))
+        if not ids or not query.has_text:
+            return {}
+        ranker = self._ranker_for(query)
+        if ranker is not None:
+            words, proximity = self._ranker_words(query, ranker)
+            found, _ = ranker.search(words, len(ids), candidates=ids, proximity=proximity)
+            return dict(found)
+        found = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            hits = self._database_search(query, spec, len(part), 0, (papers.c.id.in_(part),))
+            found.update((h.paper_id, h.score) for h in hits)
+        return found
+
+    def ordered_matches(
+        self, query: ParsedQuery, spec: FilterSpec, order: Sequence, *, limit: int,
+        offset: int = 0,
+    ) -> list[str]:
+        """Ids of the papers matching the query, in the given SQL order (date, upvotes)."""
+        if not query.has_text:
+            return []
+        with self.engine.connect() as conn:
+            if self.sqlite:
+                stmt = (
+                    select(papers.c.id)
+                    .select_from(_fts.join(papers, literal_column("papers.rowid") == _fts.c.rowid))
+                    .where(text("papers_fts MATCH :match"))
+                    .where(*filter_conditions(spec))
+                    .order_by(*order).limit(limit).offset(offset)
+                )
+                return list(conn.execute(stmt, {"match": to_fts5_match(query)}).scalars())
+            stmt = (
+                select(papers.c.id)
+                .where(literal_column("papers.search_vector").op("@@")(_pg_tsquery()))
+                .where(*filter_conditions(spec))
+                .order_by(*order).limit(limit).offset(offset)
+            )
+            return list(conn.execute(stmt, {"tsq": _pg_websearch_text(query)}).scalars())
 
     def count(self, query: ParsedQuery, spec: FilterSpec) -> int:
         """How many papers match at all (for result totals)."""
@@ -203,7 +277,8 @@ class KeywordSearcher:
                                                                          self.analyzer))}
 
     def _sqlite_search(
-        self, conn: Connection, query: ParsedQuery, spec: FilterSpec, limit: int, offset: int
+        self, conn: Connection, query: ParsedQuery, spec: FilterSpec, limit: int, offset: int,
+        extra: Sequence = (),
     ) -> list[KeywordHit]:
         w = SQLITE_WEIGHTS
         bm25 = literal_column(f"bm25(papers_fts, {w['title']}, {w['abstract']}, {w['authors']})")
@@ -211,7 +286,7 @@ class KeywordSearcher:
             select(papers.c.id, bm25.label("bm25"))
             .select_from(_fts.join(papers, literal_column("papers.rowid") == _fts.c.rowid))
             .where(text("papers_fts MATCH :match"))
-            .where(*filter_conditions(spec))
+            .where(*filter_conditions(spec), *extra)
             .order_by(bm25)
             .limit(limit)
             .offset(offset)
@@ -220,7 +295,8 @@ class KeywordSearcher:
         return [KeywordHit(pid, -float(score)) for pid, score in rows]
 
     def _pg_search(
-        self, conn: Connection, query: ParsedQuery, spec: FilterSpec, limit: int, offset: int
+        self, conn: Connection, query: ParsedQuery, spec: FilterSpec, limit: int, offset: int,
+        extra: Sequence = (),
     ) -> list[KeywordHit]:
         weights = literal_column("'{" + ",".join(str(x) for x in PG_WEIGHTS) + "}'::float4[]")
         vector = literal_column("papers.search_vector")
@@ -243,7 +319,7 @@ class KeywordSearcher:
         stmt = (
             select(papers.c.id, rank.label("rank"))
             .where(vector.op("@@")(_pg_tsquery()))
-            .where(*filter_conditions(spec))
+            .where(*filter_conditions(spec), *extra)
             .order_by(rank.desc(), papers.c.id)
             .limit(limit)
             .offset(offset)

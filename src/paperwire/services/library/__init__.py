@@ -27,6 +27,14 @@ from paperwire.services.library.collections import (  # noqa: F401
     update_collection,
     update_collection_item,
 )
+from paperwire.services.library.follows import (  # noqa: F401, E402
+    KINDS,
+    FollowView,
+    find_follow,
+    follow,
+    list_follows,
+    unfollow,
+)
 from paperwire.services.library.saved import (  # noqa: F401
     LibraryItem,
     PaperState,

@@ -13,6 +13,7 @@ from paperwire.cli import (
     ingest,
     library,
     live,
+    mcp,
     search,
     serve,
     users,
@@ -35,7 +36,7 @@ def _root() -> None:
     """Self-hostable research-paper discovery."""
 
 
-for module in (serve, ingest, live, search, embed, db, users, digest, library, demo):
+for module in (serve, ingest, live, search, embed, db, users, digest, library, demo, mcp):
     module.register(app)
 
 

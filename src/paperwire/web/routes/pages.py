@@ -106,15 +106,15 @@ def _similar(request: Request, container, conn, paper_id: str) -> list[paper_ser
         return []  # no search service wired in
 
     def load() -> list[str]:
-        try:
-            hits = container.search.similar(paper_id, limit=6)
-        except Exception:  # the search index may be missing or still building
-            log.warning("similar papers unavailable for %s", paper_id, exc_info=True)
-            return []
+        hits = container.search.similar(paper_id, limit=6)
         return [h.paper_id for h in hits if h.paper_id != paper_id]
 
     ttl = container.settings.similar_cache_ttl_s
-    ids = app_cache(request).get_or_compute(("similar", paper_id), ttl, load)
+    try:  # a failure is not cached: the next view asks again
+        ids = app_cache(request).get_or_compute(("similar", paper_id), ttl, load)
+    except Exception:  # the search index may be missing or still building
+        log.warning("similar papers unavailable for %s", paper_id, exc_info=True)
+        return []
     cards = paper_service.cards_by_id(conn, ids)
     return [cards[i] for i in ids if i in cards]
 

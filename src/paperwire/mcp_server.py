@@ -90,6 +90,9 @@ def build_mcp_server(container, *, token: str | None = None) -> MCPServer:
     server = MCPServer(
         name="paperwire", title="Paperwire", version=__version__, instructions=INSTRUCTIONS,
         website_url=base_url,
+        # The SDK calls logging.basicConfig with this level when the root logger has no
+        # handler yet: WARNING keeps `paperwire serve` from printing every INFO line.
+        log_level="WARNING",
     )
 
     def summaries(cards: list[PaperCard]) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from paperwire.cli import (
     demo,
     digest,
     embed,
+    help_format,
     ingest,
     library,
     live,
@@ -17,6 +18,8 @@ from paperwire.cli import (
     serve,
     users,
 )
+
+help_format.install()  # help in words (TEXT, PATH...), not Python types
 
 app = typer.Typer(
     name="paperwire",

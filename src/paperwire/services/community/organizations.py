@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import Engine, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from paperwire.domain import account_rules as rules
@@ -18,6 +18,7 @@ from paperwire.services.community.common import (
     require_active,
     utcnow,
 )
+from paperwire.services.papers import find_organization
 from paperwire.store.accounts_tables import (
     authorship_claims,
     organization_members,
@@ -68,7 +69,7 @@ def create_organization(
 
 def get_organization(engine: Engine, name: str) -> OrganizationView | None:
     with engine.connect() as conn:
-        org = conn.execute(select(organizations).where(organizations.c.name == name[:200])).first()
+        org = find_organization(conn, name[:200])
         if org is None:
             return None
         members = list(
@@ -88,24 +89,6 @@ def get_organization(engine: Engine, name: str) -> OrganizationView | None:
             )
         )
     return OrganizationView(org.id, org.name, org.fullname, members, paper_ids)
-
-
-def list_organizations(engine: Engine) -> list[dict[str, object]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                organizations.c.name,
-                organizations.c.fullname,
-                func.count(organization_members.c.user_id).label("members"),
-            )
-            .outerjoin(
-                organization_members, organization_members.c.organization_id == organizations.c.id
-            )
-            .group_by(organizations.c.id, organizations.c.name, organizations.c.fullname)
-            .order_by(organizations.c.name)
-            .limit(1000)
-        ).all()
-    return [{"name": r.name, "fullname": r.fullname, "members": r.members} for r in rows]
 
 
 def add_member(engine: Engine, admin: User | None, org_name: str, username: str) -> None:

@@ -154,6 +154,12 @@ class Settings(BaseSettings):
     )
     similar_cache_ttl_s: float = Field(600.0, description="Seconds similar papers are remembered.")
 
+    trusted_proxies: str = Field(
+        "127.0.0.1",
+        description="Comma-separated addresses or networks (CIDR) of reverse proxies whose "
+        "X-Forwarded-For/-Proto are believed; from anyone else they are ignored. Empty: none.",
+    )
+
     # Accounts and community (docs/accounts.md)
     session_days: int = Field(30, description="How long a login session lasts.")
     token_ttl_minutes: int = Field(

@@ -72,3 +72,60 @@ def test_every_setting_is_documented():
     missing = sorted(f"PAPERWIRE_{field.upper()}" for field in Settings.model_fields
                      if f"PAPERWIRE_{field.upper()}" not in names)
     assert missing == [], f"document these settings in the README or docs/: {missing}"
+
+
+def _failed_logins(container, headers_for, count=10) -> int:
+    from fastapi.testclient import TestClient
+
+    from paperwire.web.app import create_app
+
+    limited = 0
+    with TestClient(create_app(container)) as client:
+        token = re.search(r'name="csrf_token" value="([^"]+)"',
+                          client.get("/login").text).group(1)
+        for n in range(count):
+            response = client.post("/login", headers=headers_for(n),
+                                   data={"login": f"nobody{n}", "password": "wrong",
+                                         "csrf_token": token})
+            limited += response.status_code == 429
+    return limited
+
+
+@pytest.fixture
+def limited_container(tmp_path, database_url):
+    from paperwire.config import load_settings
+    from paperwire.wiring import build_container
+
+    def build(**extra):
+        settings = load_settings(data_dir=tmp_path / "data", database_url=database_url,
+                                 embedder="none", rate_limit_login="3/60", **extra)
+        container = build_container(settings)
+        container.prepare_database()
+        return container
+
+    return build
+
+
+def test_a_spoofed_forwarded_for_does_not_dodge_the_limits(limited_container):
+    container = limited_container()  # the default: trust only 127.0.0.1
+    spoofed = _failed_logins(container, lambda n: {"X-Forwarded-For": f"203.0.113.{n}"})
+    nginx_style = _failed_logins(
+        container, lambda n: {"X-Forwarded-For": f"198.51.100.{n}, 127.0.0.1"})
+    container.close()
+    assert spoofed >= 7 and nginx_style >= 7
+
+
+def test_a_configured_proxy_names_the_client(limited_container):
+    container = limited_container(trusted_proxies="testclient")  # the test client's address
+    assert _failed_logins(container, lambda n: {"X-Forwarded-For": f"203.0.113.{n}"}) == 0
+    assert _failed_logins(container, lambda n: {"X-Forwarded-For": "203.0.113.250"}) >= 7
+    container.close()
+
+
+def test_shipped_deploy_files_never_trust_every_address():
+    compose = (ROOT / "deploy" / "compose.yaml").read_text()
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "FORWARDED_ALLOW_IPS" not in compose and '"*"' not in compose
+    assert "PAPERWIRE_TRUSTED_PROXIES" in compose
+    assert "$proxy_add_x_forwarded_for" not in nginx
+    assert "X-Forwarded-For $remote_addr" in nginx

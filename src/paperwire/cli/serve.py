@@ -58,8 +58,10 @@ def serve(
     )
     try:
         # A worker on a busy machine can take a while to import; don't kill it for that.
+        # proxy_headers=False: the app itself trusts X-Forwarded-* only from
+        # PAPERWIRE_TRUSTED_PROXIES (uvicorn's FORWARDED_ALLOW_IPS is not used).
         uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
-                    log_level=log_level, timeout_worker_healthcheck=60)
+                    log_level=log_level, timeout_worker_healthcheck=60, proxy_headers=False)
     finally:
         stop_first_run()
         stop_jobs()

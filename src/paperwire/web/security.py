@@ -18,3 +18,10 @@ def install_security_middleware(app: FastAPI) -> None:
     app.add_middleware(CsrfMiddleware)
     app.add_middleware(AuthMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outermost: the client address every limit counts is the proxy's word only when the
+    # connection comes from a configured proxy (PAPERWIRE_TRUSTED_PROXIES).
+    trusted = app.state.container.settings.trusted_proxies.strip()
+    if trusted:
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)

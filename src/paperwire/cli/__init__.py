@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from paperwire.cli import db, digest, embed, ingest, live, search, serve, users
+from paperwire.cli import db, digest, embed, enrich, ingest, live, search, serve, users
 
 app = typer.Typer(
     name="paperwire",
@@ -21,7 +21,7 @@ def _root() -> None:
     """Self-hostable research-paper discovery."""
 
 
-for module in (serve, ingest, live, search, embed, db, users, digest):
+for module in (serve, ingest, live, search, embed, enrich, db, users, digest):
     module.register(app)
 
 

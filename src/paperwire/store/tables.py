@@ -131,3 +131,19 @@ paper_embeddings = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_paper_embeddings_model_created", "model_id", "created_at"),
 )
+
+paper_enrichments = Table(  # 0009_paper_enrichments: computed keywords/summary + provenance
+    "paper_enrichments",
+    metadata,
+    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("keywords", JSON),
+    Column("keywords_origin", String(40)),
+    Column("summary", Text),
+    Column("summary_origin", String(40)),
+    Column("summary_model", String(200)),
+    Column("generation_attempts", Integer, nullable=False, default=0),
+    Column("generation_retry_at", DateTime(timezone=True)),
+    Column("generation_error", String(500)),
+    Column("enriched_at", DateTime(timezone=True), nullable=False),
+)

@@ -80,6 +80,7 @@ def settings(tmp_path, database_url) -> Settings:
         database_url=database_url,
         embedder="none",
         arxiv_delay_s=0.0,
+        fulltext_fetch=False,  # tests that fetch full text point it at a local server
     )
 
 

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from paperwire.search.embedder import Embedder
     from paperwire.search.pgvector import PgVectorIndex
     from paperwire.search.vectors import VectorIndex
+    from paperwire.services.fulltext import FulltextService
     from paperwire.services.search import SearchService
+    from paperwire.sources.arxiv_api import ArxivApi
     from paperwire.sources.http_client import HttpClient
 
 
@@ -40,6 +42,13 @@ class Container:
         from paperwire.sources.http_client import HttpClient
 
         return HttpClient.from_settings(self.settings)
+
+    @cached_property
+    def arxiv_api(self) -> ArxivApi:
+        """The arXiv query API (papers by id), for library imports and submissions."""
+        from paperwire.sources.arxiv_api import ArxivApi
+
+        return ArxivApi.from_settings(self.http_client, self.settings)
 
     @cached_property
     def mailer(self) -> Mailer:
@@ -105,6 +114,13 @@ class Container:
 
         return SearchService(self.engine, semantic, keyword_index=self.keyword_index)
 
+    @cached_property
+    def fulltext(self) -> FulltextService:
+        """Papers as Markdown, with full text fetched from arXiv HTML on first request."""
+        from paperwire.services.fulltext import FulltextService
+
+        return FulltextService(self.engine, self.http_client, self.settings)
+
     def prepare_database(self) -> None:
         """Check the connection and migrate to the newest schema."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -114,6 +130,8 @@ class Container:
     def close(self) -> None:
         if "mailer" in self.__dict__:
             self.mailer.close()
+        if "fulltext" in self.__dict__:
+            self.fulltext.close()
         if "http_client" in self.__dict__:
             self.http_client.close()
         if self.__dict__.get("summarizer") is not None:

@@ -47,7 +47,8 @@ def test_partial_embeddings_fall_back_to_keywords_and_say_so(seeded):
     service = _service(seeded, embed_limit=2)
     results = service.search("transformers", mode="hybrid")
     assert results.mode == "hybrid"
-    assert "3 of 5 papers have no embedding yet" in results.notice
+    # Said once, as progress in the page header (search_pages), not as a warning per search.
+    assert results.notice is None and results.embedding_coverage == (2, 5)
     # Papers without an embedding are still found through their keywords.
     assert {"2501.00001", "2503.00003", "2504.00004", "2505.00005"} <= {
         h.paper_id for h in results.hits

@@ -59,3 +59,16 @@ def test_merge_is_stable_whatever_the_order():
     # the other order agrees on every ordered field
     other = merge_papers(arxiv, hf)
     assert other.published_at == early and other.title == first.title
+
+
+def test_links_from_both_sources_merge_alike_in_either_order():
+    # arXiv's comments gave one project page, the authors on Hugging Face another.
+    hf = PaperRecord(id="1", title="T", project_page="https://www.example.org/p",
+                     github_repo="https://github.com/a/b", sources=frozenset({"hf"}))
+    arxiv = PaperRecord(id="1", title="T", version=2, project_page="https://example.org/p",
+                        github_repo="https://github.com/a/other", sources=frozenset({"arxiv"}))
+    assert merge_papers(hf, arxiv) == merge_papers(arxiv, hf)
+    merged = merge_papers(arxiv, hf)
+    assert merged.project_page == "https://www.example.org/p"
+    assert merged.github_repo == "https://github.com/a/b"
+    assert merge_papers(merged, arxiv) == merged and merge_papers(merged, hf) == merged

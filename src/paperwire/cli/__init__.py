@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from paperwire.cli import db, digest, embed, enrich, ingest, live, search, serve, users
+from paperwire.cli import (
+    db,
+    demo,
+    digest,
+    embed,
+    enrich,
+    ingest,
+    library,
+    live,
+    search,
+    serve,
+    users,
+)
 
 app = typer.Typer(
     name="paperwire",
@@ -21,7 +33,7 @@ def _root() -> None:
     """Self-hostable research-paper discovery."""
 
 
-for module in (serve, ingest, live, search, embed, enrich, db, users, digest):
+for module in (serve, ingest, live, search, embed, enrich, db, users, digest, library, demo):
     module.register(app)
 
 

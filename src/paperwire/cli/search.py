@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -78,19 +79,72 @@ def eval_command(
     ),
 ) -> None:
     """Score search on a BEIR data set: nDCG@10, nDCG@20, MRR@10, Recall@100."""
-    from paperwire.config import load_settings
     from paperwire.search.beir import BeirFormatError
     from paperwire.search.metrics import format_line
     from paperwire.services.evaluation import evaluate
     from paperwire.services.search import MODES
     from paperwire.store.db import DatabaseUnavailable
-    from paperwire.wiring import build_container
 
     modes = list(MODES) if mode == "all" else [mode]
     if any(m not in MODES for m in modes):
         raise fail(f"unknown mode {mode!r}: use keyword, semantic, hybrid or all")
     if not beir_dir.is_dir():
         raise fail(f"{beir_dir} is not a folder")
+    try:
+        with _eval_container(database_url) as (container, cache_dir):
+            report = evaluate(container, beir_dir, modes, cache_dir=cache_dir, progress=_progress())
+    except (BeirFormatError, DatabaseUnavailable, ValueError) as exc:
+        raise fail(str(exc).splitlines()[0]) from None
+    for name in modes:
+        if name in report.notices:
+            typer.echo(f"note ({name}): {report.notices[name]}", err=True)
+        typer.echo(format_line(name, report.scores[name]))
+
+
+def eval_rec_command(
+    folder: Path = typer.Argument(
+        ..., help="Folder with corpus.jsonl(.gz), users.jsonl and qrels/test.tsv."),
+    library_size: int = typer.Option(
+        0, "--library-size", "-k",
+        help="Use each reader's K newest library papers as the query (0: the whole library; "
+             "1 is exactly 'similar papers')."),
+    mode: str = typer.Option("all", "--mode", "-m", help="keyword, semantic, hybrid or all."),
+    database_url: str = typer.Option(
+        "", "--database-url", help="An EMPTY database to index into (default: temporary SQLite)."
+    ),
+) -> None:
+    """Score recommendations: rank each reader's later papers from their library."""
+    from paperwire.search.beir import BeirFormatError
+    from paperwire.search.metrics import format_rec_line
+    from paperwire.services.rec_evaluation import evaluate_rec, resolve_modes
+    from paperwire.store.db import DatabaseUnavailable
+
+    try:
+        modes = resolve_modes(mode)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if library_size < 0:
+        raise fail("--library-size must be 0 (the whole library) or more")
+    if not folder.is_dir():
+        raise fail(f"{folder} is not a folder")
+    try:
+        with _eval_container(database_url) as (container, cache_dir):
+            report = evaluate_rec(container, folder, modes, library_size=library_size or None,
+                                  cache_dir=cache_dir, progress=_progress())
+    except (BeirFormatError, DatabaseUnavailable, ValueError) as exc:
+        raise fail(str(exc).splitlines()[0]) from None
+    for name in modes:
+        typer.echo(format_rec_line(name, report.scores[name]))
+
+
+@contextmanager
+def _eval_container(database_url: str):
+    """A container on a temporary (or the given, empty) database, and the embedding cache
+    shared by `eval` and `eval-rec` (DATA_DIR/embedding-cache, keyed by content hash)."""
+    from paperwire.config import load_settings
+    from paperwire.store.papers import count_papers
+    from paperwire.wiring import build_container
+
     user_settings = load_settings()
     cache_dir = user_settings.data_dir / "embedding-cache"
     with tempfile.TemporaryDirectory(prefix="paperwire-eval-") as tmp:
@@ -99,20 +153,12 @@ def eval_command(
         container = build_container(settings)
         try:
             container.prepare_database()
-            from paperwire.store.papers import count_papers
-
             with container.engine.connect() as conn:
                 if count_papers(conn):
-                    raise fail("the --database-url database holds papers; give an empty one")
-            report = evaluate(container, beir_dir, modes, cache_dir=cache_dir, progress=_progress())
-        except (BeirFormatError, DatabaseUnavailable, ValueError) as exc:
-            raise fail(str(exc).splitlines()[0]) from None
+                    raise ValueError("the --database-url database holds papers; give an empty one")
+            yield container, cache_dir
         finally:
             container.close()
-    for name in modes:
-        if name in report.notices:
-            typer.echo(f"note ({name}): {report.notices[name]}", err=True)
-        typer.echo(format_line(name, report.scores[name]))
 
 
 def _progress():
@@ -137,3 +183,4 @@ def register(app: typer.Typer) -> None:
     """Add this area's commands to the main app."""
     app.command("search")(search_command)
     app.command("eval")(eval_command)
+    app.command("eval-rec")(eval_rec_command)

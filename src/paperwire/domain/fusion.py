@@ -21,7 +21,7 @@ candidates (the best and the worst candidate anchor the scale).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 # Measured with benchmarks/bench_fusion.py (benchmarks/RESULTS.md, "## Search"): on
@@ -48,6 +48,21 @@ def keyword_weight(n_terms: int) -> float:
         return LONG_WEIGHT
     t = (math.log(n_terms) - math.log(SHORT_TERMS)) / (math.log(LONG_TERMS) - math.log(SHORT_TERMS))
     return SHORT_WEIGHT + t * (LONG_WEIGHT - SHORT_WEIGHT)
+
+
+# Query-by-example (similar papers, a reader's library): a whole abstract against whole
+# abstracts. Measured on rec-dev with `paperwire eval-rec` (benchmarks/RESULTS.md, issue 13).
+EXAMPLE_WEIGHT = 0.5
+
+
+def example_keyword_share(embedded_share: float) -> float:
+    """The keyword share for query-by-example when `embedded_share` of the papers have vectors.
+
+    With every paper embedded it is EXAMPLE_WEIGHT; with few embedded the dense side can
+    only speak for those few, so its share shrinks in proportion (2% embedded: ~99% keyword).
+    """
+    c = min(1.0, max(0.0, embedded_share))
+    return 1.0 - (1.0 - EXAMPLE_WEIGHT) * c
 
 
 def normalize_max(scores: Mapping[str, float]) -> dict[str, float]:
@@ -93,3 +108,38 @@ def fuse(
         fused.append(FusedScore(paper_id, score, keyword.get(paper_id), semantic.get(paper_id)))
     fused.sort(key=lambda f: (-f.score, f.paper_id))
     return fused
+
+
+# How far above the largest chance similarity (in background spreads) a semantic hit must be.
+FLOOR_MARGIN = 1.0
+
+
+def background(scores: Sequence[float]) -> tuple[float, float]:
+    """(centre, spread) of a query's similarities to randomly sampled papers: the median and
+    the normal-consistent median absolute deviation, so the few sampled papers that are on
+    the query's topic do not inflate the scale of "unrelated"."""
+    if not scores:
+        return 0.0, 0.0
+    ordered = sorted(scores)
+    centre = _median(ordered)
+    return centre, 1.4826 * _median(sorted(abs(v - centre) for v in ordered))
+
+
+def _median(ordered: Sequence[float]) -> float:
+    n = len(ordered)
+    mid = n // 2
+    return ordered[mid] if n % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
+
+
+def semantic_floor(centre: float, spread: float, n_papers: int) -> float:
+    """The cosine a paper needs to count as a semantic match for a query.
+
+    `centre`/`spread` describe the query's similarity to unrelated papers (`background`).
+    Among n papers drawn from that background the largest similarity is about
+    centre + sqrt(2 ln n) * spread; a hit must clear that by FLOOR_MARGIN spreads, so what
+    chance alone produces never counts as a match. Relative to the model's own scale, so
+    it holds for any embedder, and per query, so a long query's generally higher
+    similarities do not let everything through.
+    """
+    spread = max(spread, 1e-6)
+    return centre + (math.sqrt(2.0 * math.log(max(2, n_papers))) + FLOOR_MARGIN) * spread

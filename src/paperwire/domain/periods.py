@@ -66,6 +66,15 @@ def month_period(year: int, month: int) -> Period:
     return Period("month", start, following - timedelta(days=1))
 
 
+def period_of(kind: str, day: date) -> Period:
+    """The period of `kind` ("day", "week" or "month") that holds `day`."""
+    if kind == "week":
+        return week_period(day)
+    if kind == "month":
+        return month_period(day.year, day.month)
+    return day_period(day)
+
+
 def parse_day(text: str, *, today: date) -> date:
     if not _DAY_RE.match(text or ""):
         raise ValueError(f"date must look like 2025-06-16, not {text!r}.")

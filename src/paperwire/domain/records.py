@@ -96,7 +96,10 @@ def merge_papers(old: PaperRecord, new: PaperRecord) -> PaperRecord:
       authority for bibliographic text, e.g. a journal-ref added later) wins, else the
       stored value stays.
     - Counts and `updated_at` take the larger value, `published_at` the earlier one.
-    - Any other filled value stays as first stored; sources accumulate.
+    - Any other filled value stays as first stored, except that a value from another
+      source (Hugging Face: entered by the authors) replaces one from arXiv alone
+      (e.g. a project page found in the comments), so the order of sources does not
+      matter; sources accumulate.
     """
     if old.id != new.id:
         raise ValueError(f"cannot merge {old.id} with {new.id}")
@@ -120,11 +123,16 @@ def merge_papers(old: PaperRecord, new: PaperRecord) -> PaperRecord:
             values[name] = max(a, b)
         elif name in _EARLIEST:
             values[name] = min(a, b)
-        elif name in _VERSIONED_TEXT and new_is_newer:
-            values[name] = b
+        elif name in _VERSIONED_TEXT:
+            values[name] = b if new_is_newer else a
         else:
-            values[name] = a
+            values[name] = b if _beyond_arxiv(new) and not _beyond_arxiv(old) else a
     return replace(old, **values)
+
+
+def _beyond_arxiv(record: PaperRecord) -> bool:
+    """Whether the record has a source other than arXiv's metadata."""
+    return bool(record.sources - {ARXIV_SOURCE})
 
 
 def clean_paper_links(record: PaperRecord) -> tuple[PaperRecord, int]:

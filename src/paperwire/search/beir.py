@@ -6,6 +6,7 @@ import csv
 import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -20,6 +21,16 @@ class BeirDoc:
     id: str
     title: str
     text: str
+    date: str | None = None  # publication day (YYYY-MM-DD), where the set has one
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """A recommendation-set reader: their library before `cutoff` is the query."""
+
+    id: str
+    cutoff: date
+    library: tuple[str, ...]
 
 
 def corpus_path(folder: Path) -> Path:
@@ -39,7 +50,8 @@ def read_corpus(folder: Path) -> Iterator[BeirDoc]:
             try:
                 row = orjson.loads(line)
                 title, text = str(row.get("title") or ""), str(row.get("text") or "")
-                yield BeirDoc(str(row["_id"]), title, text)
+                day = row.get("date")
+                yield BeirDoc(str(row["_id"]), title, text, str(day) if day else None)
             except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
                 raise BeirFormatError(f"{path.name} line {number}: {exc}") from None
 
@@ -78,3 +90,35 @@ def read_qrels(folder: Path, split: str = "test") -> dict[str, dict[str, int]]:
                 ) from None
             qrels.setdefault(query_id, {})[doc_id] = grade
     return qrels
+
+
+def parse_day(value: str | None) -> date | None:
+    """The day of a `date` field (YYYY-MM-DD, or an ISO timestamp starting with one)."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def read_users(folder: Path) -> list[Reader]:
+    """users.jsonl: one `{_id, cutoff, library: [ids]}` per line."""
+    path = folder / "users.jsonl"
+    if not path.is_file():
+        raise BeirFormatError(f"{folder} has no users.jsonl")
+    readers: list[Reader] = []
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = orjson.loads(line)
+                cutoff = parse_day(str(row["cutoff"]))
+                library = row.get("library") or []
+                if cutoff is None or not isinstance(library, list):
+                    raise TypeError("cutoff must be YYYY-MM-DD and library a list of ids")
+                readers.append(Reader(str(row["_id"]), cutoff, tuple(str(x) for x in library)))
+            except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+                raise BeirFormatError(f"users.jsonl line {number}: {exc}") from None
+    return readers

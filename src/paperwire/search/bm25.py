@@ -208,6 +208,22 @@ class Bm25Index:
         best.sort(key=lambda d: -final[d])  # stable: equal scores stay newest id first
         return [(state.paper_id(d), final[d]) for d in best[:k]], total
 
+    def document_frequencies(self, stems: Iterable[str]) -> tuple[dict[str, int], int]:
+        """(stem -> how many live papers hold it, live papers); for query term selection.
+
+        Call only when `ready`. Counts include papers replaced since the last merge, as
+        `search`'s idf does.
+        """
+        state = self._state
+        if state is None:
+            raise RuntimeError("the BM25 index is not built yet")
+        counts = {}
+        for stem in stems:
+            main = state.segment.postings(stem)
+            counts[stem] = (0 if main is None else len(main[0])) + len(
+                state.tail_postings.get(stem, ()))
+        return counts, max(1, state.live)
+
     @staticmethod
     def _proximity(
         state: _State, docs: list[int], pairs: dict[tuple[str, str], float]

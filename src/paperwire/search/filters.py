@@ -20,12 +20,14 @@ class FilterSpec:
     organization: str | None = None
     authors: tuple[str, ...] = ()
     has_code: bool = False
+    # Only these papers (a user's library, say); None: no restriction.
+    paper_ids: frozenset[str] | None = None
 
     @property
     def active(self) -> bool:
         return bool(
             self.after or self.before or self.categories or self.organization
-            or self.authors or self.has_code
+            or self.authors or self.has_code or self.paper_ids is not None
         )
 
 
@@ -74,4 +76,6 @@ def filter_conditions(spec: FilterSpec) -> list[ColumnElement[bool]]:
         )
     if spec.has_code:
         conditions.append(and_(papers.c.github_repo.is_not(None), papers.c.github_repo != ""))
+    if spec.paper_ids is not None:
+        conditions.append(papers.c.id.in_(sorted(spec.paper_ids)))
     return conditions

@@ -45,6 +45,8 @@ PG_RANKING = "idf"
 DF_CACHE_TTL_S = 300.0
 # How long a search waits for the in-memory index's first build before asking the database.
 BUILD_WAIT_S = 20.0
+# Query-by-example on the database's own index: its OR query of this many words.
+MAX_TERMS_FALLBACK = 30
 
 _fts = table("papers_fts", column("rowid"))
 
@@ -97,9 +99,79 @@ class KeywordSearcher:
         if ranker is not None:
             if spec.active and candidates is None:
                 candidates = self.filtered_ids(spec)
-            found, total = ranker.search(query.terms, offset + limit, candidates=candidates)
+            words, proximity = self._ranker_words(query, ranker)
+            found, total = ranker.search(words, offset + limit, candidates=candidates,
+                                         proximity=proximity)
             return [KeywordHit(pid, score) for pid, score in found[offset:]], total
         return self._database_search(query, spec, limit, offset), None
+
+    def _ranker_words(self, query: ParsedQuery, ranker: Bm25Index) -> tuple[list[str], bool]:
+        """The words the BM25 ranker scores, and whether word proximity counts.
+
+        A long query (more than LONG_QUERY_TERMS distinct words, e.g. a pasted abstract) is
+        ranked by its most specific words, weighted by how often it uses them, as
+        query-by-example is.
+        """
+        if not query.all_terms:
+            return list(query.terms), True
+        from paperwire.domain.example_query import count_terms, select_terms
+        from paperwire.search.query_parser import STOPWORDS
+
+        stems = self.analyzer.stems(list(query.all_terms))
+        counts, surface = count_terms(zip(query.all_terms, stems, strict=True), STOPWORDS)
+        if not counts:
+            return list(query.terms), True
+        df, n_docs = ranker.document_frequencies(counts)
+        selected = select_terms(counts, surface, df, n_docs)
+        if not selected:
+            return list(query.terms), True
+        # In query order first (so adjacent query words keep their proximity bonus), then
+        # the repeats that weight frequent words.
+        order = {stem: i for i, stem in reversed(list(enumerate(stems)))}
+        selected.sort(key=lambda t: order.get(t.stem, 0))
+        words = [t.word for t in selected]
+        return words + [t.word for t in selected for _ in range(t.weight - 1)], True
+
+    def search_example(
+        self,
+        texts: Sequence[str],
+        *,
+        limit: int,
+        candidates: Sequence[str] | None = None,
+    ) -> list[KeywordHit]:
+        """Query-by-example: papers that share the texts' most specific words (BM25).
+
+        The query is the texts' best terms by tf x idf (domain.example_query), not every
+        word: see that module. `candidates` restricts the result to these paper ids.
+        """
+        from paperwire.domain.example_query import count_terms, query_words, select_terms
+        from paperwire.search.query_parser import STOPWORDS
+
+        pairs = []
+        for example in texts:
+            found = self.analyzer.words(example)
+            pairs.extend(zip(found, self.analyzer.stems(found), strict=True))
+        counts, surface = count_terms(pairs, STOPWORDS)
+        if not counts or limit <= 0:
+            return []
+        ranker = self._ranker_for(ParsedQuery(terms=("x",)))
+        if ranker is not None:
+            df, n_docs = ranker.document_frequencies(counts)
+            terms = select_terms(counts, surface, df, n_docs)
+            if not terms:
+                return []
+            found_hits, _ = ranker.search(
+                query_words(terms), limit, candidates=candidates, proximity=False
+            )
+            return [KeywordHit(pid, score) for pid, score in found_hits]
+        terms = select_terms(counts, surface, None, 0, max_terms=MAX_TERMS_FALLBACK)
+        query = ParsedQuery(terms=tuple(t.word for t in terms))
+        allowed = set(candidates) if candidates is not None else None
+        depth = limit if allowed is None else max(limit * 5, 500)
+        hits = self._database_search(query, FilterSpec(), depth, 0)
+        if allowed is not None:
+            hits = [h for h in hits if h.paper_id in allowed]
+        return hits[:limit]
 
     def _ranker_for(self, query: ParsedQuery) -> Bm25Index | None:
         """The in-memory ranker when it can answer this query (plain words, index loaded)."""
@@ -119,12 +191,57 @@ class KeywordSearcher:
             return list(conn.execute(select(papers.c.id).where(*filter_conditions(spec))).scalars())
 
     def _database_search(
-        self, query: ParsedQuery, spec: FilterSpec, limit: int, offset: int
+        self, query: ParsedQuery, spec: FilterSpec, limit: int, offset: int,
+        extra: Sequence = (),
     ) -> list[KeywordHit]:
         with self.engine.connect() as conn:
             if self.sqlite:
-                return self._sqlite_search(conn, query, spec, limit, offset)
-            return self._pg_search(conn, query, spec, limit, offset)
+                return self._sqlite_search(conn, query, spec, limit, offset, extra)
+            return self._pg_search(conn, query, spec, limit, offset, extra)
+
+    def scores_for(
+        self, query: ParsedQuery, spec: FilterSpec, paper_ids: Sequence[str]
+    ) -> dict[str, float]:
+        """The keyword score of each of these papers that matches the query (others absent)."""
+        ids = list(dict.fromkeys(paper_ids))
+        if not ids or not query.has_text:
+            return {}
+        ranker = self._ranker_for(query)
+        if ranker is not None:
+            words, proximity = self._ranker_words(query, ranker)
+            found, _ = ranker.search(words, len(ids), candidates=ids, proximity=proximity)
+            return dict(found)
+        found = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            hits = self._database_search(query, spec, len(part), 0, (papers.c.id.in_(part),))
+            found.update((h.paper_id, h.score) for h in hits)
+        return found
+
+    def ordered_matches(
+        self, query: ParsedQuery, spec: FilterSpec, order: Sequence, *, limit: int,
+        offset: int = 0,
+    ) -> list[str]:
+        """Ids of the papers matching the query, in the given SQL order (date, upvotes)."""
+        if not query.has_text:
+            return []
+        with self.engine.connect() as conn:
+            if self.sqlite:
+                stmt = (
+                    select(papers.c.id)
+                    .select_from(_fts.join(papers, literal_column("papers.rowid") == _fts.c.rowid))
+                    .where(text("papers_fts MATCH :match"))
+                    .where(*filter_conditions(spec))
+                    .order_by(*order).limit(limit).offset(offset)
+                )
+                return list(conn.execute(stmt, {"match": to_fts5_match(query)}).scalars())
+            stmt = (
+                select(papers.c.id)
+                .where(literal_column("papers.search_vector").op("@@")(_pg_tsquery()))
+                .where(*filter_conditions(spec))
+                .order_by(*order).limit(limit).offset(offset)
+            )
+            return list(conn.execute(stmt, {"tsq": _pg_websearch_text(query)}).scalars())
 
     def count(self, query: ParsedQuery, spec: FilterSpec) -> int:
         """How many papers match at all (for result totals)."""
@@ -160,7 +277,8 @@ class KeywordSearcher:
                                                                          self.analyzer))}
 
     def _sqlite_search(
-        self, conn: Connection, query: ParsedQuery, spec: FilterSpec, limit: int, offset: int
+        self, conn: Connection, query: ParsedQuery, spec: FilterSpec, limit: int, offset: int,
+        extra: Sequence = (),
     ) -> list[KeywordHit]:
         w = SQLITE_WEIGHTS
         bm25 = literal_column(f"bm25(papers_fts, {w['title']}, {w['abstract']}, {w['authors']})")
@@ -168,7 +286,7 @@ class KeywordSearcher:
             select(papers.c.id, bm25.label("bm25"))
             .select_from(_fts.join(papers, literal_column("papers.rowid") == _fts.c.rowid))
             .where(text("papers_fts MATCH :match"))
-            .where(*filter_conditions(spec))
+            .where(*filter_conditions(spec), *extra)
             .order_by(bm25)
             .limit(limit)
             .offset(offset)
@@ -177,7 +295,8 @@ class KeywordSearcher:
         return [KeywordHit(pid, -float(score)) for pid, score in rows]
 
     def _pg_search(
-        self, conn: Connection, query: ParsedQuery, spec: FilterSpec, limit: int, offset: int
+        self, conn: Connection, query: ParsedQuery, spec: FilterSpec, limit: int, offset: int,
+        extra: Sequence = (),
     ) -> list[KeywordHit]:
         weights = literal_column("'{" + ",".join(str(x) for x in PG_WEIGHTS) + "}'::float4[]")
         vector = literal_column("papers.search_vector")
@@ -200,7 +319,7 @@ class KeywordSearcher:
         stmt = (
             select(papers.c.id, rank.label("rank"))
             .where(vector.op("@@")(_pg_tsquery()))
-            .where(*filter_conditions(spec))
+            .where(*filter_conditions(spec), *extra)
             .order_by(rank.desc(), papers.c.id)
             .limit(limit)
             .offset(offset)

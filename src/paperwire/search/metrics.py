@@ -63,3 +63,12 @@ def format_line(mode: str, scores: Mapping[str, float]) -> str:
     """`MODE nDCG@10=0.xxx nDCG@20=0.xxx MRR@10=0.xxx R@100=0.xxx n=Q`."""
     body = " ".join(f"{name}={scores[name]:.3f}" for name in METRIC_NAMES)
     return f"{mode} {body} n={int(scores['n'])}"
+
+
+REC_METRIC_NAMES = ("nDCG@10", "MRR@10", "R@100")
+
+
+def format_rec_line(mode: str, scores: Mapping[str, float]) -> str:
+    """`MODE nDCG@10=0.xxx MRR@10=0.xxx R@100=0.xxx n=U` (the eval-rec line)."""
+    body = " ".join(f"{name}={scores[name]:.3f}" for name in REC_METRIC_NAMES)
+    return f"{mode} {body} n={int(scores['n'])}"

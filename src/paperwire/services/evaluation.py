@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from paperwire.domain.records import PaperRecord, SourceItem
-from paperwire.search.beir import BeirDoc, read_corpus, read_qrels, read_queries
+from paperwire.search.beir import BeirDoc, parse_day, read_corpus, read_qrels, read_queries
 from paperwire.search.metrics import score_run
 from paperwire.services.ingest import ingest
 from paperwire.services.search import MODES
@@ -41,9 +42,52 @@ def _items(docs: Iterable[BeirDoc], ids: dict[str, str]) -> Iterator[SourceItem]
     for doc in docs:
         pid = internal_id(doc.id)
         ids[pid] = doc.id
+        day = parse_day(doc.date)
+        published = datetime(day.year, day.month, day.day, tzinfo=UTC) if day else None
         yield SourceItem(
-            PaperRecord(id=pid, title=doc.title, abstract=doc.text, sources=frozenset({"beir"}))
+            PaperRecord(id=pid, title=doc.title, abstract=doc.text, published_at=published,
+                        sources=frozenset({"beir"}))
         )
+
+
+def index_folder(
+    container: Container,
+    docs: Iterable[BeirDoc],
+    *,
+    folder: Path,
+    embed: bool,
+    cache_dir: Path | None,
+    progress: Progress | None = None,
+) -> dict[str, str]:
+    """Import `docs` through the product's ingest (and embed them, through the content-hash
+    cache, when `embed`); returns internal id -> corpus id. Waits for the search indexes."""
+    ids: dict[str, str] = {}
+    done = 0
+
+    def on_progress(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress("index", done, 0)
+
+    ingest(container.engine, _items(docs, ids), source="beir",
+           parameters={"folder": str(folder)}, on_progress=on_progress)
+    if embed and container.embedder is not None:
+        from paperwire.services.embeddings import embed_missing
+
+        embed_missing(
+            container.engine,
+            container.embedder,
+            cache_dir=cache_dir,
+            progress=(lambda d, t: progress("embed", d, t)) if progress else None,
+        )
+        if container.vector_index is not None:
+            container.vector_index.refresh(force=True)
+            if hasattr(container.vector_index, "build_ann"):  # score what serving would use
+                container.vector_index.build_ann(wait=True)
+    if container.keyword_index is not None:
+        container.keyword_index.wait_ready()  # rank with the product's default ranker
+    return ids
 
 
 def evaluate(
@@ -62,34 +106,11 @@ def evaluate(
     queries = read_queries(folder)
     qrels = read_qrels(folder)
     report = EvalReport()
-    ids: dict[str, str] = {}
-    done = 0
-
-    def on_progress(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress:
-            progress("index", done, 0)
-
-    ingest(container.engine, _items(read_corpus(folder), ids), source="beir",
-           parameters={"folder": str(folder)}, on_progress=on_progress)
+    ids = index_folder(container, read_corpus(folder), folder=folder,
+                       embed=any(m != "keyword" for m in modes), cache_dir=cache_dir,
+                       progress=progress)
     report.docs = len(ids)
-    if any(m != "keyword" for m in modes) and container.embedder is not None:
-        from paperwire.services.embeddings import embed_missing
-
-        embed_missing(
-            container.engine,
-            container.embedder,
-            cache_dir=cache_dir,
-            progress=(lambda d, t: progress("embed", d, t)) if progress else None,
-        )
-        if container.vector_index is not None:
-            container.vector_index.refresh(force=True)
-            if hasattr(container.vector_index, "build_ann"):  # score what serving would use
-                container.vector_index.build_ann(wait=True)
     service = container.search
-    if container.keyword_index is not None:
-        container.keyword_index.wait_ready()  # rank with the product's default ranker
     judged = [q for q in queries if q in qrels]
     for mode in modes:
         run: dict[str, list[str]] = {}

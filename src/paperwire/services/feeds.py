@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Connection, func, select
 
-from paperwire.domain.periods import Period, day_period
+from paperwire.domain.periods import Period, day_period, period_of
 from paperwire.domain.trending import TrendingScore, trending_score
 from paperwire.services.papers import UPVOTES, VISIBLE, PaperCard, entry_select, row_to_card
 from paperwire.store.tables import daily_entries, papers
@@ -51,13 +51,21 @@ def latest_feed_day(conn: Connection, *, on_or_before: date | None = None) -> da
     return conn.execute(query).scalar()
 
 
-def neighbour_days(conn: Connection, day: date) -> tuple[date | None, date | None]:
-    """The nearest days before and after `day` that have papers (empty days are skipped)."""
+def neighbour_days(
+    conn: Connection, day: date, until: date | None = None
+) -> tuple[date | None, date | None]:
+    """The nearest days before `day` and after `until` (default `day`) that have visible
+    papers (empty days are skipped)."""
+    until = until or day
     prev_day = conn.execute(
-        select(func.max(daily_entries.c.day)).where(daily_entries.c.day < day)
+        select(func.max(daily_entries.c.day))
+        .select_from(VISIBLE_ENTRIES)
+        .where(daily_entries.c.day < day, VISIBLE)
     ).scalar()
     next_day = conn.execute(
-        select(func.min(daily_entries.c.day)).where(daily_entries.c.day > day)
+        select(func.min(daily_entries.c.day))
+        .select_from(VISIBLE_ENTRIES)
+        .where(daily_entries.c.day > until, VISIBLE)
     ).scalar()
     return prev_day, next_day
 
@@ -71,6 +79,7 @@ def feed_page(
     limit: int = 50,
     submitter: str | None = None,
     now: datetime | None = None,
+    featured_first: bool = False,
 ) -> FeedPage:
     """Papers of `period` (the latest day with papers when None and `default_latest`)."""
     if sort not in SORTS:
@@ -82,7 +91,9 @@ def feed_page(
         conditions.append(daily_entries.c.submitted_by == submitter)
     base = entry_select().where(*conditions)
     total = conn.execute(
-        select(func.count()).select_from(VISIBLE_ENTRIES).where(*conditions, VISIBLE)
+        select(func.count(func.distinct(daily_entries.c.paper_id)))
+        .select_from(VISIBLE_ENTRIES)
+        .where(*conditions, VISIBLE)
     ).scalar_one()
     scores: dict[str, TrendingScore] = {}
     if sort == "trending":
@@ -92,7 +103,7 @@ def feed_page(
                 window = [daily_entries.c.day > latest - timedelta(days=TRENDING_WINDOW_DAYS)]
                 base = base.where(*window)
                 total = conn.execute(
-                    select(func.count())
+                    select(func.count(func.distinct(daily_entries.c.paper_id)))
                     .select_from(VISIBLE_ENTRIES)
                     .where(*conditions, *window, VISIBLE)
                 ).scalar_one()
@@ -102,24 +113,58 @@ def feed_page(
         cards.sort(key=lambda c: (-scores[c.id].score, c.id))
         cards = cards[page * limit : (page + 1) * limit]
     else:
-        order = (
-            # As Hugging Face: upvotes, then the source's order (local entries last).
-            (UPVOTES.desc(), daily_entries.c.day.desc(), SOURCE_ORDER, papers.c.id)
-            if sort == "upvotes"
-            else (daily_entries.c.day.desc(), PUBLISHED_AT.desc(), papers.c.id)
-        )
-        query = base.order_by(*order).limit(limit).offset(page * limit)
-        cards = _dedupe(row_to_card(row) for row in conn.execute(query))
+        cards = _distinct_papers(conn, conditions, sort, page, limit, featured_first)
     result = FeedPage(period, cards, total, page, limit, sort, scores=scores)
     if period is not None:
-        if period.kind == "day":
-            prev_day, next_day = neighbour_days(conn, period.start)
-            result.prev_key = prev_day.isoformat() if prev_day else None
-            result.next_key = next_day.isoformat() if next_day else None
-        else:
-            result.prev_key = period.shifted(-1).key
-            result.next_key = period.shifted(1).key
+        # Like the day view, weeks and months link only to periods that have papers.
+        prev_day, next_day = neighbour_days(conn, period.start, period.end)
+        result.prev_key = period_of(period.kind, prev_day).key if prev_day else None
+        result.next_key = period_of(period.kind, next_day).key if next_day else None
     return result
+
+
+def _distinct_papers(
+    conn: Connection, conditions: list, sort: str, page: int, limit: int, featured_first: bool
+) -> list[PaperCard]:
+    """One card per paper (a paper on two days of a period counts once), paged by paper,
+    each with the period's days it was on (`feed_days`, newest first)."""
+    last_day = func.max(daily_entries.c.day)
+    order = (
+        # As Hugging Face: upvotes, then the source's order (local entries last).
+        (UPVOTES.desc(), last_day.desc(), func.min(SOURCE_ORDER), papers.c.id)
+        if sort == "upvotes"
+        else (last_day.desc(), func.max(PUBLISHED_AT).desc(), papers.c.id)
+    )
+    if featured_first:
+        order = (papers.c.featured.desc(), *order)
+    group = [papers.c.id, papers.c.published_at, papers.c.featured]
+    group += [papers.c.source_upvotes, papers.c.local_upvotes]  # UPVOTES' columns
+    ids = list(
+        conn.execute(
+            select(papers.c.id)
+            .select_from(VISIBLE_ENTRIES)
+            .where(*conditions, VISIBLE)
+            .group_by(*group)
+            .order_by(*order)
+            .limit(limit)
+            .offset(page * limit)
+        ).scalars()
+    )
+    if not ids:
+        return []
+    rows = conn.execute(
+        entry_select()
+        .where(*conditions, daily_entries.c.paper_id.in_(ids))
+        .order_by(daily_entries.c.day.desc())
+    )
+    by_id: dict[str, PaperCard] = {}
+    for row in rows:
+        card = by_id.get(row.id)
+        if card is None:
+            card = by_id[row.id] = row_to_card(row)
+        if row.day not in card.feed_days:
+            card.feed_days.append(row.day)
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def daily_page(
@@ -129,7 +174,7 @@ def daily_page(
     latest = latest_feed_day(conn)
     if period is None and latest is not None:
         period = day_period(latest)
-    result = feed_page(conn, period, sort="upvotes", page=page, limit=limit)
+    result = feed_page(conn, period, sort="upvotes", page=page, limit=limit, featured_first=True)
     result.latest_day = latest
     return result
 
@@ -140,6 +185,7 @@ class TrendingPage:
     as_of: datetime
     window_days: int
     since: date | None
+    until: date | None = None  # the window's last day (the latest feed day)
 
 
 def trending_page(
@@ -165,7 +211,7 @@ def trending_page(
     cards = _dedupe(row_to_card(row) for row in conn.execute(query))
     scored = [(card, _score(card, reference)) for card in cards]
     scored.sort(key=lambda pair: (-pair[1].score, pair[0].id))
-    return TrendingPage(scored[:limit], reference, window_days, since)
+    return TrendingPage(scored[:limit], reference, window_days, since, latest)
 
 
 def _score(card: PaperCard, reference: datetime) -> TrendingScore:

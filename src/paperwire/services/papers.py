@@ -69,6 +69,8 @@ class PaperCard:
     submitted_by: str | None = None
     submitted_by_name: str | None = None
     submitted_at: datetime | None = None
+    feed_days: list[date] = field(default_factory=list)  # the period's days it was on
+    hf_comments: int = 0  # the part of num_comments imported from Hugging Face
     thumbnail: str | None = None
     entry_published_at: datetime | None = None  # the source item's publishedAt
     submitter: dict | None = None  # the source's submitter fields (sanitised)
@@ -170,6 +172,7 @@ PAPER_COLUMNS = (
     paper_enrichments.c.summary_model.label("computed_summary_model"),
     (papers.c.source_upvotes + papers.c.local_upvotes).label("upvotes"),
     (papers.c.source_comments + papers.c.local_comments).label("num_comments"),
+    papers.c.source_comments.label("hf_comments"),
     organizations.c.name.label("org_name"),
     organizations.c.fullname.label("org_fullname"),
     organizations.c.avatar_url.label("org_avatar_url"),
@@ -248,6 +251,7 @@ def row_to_card(row) -> PaperCard:
         submitted_by=mapping.get("submitted_by"),
         submitted_by_name=mapping.get("submitted_by_name"),
         submitted_at=aware_utc(mapping.get("submitted_at")),
+        hf_comments=int(mapping.get("hf_comments") or 0),
         thumbnail=safe_url(mapping.get("thumbnail")),
         entry_published_at=aware_utc(mapping.get("entry_published_at")),
         submitter=mapping.get("submitter"),

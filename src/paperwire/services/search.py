@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -18,7 +19,13 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, select
 
-from paperwire.domain.fusion import fuse, keyword_weight
+from paperwire.domain.fusion import (
+    background,
+    example_keyword_share,
+    fuse,
+    keyword_weight,
+    semantic_floor,
+)
 from paperwire.search.bm25 import Bm25Index
 from paperwire.search.filters import FilterSpec, filter_conditions
 from paperwire.search.keyword import KeywordSearcher
@@ -34,8 +41,13 @@ MAX_OFFSET = 10_000
 QUERY_VECTOR_CACHE = 2048  # recent query embeddings kept (search-as-you-type repeats)
 # How many candidates each ranker contributes to hybrid fusion.
 FUSION_DEPTH = 100
-# Date/upvote sorting reorders this many of the most relevant results.
-RESORT_POOL = 300
+# How many of the most similar papers are checked against the semantic floor.
+SEMANTIC_DEPTH = 300
+# The fixed sample of papers that calibrates the semantic floor, re-read this often.
+BACKGROUND_SAMPLE = 512
+BACKGROUND_TTL_S = 600.0
+# A semantic provider (model, index) that failed is tried again after this long.
+SEMANTIC_RETRY_S = 60.0
 EMPTY_QUERY_NOTICE = "Type some words to search, e.g. diffusion transformers author:\"Jane Doe\"."
 
 
@@ -47,6 +59,8 @@ class SearchFilters:
     organization: str | None = None
     author: str | None = None
     has_code: bool = False
+    # Search only among these papers (a user's library); None: all papers.
+    paper_ids: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,9 @@ class SearchResults:
     total: int
     mode: str
     notice: str | None
+    # (papers with an embedding, all papers) when semantic ranking took part; shown once,
+    # in the page header, rather than as a warning on every search.
+    embedding_coverage: tuple[int, int] | None = None
 
 
 # (embedder, vector index, reason when unavailable)
@@ -84,6 +101,7 @@ def merge_filters(parsed: ParsedQuery, filters: SearchFilters | None) -> FilterS
         organization=f.organization.strip() if f.organization and f.organization.strip() else None,
         authors=authors,
         has_code=parsed.has_code or f.has_code,
+        paper_ids=f.paper_ids,
     )
 
 
@@ -101,6 +119,8 @@ class SearchService:
         self.keyword = KeywordSearcher(engine, keyword_index)
         self._semantic_provider = semantic
         self._semantic: tuple[Any, Any, str | None] | None = None
+        self._semantic_checked_at = 0.0
+        self._background: tuple[float, list[str]] | None = None
         self._lock = threading.Lock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
@@ -133,110 +153,277 @@ class SearchService:
                 return SearchResults(hits, total, mode, _join(notices))
             return SearchResults([], 0, mode, _join([*notices, EMPTY_QUERY_NOTICE]))
         used = mode
+        coverage: tuple[int, int] | None = None
         if mode != "keyword":
             embedder, index, reason = self._semantic_parts()
-            coverage = index.coverage() if index is not None else (0, 0)
+            try:
+                coverage = index.coverage() if index is not None else (0, 0)
+            except Exception as exc:  # an index that cannot load: keyword search still works
+                self._semantic_failed(exc)
+                embedder, index, reason, coverage = None, None, _reason(exc), (0, 0)
             if embedder is None or index is None or coverage[0] == 0:
                 why = reason or "no embeddings yet"
                 notices.append(f"semantic search unavailable ({why}): keyword results shown")
                 used = "keyword"
-            elif coverage[0] < coverage[1]:
-                missing = coverage[1] - coverage[0]
-                notices.append(
-                    f"{missing} of {coverage[1]} papers have no embedding yet: "
-                    + ("they are ranked by keywords only" if mode == "hybrid"
-                       else "they cannot appear in semantic results")
-                )
-        pool = offset + limit if sort == "relevance" else RESORT_POOL
-        matched: int | None = None
+        if used != "keyword":
+            try:
+                page, total = self._semantic_page(parsed, spec, used, sort, limit, offset)
+            except Exception as exc:  # the model failed now: keyword results, retry later
+                self._semantic_failed(exc)
+                notices.append(f"semantic search unavailable ({_reason(exc)}): "
+                               "keyword results shown")
+                used = "keyword"
         if used == "keyword":
-            found, matched = self.keyword.search_page(parsed, spec, limit=pool)
-            ranked = [SearchHit(h.paper_id, h.score, keyword_score=h.score) for h in found]
-        elif used == "semantic":
-            ranked = self._semantic_ranked(parsed, spec, pool)
-        else:
-            ranked = self._hybrid_ranked(parsed, spec, max(pool, FUSION_DEPTH))
-        if sort == "relevance":
-            total = len(ranked)
-            if len(ranked) >= pool and used == "keyword":
-                total = matched if matched is not None else self.keyword.count(parsed, spec)
-            page = ranked[offset : offset + limit]
-        else:
-            total = len(ranked)
-            page = self._resort(ranked, sort)[offset : offset + limit]
+            page, total = self._keyword_page(parsed, spec, sort, limit, offset)
         page = self._with_snippets(parsed, page)
-        return SearchResults(page, total, used, _join(notices))
+        return SearchResults(page, total, used, _join(notices), coverage)
+
+    def _keyword_page(
+        self, parsed: ParsedQuery, spec: FilterSpec, sort: str, limit: int, offset: int
+    ) -> tuple[list[SearchHit], int]:
+        """Keyword mode: every paper that matches; the count is the same for every sort."""
+        if sort == "relevance":
+            found, matched = self.keyword.search_page(parsed, spec, limit=offset + limit)
+            page = [SearchHit(h.paper_id, h.score, keyword_score=h.score)
+                    for h in found[offset:]]
+            if matched is None:
+                matched = (len(found) if len(found) < offset + limit
+                           else self.keyword.count(parsed, spec))
+            return page, matched
+        ids = self.keyword.ordered_matches(parsed, spec, _order_columns(sort), limit=limit,
+                                           offset=offset)
+        scores = self.keyword.scores_for(parsed, spec, ids)
+        page = [SearchHit(pid, scores.get(pid, 0.0), keyword_score=scores.get(pid, 0.0))
+                for pid in ids]
+        return page, self.keyword.count(parsed, spec)
+
+    def _semantic_page(
+        self, parsed: ParsedQuery, spec: FilterSpec, mode: str, sort: str, limit: int,
+        offset: int,
+    ) -> tuple[list[SearchHit], int]:
+        """Semantic and hybrid: the result set is explicit, so paging and sorting share it.
+
+        semantic: the papers whose similarity clears the calibrated floor (`_floor`).
+        hybrid: every keyword match, plus the papers above the floor that match no keyword
+        (none when the query has a quoted phrase: a phrase is a requirement, and every paper
+        that holds it is already a keyword match). Nothing pads the list to a fixed size.
+        """
+        _, index, _ = self._semantic_parts()
+        candidates = self.keyword.filtered_ids(spec) if spec.active else None
+        if candidates is not None and not candidates:
+            return [], 0
+        pool = offset + limit
+        query_vector = self._query_vector(parsed.text)
+        dense = dict(index.search(query_vector, max(pool, SEMANTIC_DEPTH), candidates=candidates))
+        floor = self._floor(query_vector, index)
+        above = {pid: v for pid, v in dense.items() if v >= floor}
+        if mode == "semantic":
+            ranked = [SearchHit(pid, v, semantic_score=v)
+                      for pid, v in sorted(above.items(), key=lambda kv: (-kv[1], kv[0]))]
+            total = len(ranked)
+            if sort != "relevance":
+                ranked = self._resort(ranked, sort)
+            return ranked[offset : offset + limit], total
+        # hybrid
+        found, matched = self.keyword.search_page(parsed, spec, limit=max(pool, FUSION_DEPTH),
+                                                  candidates=candidates)
+        keyword = {h.paper_id: h.score for h in found}
+        if matched is None:
+            matched = (len(found) if len(found) < max(pool, FUSION_DEPTH)
+                       else self.keyword.count(parsed, spec))
+        # Which of the dense hits match the keywords too (and how well): real scores.
+        keyword.update(self.keyword.scores_for(parsed, spec, [p for p in above
+                                                              if p not in keyword]))
+        semantic_only = {} if parsed.phrases else {
+            pid: v for pid, v in above.items() if pid not in keyword}
+        total = matched + len(semantic_only)
+        if sort != "relevance":
+            return self._merged_by_order(parsed, spec, sort, semantic_only, keyword, dense,
+                                         limit, offset), total
+        scored = {pid: v for pid, v in above.items() if pid in keyword or pid in semantic_only}
+        for pid in keyword.keys() - scored.keys():
+            vector = index.vector_for(pid)
+            if vector is not None:
+                scored[pid] = float(np.dot(vector, query_vector))
+        n_words = len(parsed.terms) + sum(len(p) for p in parsed.phrases)
+        fused = fuse(keyword, scored, keyword_share=keyword_weight(n_words))
+        ranked = [SearchHit(f.paper_id, f.score, None, f.keyword, f.semantic) for f in fused]
+        return ranked[offset : offset + limit], total
+
+    def _merged_by_order(
+        self, parsed: ParsedQuery, spec: FilterSpec, sort: str, extra: dict[str, float],
+        keyword: dict[str, float], dense: dict[str, float], limit: int, offset: int,
+    ) -> list[SearchHit]:
+        """Keyword matches (in SQL order) and the semantic-only hits, merged in that order."""
+        ids = self.keyword.ordered_matches(parsed, spec, _order_columns(sort),
+                                           limit=offset + limit)
+        merged = [SearchHit(pid, 0.0) for pid in dict.fromkeys([*ids, *extra])]
+        ordered = self._resort(merged, sort)[offset : offset + limit]
+        missing = [h.paper_id for h in ordered if h.paper_id not in keyword
+                   and h.paper_id not in extra]
+        keyword = keyword | self.keyword.scores_for(parsed, spec, missing)
+        return [SearchHit(h.paper_id, keyword.get(h.paper_id, extra.get(h.paper_id, 0.0)),
+                          None, keyword.get(h.paper_id), dense.get(h.paper_id))
+                for h in ordered]
+
+    def _floor(self, query_vector: np.ndarray, index: Any) -> float:
+        """The similarity a paper needs before semantic search may return it for this query.
+
+        Calibrated per query against unrelated papers: the query's cosine to a fixed sample
+        of papers gives the model's background for this query (robust centre and spread);
+        chance reaches centre + sqrt(2 ln N) spreads among N papers, and the floor sits
+        FLOOR_MARGIN spreads above that (domain.fusion.semantic_floor). A junk query, whose
+        best hits are no closer than chance, gets none; a topic's hits stand far above it.
+        """
+        sample = self._background_ids()
+        found = index.search(query_vector, len(sample), candidates=sample) if sample else []
+        if len(found) < 16:
+            return -1.0  # too few papers to calibrate: the similarity alone ranks
+        centre, spread = background([v for _, v in found])
+        return semantic_floor(centre, spread, max(2, index.coverage()[0]))
+
+    def _background_ids(self) -> list[str]:
+        now = time.monotonic()
+        cached = self._background
+        if cached is not None and now - cached[0] < BACKGROUND_TTL_S:
+            return cached[1]
+        from sqlalchemy import func
+
+        with self.engine.connect() as conn:
+            n = conn.execute(select(func.count()).select_from(papers)).scalar_one()
+            step = max(1, n // BACKGROUND_SAMPLE)
+            rows = conn.execute(select(papers.c.id).order_by(papers.c.id)).scalars()
+            ids = [pid for i, pid in enumerate(rows) if i % step == 0][:BACKGROUND_SAMPLE]
+        self._background = (now, ids)
+        return ids
 
     def similar(self, paper_id: str, *, limit: int = 10) -> list[SearchHit]:
-        """Papers like this one (from its title and abstract), the paper itself excluded."""
+        """Papers like this one (from its title and abstract), the paper itself excluded.
+
+        The same query-by-example path as `more_like` (and `paperwire eval-rec`).
+        """
         if not 1 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(papers.c.title, papers.c.abstract).where(papers.c.id == paper_id)
-            ).first()
-        if row is None:
+            known = conn.execute(select(papers.c.id).where(papers.c.id == paper_id)).first()
+        if known is None:
             raise KeyError(f"unknown paper {paper_id!r}")
-        embedder, index, _ = self._semantic_parts()
-        if embedder is not None and index is not None and index.coverage()[0] > 0:
-            vector = index.vector_for(paper_id)
-            if vector is None:
-                from paperwire.search.embedder import paper_text
+        return self.more_like([paper_id], mode="hybrid", limit=limit)
 
-                vector = embedder.embed([paper_text(row.title, row.abstract)])[0]
-            found = index.search(vector, limit + 1)
-            return [
-                SearchHit(pid, score, semantic_score=score)
-                for pid, score in found
-                if pid != paper_id
-            ][:limit]
-        # No embeddings: the title's words are a fair keyword query for "more like this".
-        parsed = parse_query(row.title)
-        hits = self.keyword.search(parsed, FilterSpec(), limit=limit + 1)
-        return [
-            SearchHit(h.paper_id, h.score, keyword_score=h.score)
-            for h in hits
-            if h.paper_id != paper_id
-        ][:limit]
+    def more_like(
+        self,
+        paper_ids: Sequence[str],
+        *,
+        mode: str = "hybrid",
+        candidates: Sequence[str] | None = None,
+        limit: int = 10,
+    ) -> list[SearchHit]:
+        """Query-by-example: papers like these (their titles and abstracts), best first.
 
-    # ---- rankers --------------------------------------------------------------------
-
-    def _semantic_ranked(self, parsed: ParsedQuery, spec: FilterSpec, n: int) -> list[SearchHit]:
-        found = self._dense(parsed, spec, n)
-        return [SearchHit(pid, score, semantic_score=score) for pid, score in found]
-
-    def _hybrid_ranked(self, parsed: ParsedQuery, spec: FilterSpec, n: int) -> list[SearchHit]:
-        candidates = self.keyword.filtered_ids(spec) if spec.active else None  # read once
-        keyword = {
-            h.paper_id: h.score
-            for h in self.keyword.search(parsed, spec, limit=n, candidates=candidates)
-        }
-        dense = dict(self._dense(parsed, spec, n, candidates))
-        _, index, _ = self._semantic_parts()
-        query_vector = self._query_vector(parsed.text)
-        for pid in keyword.keys() - dense.keys():
-            vector = index.vector_for(pid)
-            if vector is not None:
-                dense[pid] = float(np.dot(vector, query_vector))
-        n_words = len(parsed.terms) + sum(len(p) for p in parsed.phrases)
-        fused = fuse(keyword, dense, keyword_share=keyword_weight(n_words))
-        return [SearchHit(f.paper_id, f.score, None, f.keyword, f.semantic) for f in fused[:n]]
-
-    def _dense(
-        self, parsed: ParsedQuery, spec: FilterSpec, n: int, candidates: list[str] | None = None
-    ) -> list[tuple[str, float]]:
-        _, index, _ = self._semantic_parts()
-        if spec.active and candidates is None:
-            candidates = self.keyword.filtered_ids(spec)
-        if candidates is not None and not candidates:
+        The example papers themselves never appear. `candidates` restricts the ranking to
+        these ids. keyword: BM25 over the examples' most specific words; semantic: cosine
+        to the examples' mean vector; hybrid: both fused per paper. While only some papers
+        have a vector, papers without one keep their keyword score and the dense side's
+        share shrinks with the embedded share of the corpus (so a 2%-embedded corpus ranks
+        like keyword mode instead of like "the 2% that happen to be embedded").
+        """
+        if mode not in MODES:
+            raise ValueError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
+        if limit < 1:
             return []
-        return index.search(self._query_vector(parsed.text), n, candidates=candidates)
+        examples = self._example_texts(paper_ids)
+        if not examples:
+            return []
+        if candidates is not None:
+            candidates = [c for c in dict.fromkeys(candidates) if c not in examples]
+            if not candidates:
+                return []
+        texts = list(examples.values())
+        depth = limit + (len(examples) if candidates is None else 0)
+        vector, index, coverage = None, None, 0.0
+        if mode != "keyword":
+            vector, index, coverage = self._example_vector(examples)
+        if vector is None or mode == "keyword":
+            found = self.keyword.search_example(texts, limit=depth, candidates=candidates)
+            return [SearchHit(h.paper_id, h.score, keyword_score=h.score) for h in found
+                    if h.paper_id not in examples][:limit]
+        if mode == "semantic" and coverage >= 1.0:
+            found_dense = index.search(vector, depth, candidates=candidates)
+            return [SearchHit(pid, score, semantic_score=score) for pid, score in found_dense
+                    if pid not in examples][:limit]
+        pool = max(depth, FUSION_DEPTH)
+        keyword = {h.paper_id: h.score for h in self.keyword.search_example(
+            texts, limit=pool, candidates=candidates) if h.paper_id not in examples}
+        dense = {pid: score for pid, score in index.search(vector, pool, candidates=candidates)
+                 if pid not in examples}
+        for pid in keyword.keys() - dense.keys():  # keyword hits that have a vector
+            v = index.vector_for(pid)
+            if v is not None:
+                dense[pid] = float(np.dot(v, vector))
+        dense_only = sorted(dense.keys() - keyword.keys())
+        if dense_only:  # their real keyword score, not a made-up 0
+            for h in self.keyword.search_example(texts, limit=len(dense_only),
+                                                 candidates=dense_only):
+                keyword[h.paper_id] = h.score
+        share = example_keyword_share(coverage)
+        fused = fuse(keyword, dense, keyword_share=share)
+        return [SearchHit(f.paper_id, f.score, None, f.keyword, f.semantic)
+                for f in fused[:limit]]
+
+    def _example_texts(self, paper_ids: Sequence[str]) -> dict[str, str]:
+        from paperwire.search.embedder import paper_text
+
+        ids = list(dict.fromkeys(paper_ids))
+        if not ids:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(papers.c.id, papers.c.title, papers.c.abstract).where(papers.c.id.in_(ids))
+            )
+            texts = {row.id: paper_text(row.title, row.abstract) for row in rows}
+        return {pid: texts[pid] for pid in ids if pid in texts}
+
+    def _example_vector(self, examples: dict[str, str]) -> tuple[Any, Any, float]:
+        """(the examples' mean unit vector or None, the vector index, embedded share)."""
+        embedder, index, _ = self._semantic_parts()
+        if embedder is None or index is None:
+            return None, None, 0.0
+        try:
+            have, total = index.coverage()
+            if have == 0:
+                return None, None, 0.0
+            vectors = []
+            missing = []
+            for pid, text in examples.items():
+                v = index.vector_for(pid)
+                if v is None:
+                    missing.append(text)
+                else:
+                    vectors.append(np.asarray(v, dtype=np.float32))
+            if missing:
+                vectors.extend(np.asarray(embedder.embed(missing), dtype=np.float32))
+        except Exception as exc:  # a failing model must not break "similar papers"
+            self._semantic_failed(exc)
+            return None, None, 0.0
+        mean = np.mean(np.stack(vectors), axis=0)
+        norm = float(np.linalg.norm(mean))
+        if norm <= 1e-12:
+            return None, None, 0.0
+        return (mean / norm).astype(np.float32), index, have / max(1, total)
 
     # ---- helpers --------------------------------------------------------------------
 
     def _semantic_parts(self) -> tuple[Any, Any, str | None]:
+        """(embedder, index, reason unavailable); a failed provider is retried later."""
         with self._lock:
-            if self._semantic is None:
+            stale = (
+                self._semantic is not None
+                and self._semantic[0] is None
+                and self._semantic_provider is not None
+                and time.monotonic() - self._semantic_checked_at >= SEMANTIC_RETRY_S
+            )
+            if self._semantic is None or stale:
+                self._semantic_checked_at = time.monotonic()
                 if self._semantic_provider is None:
                     self._semantic = (None, None, "no embedder configured")
                 else:
@@ -244,9 +431,15 @@ class SearchService:
                         self._semantic = self._semantic_provider()
                     except Exception as exc:  # a broken model must not break keyword search
                         log.warning("semantic search unavailable: %s", exc)
-                        self._semantic = (None, None, str(exc).splitlines()[0] if str(exc) else
-                                          type(exc).__name__)
+                        self._semantic = (None, None, _reason(exc))
             return self._semantic
+
+    def _semantic_failed(self, exc: Exception) -> None:
+        """The model failed while in use: search by keywords, try it again after a while."""
+        log.warning("semantic search failed, retrying in %.0f s: %s", SEMANTIC_RETRY_S, exc)
+        with self._lock:
+            self._semantic = (None, None, _reason(exc))
+            self._semantic_checked_at = time.monotonic()
 
     def _query_vector(self, text: str) -> np.ndarray:
         cached = self._query_vectors.get(text)
@@ -299,6 +492,11 @@ def _order_columns(sort: str) -> list:
         votes = papers.c.source_upvotes + papers.c.local_upvotes
         return [votes.desc(), papers.c.published_at.desc().nulls_last(), papers.c.id]
     return [papers.c.published_at.desc().nulls_last(), papers.c.id.desc()]
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _join(notices: Sequence[str]) -> str | None:

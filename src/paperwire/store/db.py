@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -78,3 +80,35 @@ def aware_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
+
+
+# PostgreSQL advisory locks of the write path: (namespace, bucket). A row's bucket is
+# crc32(key) % LOCK_BUCKETS; 192 is a multiple of 1-4, so ingest's parallel writers
+# (which split a batch by crc32(id) % writers) never wait on each other's buckets.
+LOCK_BUCKETS = 192
+LOCK_NAMESPACES = {"papers": 0x70770001, "accounts": 0x70770002, "subscriptions": 0x70770003}
+
+
+def lock_for_write(conn: Connection, namespace: str, keys: Iterable[str]) -> None:
+    """Make the caller's read-merge-write of the rows named by `keys` exclusive.
+
+    Call it first in the write transaction, before reading what will be merged.
+    - SQLite: takes the database's write lock now (`BEGIN IMMEDIATE`). Python's
+      legacy transaction mode starts a transaction only at the first write, so the
+      reads before it would otherwise see data another writer is about to replace.
+    - PostgreSQL: transaction-scoped advisory locks on the keys' buckets, taken in
+      bucket order (no deadlocks between writers). They also cover keys that are not
+      stored yet, so two writers never insert the same new row at once.
+    The locks are released at commit or rollback.
+    """
+    if conn.dialect.name == "sqlite":
+        if not conn.connection.dbapi_connection.in_transaction:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    buckets = sorted({zlib.crc32(key.encode()) % LOCK_BUCKETS for key in keys})
+    if buckets:
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, b) "
+                 "FROM unnest(CAST(:buckets AS integer[])) AS b ORDER BY b"),
+            {"namespace": LOCK_NAMESPACES[namespace], "buckets": buckets},
+        )

@@ -16,7 +16,7 @@ from paperwire.domain.records import (
     merge_papers,
 )
 from paperwire.store.bulk_insert import insert_ignoring_duplicates, insert_rows
-from paperwire.store.db import aware_utc
+from paperwire.store.db import aware_utc, lock_for_write
 from paperwire.store.tables import daily_entries, organizations, paper_authors, papers
 
 
@@ -221,7 +221,10 @@ def upsert_papers(conn: Connection, records: Iterable[PaperRecord]) -> UpsertCou
     """Insert new papers and merge into existing ones, in the caller's transaction.
 
     Records for the same id within the batch are merged first. A stored paper
-    whose merged record is unchanged is not written again.
+    whose merged record is unchanged is not written again. The papers are locked
+    for the rest of the transaction before they are read (`lock_for_write`), so
+    concurrent writers merge one after the other and never insert the same paper
+    twice.
     """
     incoming: dict[str, PaperRecord] = {}
     for record in map(fit_record, records):
@@ -230,6 +233,7 @@ def upsert_papers(conn: Connection, records: Iterable[PaperRecord]) -> UpsertCou
     counts = UpsertCounts()
     if not incoming:
         return counts
+    lock_for_write(conn, "papers", incoming)
     stored = load_papers(conn, list(incoming))
     merged: dict[str, PaperRecord] = {}
     for paper_id, record in incoming.items():
@@ -292,6 +296,7 @@ def add_daily_entries(conn: Connection, entries: Iterable[DailyEntryRecord]) -> 
         unique.setdefault((entry.day, entry.paper_id), entry)
     if not unique:
         return 0
+    lock_for_write(conn, "papers", {paper_id for _, paper_id in unique})
     days = {day for day, _ in unique}
     ids = {pid for _, pid in unique}
     existing = {

@@ -132,7 +132,18 @@ paper_embeddings = Table(
     Index("ix_paper_embeddings_model_created", "model_id", "created_at"),
 )
 
-paper_enrichments = Table(  # 0009_paper_enrichments: computed keywords/summary + provenance
+paper_fulltext = Table(  # 0010: full text converted from arXiv's HTML rendering
+    "paper_fulltext",
+    metadata,
+    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("markdown", Text),  # None until a fetch succeeds; a failure never replaces it
+    Column("source_url", String(500)),
+    Column("fetched_at", DateTime(timezone=True)),
+    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", String(500)),
+)
+
+paper_enrichments = Table(  # 0011_paper_enrichments: computed keywords/summary + provenance
     "paper_enrichments",
     metadata,
     Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),

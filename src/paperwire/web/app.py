@@ -8,7 +8,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from paperwire import __version__
+from paperwire.web.api_docs import install_api_docs
 from paperwire.web.db_errors import install_database_error_handlers
+from paperwire.web.error_pages import install_error_pages
 from paperwire.web.routes import ROUTERS
 from paperwire.web.security import install_security_middleware
 from paperwire.wiring import Container
@@ -17,13 +19,19 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(container: Container) -> FastAPI:
-    app = FastAPI(
-        title="Paperwire", version=__version__, docs_url="/docs", openapi_url="/openapi.json"
+    app = FastAPI(  # /docs comes from api_docs (local assets); no CDN-based /redoc
+        title="Paperwire",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
     )
     app.state.container = container
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_api_docs(app)
     for router in ROUTERS:
         app.include_router(router)
     install_security_middleware(app)
     install_database_error_handlers(app)
+    install_error_pages(app)
     return app

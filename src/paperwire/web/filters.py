@@ -51,6 +51,48 @@ def highlight(text: str, query: str) -> Markup:
     return Markup(pattern.sub(r"<mark>\1</mark>", safe))
 
 
+def thousands(value: int | float | None) -> str:
+    """12345 -> "12,345" (the site's numbers are counts)."""
+    if value is None:
+        return "0"
+    return f"{int(value):,}"
+
+
+_LINKIFY = None
+
+
+def _linkifier():
+    global _LINKIFY
+    if _LINKIFY is None:
+        from linkify_it import LinkifyIt
+
+        # Only links a reader wrote out: http(s) URLs and www. hosts, no bare "fuzzy" domains
+        # (abstracts mention "e.g." and file names like model.py).
+        _LINKIFY = LinkifyIt(options={"fuzzy_link": False, "fuzzy_email": False})
+    return _LINKIFY
+
+
+def linkify(text: str | None) -> Markup:
+    """Escape `text`, with the http(s) URLs in it as links (rel="nofollow noopener")."""
+    text = text or ""
+    matches = _linkifier().match(text) or []
+    out, at = [], 0
+    for m in matches:
+        if not m.url.lower().startswith(("http://", "https://")) or not safe_url(m.url):
+            continue
+        out.append(str(escape(text[at : m.index])))
+        out.append(
+            str(
+                Markup('<a href="{}" rel="nofollow noopener">{}</a>').format(
+                    m.url, text[m.index : m.last_index]
+                )
+            )
+        )
+        at = m.last_index
+    out.append(str(escape(text[at:])))
+    return Markup("".join(out))
+
+
 def checked_url(value: object) -> str:
     """The last guard before `href`/`src`: the URL if `safe_url` accepts it, else ''."""
     return safe_url(value) or ""
@@ -62,5 +104,7 @@ def install(env: Environment) -> None:
         compact=compact,
         path_segment=path_segment,
         highlight=highlight,
+        thousands=thousands,
+        linkify=linkify,
         checked_url=checked_url,
     )

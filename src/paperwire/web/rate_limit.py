@@ -12,7 +12,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from paperwire.domain.rate_limits import Decision, RateLimit, check_window
@@ -89,14 +89,7 @@ class RateLimitMiddleware(HttpMiddleware):
             if keys:
                 decision = self.log.check_and_record(keys)
                 if not decision.allowed:
-                    response = JSONResponse(
-                        {
-                            "detail": f"Too many requests. Try again in {decision.retry_after_s} "
-                            "seconds."
-                        },
-                        status_code=429,
-                        headers={"Retry-After": str(decision.retry_after_s)},
-                    )
+                    response = _too_many(scope, decision.retry_after_s)
                     await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)
@@ -114,3 +107,17 @@ class RateLimitMiddleware(HttpMiddleware):
                 if user is not None:
                     keys.append((f"{rule.name}:user:{user.id}", limit))
         return keys
+
+
+def _too_many(scope: Scope, retry_after_s: int) -> Response:
+    """429: the site's error page for a browser's form, JSON for programs."""
+    from starlette.requests import Request
+
+    from paperwire.web.error_pages import html_error, request_wants_html
+
+    message = f"Too many requests. Try again in {retry_after_s} seconds."
+    headers = {"Retry-After": str(retry_after_s)}
+    request = Request(scope)
+    if request_wants_html(request):
+        return html_error(request, 429, message, headers=headers)
+    return JSONResponse({"detail": message}, status_code=429, headers=headers)

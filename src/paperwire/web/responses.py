@@ -17,6 +17,13 @@ from paperwire.web.csrf import csrf_token
 from paperwire.web.templating import templates
 
 _TOKEN_SLOT = "\x00csrf-token\x00"  # never in rendered HTML: NUL is refused in URLs and input
+# Cards are rendered once for every visitor: their upvote forms carry the slot, and
+# every page that shows them puts the visitor's own token there (`fill_csrf`).
+templates.env.globals["CARD_CSRF_SLOT"] = _TOKEN_SLOT
+
+
+def fill_csrf(html: str, request: Request) -> str:
+    return html.replace(_TOKEN_SLOT, csrf_token(request)) if _TOKEN_SLOT in html else html
 
 
 class FastJSON(Response):
@@ -35,9 +42,16 @@ def render_cards(cards, *, ranked: bool = False, scores=None, query: str | None 
 
 
 def page(
-    request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    return templates.TemplateResponse(request, template, context, status_code=status_code)
+    context = {"request": request, **context}
+    html = templates.get_template(template).render(context)
+    return HTMLResponse(fill_csrf(html, request), status_code=status_code, headers=headers)
 
 
 async def shared_page(
@@ -76,7 +90,7 @@ async def shared_page(
         return rendered
     if shared:
         cache.put(key, ttl_s, rendered.replace(token, _TOKEN_SLOT), generation)
-    return HTMLResponse(rendered)
+    return HTMLResponse(rendered.replace(_TOKEN_SLOT, token))
 
 
 def error_page(
@@ -85,10 +99,9 @@ def error_page(
     """A clear error for people (HTML) or programs (JSON `{"detail": ...}`)."""
     if as_json:
         return FastJSON({"detail": message}, status_code=status_code)
-    title = {404: "Not found", 503: "Unavailable"}.get(status_code, "Bad request")
-    return page(
-        request, "error.html", {"title": title, "message": message}, status_code=status_code
-    )
+    from paperwire.web.error_pages import html_error
+
+    return html_error(request, status_code, message)
 
 
 def utc_today() -> date:

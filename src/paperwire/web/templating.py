@@ -14,3 +14,7 @@ templates = Jinja2Templates(directory=TEMPLATES_DIR)
 from paperwire.web.account_globals import install_account_globals  # noqa: E402
 
 install_account_globals(templates.env)
+
+from paperwire.web.library_globals import install_library_globals  # noqa: E402
+
+install_library_globals(templates.env)

@@ -6,7 +6,11 @@ from paperwire.web.routes import (
     community,
     feed_pages,
     feeds,
+    follows,
     health,
+    library,
+    library_transfer,
+    markdown,
     pages,
     search_pages,
     subscriptions,
@@ -17,9 +21,13 @@ ROUTERS = [
     feed_pages.router,  # the busiest pages first: fixed paths, nothing to shadow
     search_pages.router,
     api.router,
+    markdown.router,  # /papers/{id}.md before the paper page's catch-all
     feeds.router,
     accounts.router,
     *community.ROUTERS,
+    library.router,
+    library_transfer.router,
+    follows.router,
     subscriptions.router,
     pages.router,
 ]

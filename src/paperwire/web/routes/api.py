@@ -27,7 +27,8 @@ Limit = Annotated[int, Query(ge=1, le=100, description="1 to 100")]
 
 
 def _error(status: int, message: str) -> FastJSON:
-    return FastJSON({"detail": message}, status_code=status)
+    # `error` is what huggingface_hub shows from a failed call; `detail` is FastAPI's name.
+    return FastJSON({"error": message, "detail": message}, status_code=status)
 
 
 @router.get("/daily_papers", summary="Daily papers, as on huggingface.co/api/daily_papers")

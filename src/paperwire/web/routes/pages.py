@@ -21,6 +21,7 @@ from paperwire.web.responses import (
     page,
     shared_page,
 )
+from paperwire.web.routes.markdown import markdown_response, wants_markdown
 from paperwire.web.serializers import card_json, iso
 from paperwire.web.svg_charts import Bar, bar_chart, horizontal_bars
 from paperwire.web.templating import templates
@@ -53,6 +54,8 @@ async def paper(
     request: Request, container: ContainerDep, ref: str, format: Format = "html"
 ) -> Response:
     as_json = format == "json"
+    if not as_json and wants_markdown(request):
+        return await markdown_response(container, ref)
     try:
         arxiv_id = parse_arxiv_id(ref).id
     except InvalidArxivId as exc:
@@ -103,15 +106,15 @@ def _similar(request: Request, container, conn, paper_id: str) -> list[paper_ser
         return []  # no search service wired in
 
     def load() -> list[str]:
-        try:
-            hits = container.search.similar(paper_id, limit=6)
-        except Exception:  # the search index may be missing or still building
-            log.warning("similar papers unavailable for %s", paper_id, exc_info=True)
-            return []
+        hits = container.search.similar(paper_id, limit=6)
         return [h.paper_id for h in hits if h.paper_id != paper_id]
 
     ttl = container.settings.similar_cache_ttl_s
-    ids = app_cache(request).get_or_compute(("similar", paper_id), ttl, load)
+    try:  # a failure is not cached: the next view asks again
+        ids = app_cache(request).get_or_compute(("similar", paper_id), ttl, load)
+    except Exception:  # the search index may be missing or still building
+        log.warning("similar papers unavailable for %s", paper_id, exc_info=True)
+        return []
     cards = paper_service.cards_by_id(conn, ids)
     return [cards[i] for i in ids if i in cards]
 

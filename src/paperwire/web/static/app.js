@@ -34,8 +34,14 @@
     var list = document.getElementById(input.dataset.suggest);
     var timer = null;
     var controller = null;
-    input.addEventListener("input", function () {
+    var chosen = {};  // suggestion text -> paper id: choosing one opens that paper
+    input.addEventListener("input", function (event) {
       clearTimeout(timer);
+      var picked = !event.inputType || event.inputType === "insertReplacementText";
+      if (picked && Object.prototype.hasOwnProperty.call(chosen, input.value)) {
+        window.location.href = "/papers/" + chosen[input.value];
+        return;
+      }
       var q = input.value.trim();
       if (q.length < 3) { list.innerHTML = ""; return; }
       timer = setTimeout(function () {
@@ -45,9 +51,12 @@
           .then(function (r) { return r.ok ? r.json() : { papers: [] }; })
           .then(function (data) {
             list.innerHTML = "";
+            chosen = {};
             (data.papers || []).forEach(function (paper) {
               var option = document.createElement("option");
               option.value = paper.title.replace(/\s+/g, " ");
+              option.dataset.paperId = paper.id;
+              chosen[option.value] = paper.id;
               list.appendChild(option);
             });
           })

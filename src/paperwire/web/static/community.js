@@ -2,6 +2,10 @@
 (function () {
   if (window.__paperwireCommunity) return;
   window.__paperwireCommunity = true;
+  function csrf(form) {
+    const field = form.querySelector("input[name=csrf_token]");
+    return form.dataset.csrf || (field ? field.value : "");
+  }
   document.addEventListener("submit", async function (event) {
     const form = event.target;
     if (!form.classList || !form.classList.contains("upvote-form")) return;
@@ -14,7 +18,7 @@
     try {
       const response = await fetch("/api/papers/" + id + "/upvote", {
         method: adding ? "POST" : "DELETE",
-        headers: { "X-CSRF-Token": form.dataset.csrf, "Accept": "application/json" },
+        headers: { "X-CSRF-Token": csrf(form), "Accept": "application/json" },
         credentials: "same-origin",
       });
       if (!response.ok) { form.submit(); return; }
@@ -22,10 +26,17 @@
       action.value = state.upvoted ? "remove" : "add";
       button.classList.toggle("voted", state.upvoted);
       button.setAttribute("aria-pressed", state.upvoted ? "true" : "false");
-      button.querySelector(".upvote-label").textContent = state.upvoted ? "Upvoted" : "Upvote";
-      const scope = form.closest("article[data-paper-id]") || form.parentElement;
-      scope.querySelectorAll(".upvote-total, .upvote-count").forEach(function (el) {
-        el.textContent = state.upvotes;
+      const label = button.querySelector(".upvote-label");
+      if (label) {
+        label.textContent = form.classList.contains("card-votes")
+          ? (state.upvoted ? "upvotes: you upvoted, remove" : "upvotes: upvote")
+          : (state.upvoted ? "Upvoted" : "Upvote");
+      }
+      const counts = form.classList.contains("card-votes")
+        ? form.querySelectorAll(".upvote-total")
+        : document.querySelectorAll(".paper-vote .upvote-count");
+      counts.forEach(function (el) {
+        el.textContent = Number(state.upvotes).toLocaleString("en-US");
       });
     } finally {
       button.disabled = false;

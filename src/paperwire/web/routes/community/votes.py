@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -48,8 +49,21 @@ def form_upvote(
     paper_id: PaperId,
     action: Annotated[Literal["add", "remove"], Form()] = "add",
 ) -> Response:
+    back = _back_to(request) or paper_url(paper_id)
     try:
         community.set_vote(container.engine, current_user(request), paper_id, action == "add")
     except CommunityError as exc:
+        if exc.status == 401:
+            return see_other(f"/login?next={quote(back, safe='/')}")
         return html_error(request, exc)
-    return see_other(paper_url(paper_id))
+    return see_other(back)
+
+
+def _back_to(request: Request) -> str | None:
+    """The list the form was sent from (same site only), so a vote from a list stays there."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if not referer.path.startswith("/") or referer.path.startswith("//"):
+        return None
+    if referer.netloc and referer.netloc != request.headers.get("host", ""):
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")

@@ -8,15 +8,15 @@ were computed from: a changed abstract makes the row stale and `paperwire enrich
 The `generation_*` columns track the optional abstractive path: attempts, the next retry
 after a failure, and the last error.
 
-Revision ID: 0009_paper_enrichments
-Revises: 0008_daily_entry_source_fields
+Revision ID: 0011_paper_enrichments
+Revises: 0010_paper_fulltext
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_paper_enrichments"
-down_revision = "0008_daily_entry_source_fields"
+revision = "0011_paper_enrichments"
+down_revision = "0010_paper_fulltext"
 branch_labels = None
 depends_on = None
 

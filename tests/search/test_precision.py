@@ -1,0 +1,224 @@
+"""Search you can trust: hybrid never pads, honest counts, similar papers on a partly
+embedded corpus, a failing semantic provider retried, hostile input in every mode."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from paperwire.domain.records import SourceItem
+from paperwire.search.vectors import VectorIndex
+from paperwire.services import search as search_module
+from paperwire.services.embeddings import embed_missing
+from paperwire.services.ingest import ingest
+from paperwire.services.search import SearchService
+from tests.search.conftest import HashingEmbedder, paper
+from tests.search.test_search_service import NASTY
+
+MODES = ("keyword", "semantic", "hybrid")
+
+
+class WideHashingEmbedder(HashingEmbedder):
+    """Feature hashing with so many buckets that unrelated words do not collide."""
+
+    model_id = "test-hashing-65536"
+    dim = 65536
+
+    def embed(self, texts):
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z]+", text.lower()):
+                digest = hashlib.md5(word[:5].encode()).digest()
+                out[row, int.from_bytes(digest[:2], "big")] += 1.0
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+
+TOPIC_WORDS = [
+    "protein folding structure prediction", "reinforcement learning robot control",
+    "speech recognition acoustic models", "graph neural networks molecules",
+    "federated learning privacy clients", "code generation language models",
+    "time series forecasting", "medical image segmentation", "recommender systems users",
+    "question answering retrieval",
+]
+
+
+def _corpus() -> list:
+    """60 papers: phrase papers, papers with the words apart, and unrelated topics."""
+    out = []
+    for i in range(8):  # the README example: "diffusion transformer" author:kim ... has:code
+        out.append(paper(
+            f"2503.{i:05d}", f"Scaling the diffusion transformer {i}",
+            "A diffusion transformer backbone for image synthesis at scale.",
+            authors=("Min Kim",) if i < 5 else ("Ana Lopez",),
+            published_at=datetime(2025, 3, 1 + i, tzinfo=UTC),
+            github_repo="https://github.com/k/dit" if i % 2 == 0 else None,
+            source_upvotes=i))
+    for i in range(12):  # the words, but never side by side
+        out.append(paper(
+            f"2504.{i:05d}", f"Transformer models for diffusion of information {i}",
+            "We study how a transformer predicts the diffusion of news in social graphs.",
+            authors=("Jae Kim",), published_at=datetime(2025, 4, 1 + i, tzinfo=UTC),
+            github_repo="https://github.com/k/x", source_upvotes=20 - i))
+    for i in range(40):
+        topic = TOPIC_WORDS[i % len(TOPIC_WORDS)]
+        out.append(paper(
+            f"2505.{i:05d}", f"Advances in {topic} {i}",
+            f"This work studies {topic} with new methods and benchmarks.",
+            authors=("Someone Else",), published_at=datetime(2025, 5, 1 + i % 28, tzinfo=UTC),
+            source_upvotes=i % 7))
+    return out
+
+
+@pytest.fixture
+def precise(container):
+    ingest(container.engine, [SourceItem(p) for p in _corpus()], source="test", parameters={})
+    embedder = WideHashingEmbedder()
+    embed_missing(container.engine, embedder)
+    index = VectorIndex(container.engine, embedder.model_id, embedder.dim, refresh_interval_s=0)
+    return SearchService(container.engine, lambda: (embedder, index, None),
+                         keyword_index=container.keyword_index)
+
+
+def test_readme_hybrid_example_returns_only_phrase_matches(precise, container):
+    query = '"diffusion transformer" author:kim after:2025-01-01 has:code'
+    keyword = precise.search(query, mode="keyword", limit=50)
+    hybrid = precise.search(query, mode="hybrid", limit=50)
+    expected = {"2503.00000", "2503.00002", "2503.00004"}  # Min Kim, with code
+    assert {h.paper_id for h in keyword.hits} == expected and keyword.total == 3
+    assert {h.paper_id for h in hybrid.hits} == expected and hybrid.total == 3
+    assert hybrid.mode == "hybrid"
+
+
+def test_junk_query_finds_nothing_in_any_mode(precise):
+    for mode in MODES:
+        results = precise.search("asdkjhqwe zzqxv", mode=mode, limit=50)
+        assert results.mode == mode
+        assert results.hits == [] and results.total == 0, mode
+
+
+def test_semantic_finds_the_topic_and_stops_at_the_floor(precise):
+    results = precise.search("protein folding structure", mode="semantic", limit=50)
+    assert results.total == len(results.hits) > 0
+    assert results.total < 60  # never padded to a fixed size
+    assert all("protein" in h.paper_id or h.paper_id.startswith("2505.") for h in results.hits)
+    assert results.hits[0].paper_id in {f"2505.{i:05d}" for i in range(0, 40, 10)}
+
+
+def test_hybrid_counts_are_honest_and_do_not_change_with_the_sort(precise):
+    query = "diffusion transformer"
+    keyword = precise.search(query, mode="keyword", limit=5)
+    assert keyword.total == 20
+    totals = {}
+    for mode in ("keyword", "hybrid"):
+        for sort in ("relevance", "date", "upvotes"):
+            results = precise.search(query, mode=mode, sort=sort, limit=7)
+            totals[mode, sort] = results.total
+            assert len(results.hits) == 7
+            if sort == "date":
+                days = [h.paper_id for h in results.hits]
+                assert days == sorted(days, reverse=True)  # ids follow the dates here
+        # every page of every sort is drawn from the same set
+        seen = [h.paper_id for off in range(0, 40, 7)
+                for h in precise.search(query, mode=mode, sort="date", limit=7,
+                                        offset=off).hits]
+        assert len(seen) == len(set(seen)) == totals[mode, "date"]
+    assert len({totals["keyword", s] for s in ("relevance", "date", "upvotes")}) == 1
+    assert len({totals["hybrid", s] for s in ("relevance", "date", "upvotes")}) == 1
+    assert totals["hybrid", "relevance"] >= totals["keyword", "relevance"]
+
+
+def test_similar_papers_on_a_two_percent_embedded_corpus_share_the_key_terms(container):
+    nvs = [paper(f"2506.{i:05d}", f"Novel view synthesis with radiance fields {i}",
+                 "Novel view synthesis from sparse images with neural radiance fields and "
+                 "gaussian splatting renders unseen camera views.",
+                 published_at=datetime(2025, 6, 10, tzinfo=UTC)) for i in range(10)]
+    other = [paper(f"2608.{i:05d}", f"Advances in {TOPIC_WORDS[i % 10]} {i}",
+                   f"This work studies {TOPIC_WORDS[i % 10]} with new views and methods.",
+                   published_at=datetime(2026, 8, 1, tzinfo=UTC)) for i in range(90)]
+    ingest(container.engine, [SourceItem(p) for p in nvs + other], source="t", parameters={})
+    embedder = HashingEmbedder()
+    embed_missing(container.engine, embedder, limit=2)  # 2 of 100: the newest, off-topic
+    index = VectorIndex(container.engine, embedder.model_id, embedder.dim, refresh_interval_s=0)
+    assert index.coverage() == (2, 100)
+    service = SearchService(container.engine, lambda: (embedder, index, None),
+                            keyword_index=container.keyword_index)
+    hits = service.similar("2506.00003", limit=6)
+    assert len(hits) == 6 and "2506.00003" not in {h.paper_id for h in hits}
+    on_topic = [h for h in hits if h.paper_id.startswith("2506.")]
+    assert len(on_topic) >= 5, [h.paper_id for h in hits]
+
+
+class FlakyProvider:
+    def __init__(self) -> None:
+        self.calls = 0
+        self.embedder = HashingEmbedder()
+
+    def __call__(self):
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("model file missing")
+        return self.embedder, self.index, None
+
+
+def test_a_failing_semantic_provider_is_retried_later(seeded, monkeypatch):
+    provider = FlakyProvider()
+    embed_missing(seeded.engine, provider.embedder)
+    provider.index = VectorIndex(seeded.engine, provider.embedder.model_id,
+                                 provider.embedder.dim, refresh_interval_s=0)
+    service = SearchService(seeded.engine, provider)
+    first = service.search("graph molecules", mode="hybrid")
+    assert first.mode == "keyword" and "model file missing" in first.notice
+    again = service.search("graph molecules", mode="hybrid")  # within the retry delay
+    assert again.mode == "keyword" and provider.calls == 1
+    monkeypatch.setattr(search_module, "SEMANTIC_RETRY_S", 0.0)  # the delay has passed
+    later = service.search("graph molecules", mode="hybrid")
+    assert later.mode == "hybrid" and later.notice is None and provider.calls == 2
+    assert service.similar("2502.00002", limit=2)[0].semantic_score is not None
+
+
+def test_a_model_that_fails_during_a_search_falls_back_and_recovers(seeded, monkeypatch):
+    embedder = HashingEmbedder()
+    embed_missing(seeded.engine, embedder)
+    index = VectorIndex(seeded.engine, embedder.model_id, embedder.dim, refresh_interval_s=0)
+    broken = {"on": True}
+
+    class Sometimes:
+        model_id, dim = embedder.model_id, embedder.dim
+
+        def embed(self, texts):
+            if broken["on"]:
+                raise RuntimeError("out of memory")
+            return embedder.embed(texts)
+
+    calls = []
+
+    def provider():
+        calls.append(1)
+        return Sometimes(), index, None
+
+    service = SearchService(seeded.engine, provider)
+    failed = service.search("speech", mode="semantic")
+    assert failed.mode == "keyword" and "out of memory" in failed.notice
+    assert failed.hits and failed.hits[0].paper_id == "2503.00003"
+    broken["on"] = False
+    monkeypatch.setattr(search_module, "SEMANTIC_RETRY_S", 0.0)
+    assert service.search("speech", mode="semantic").mode == "semantic" and len(calls) == 2
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(query=NASTY, mode=st.sampled_from(MODES))
+def test_hostile_queries_with_embeddings_never_raise(precise, query, mode):
+    results = precise.search(query, mode=mode, limit=5)
+    assert isinstance(results.hits, list) and results.total >= len(results.hits)
+    for hit in results.hits:
+        if hit.snippet:
+            assert not re.search(r"<(?!/?mark>)", hit.snippet)
+    np.testing.assert_equal(results.total >= 0, True)

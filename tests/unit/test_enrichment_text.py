@@ -75,6 +75,22 @@ def test_corpus_idf_prefers_rare_words():
     assert idf_from_frequencies(doc_freq, 0, analyze=lambda w: [w])("x") == 1.0
 
 
+def test_a_name_found_in_no_other_paper_is_not_a_chip():
+    title = "GroundCUA: Grounding Computer Use Agents on Desktop Screenshots"
+    abstract = ("GroundCUA is a desktop grounding dataset. GroundCUA pairs screenshots with "
+                "instructions for computer use agents. Desktop screenshots are hard.")
+
+    def doc_freq(term: str) -> int:
+        return {"groundcua": 1}.get(term, 50)
+
+    idf = idf_from_frequencies(doc_freq, 10_000, analyze=lambda w: [w.lower()])
+    assert idf.unique("groundcua") and not idf.unique("desktop")
+    phrases = [p.lower() for p in extract_keyphrases(title, abstract, idf=idf)]
+    assert "groundcua" not in phrases
+    assert "desktop screenshots" in phrases
+    assert "groundcua" in [p.lower() for p in extract_keyphrases(title, abstract)]
+
+
 @pytest.mark.parametrize(
     ("title", "abstract"),
     [

@@ -16,7 +16,9 @@ The method, without a part-of-speech model:
    - where it first occurs (earlier is better) and whether the title holds it.
 4. The best phrases are taken greedily with maximal marginal relevance: a phrase inside
    or equal to a chosen one is skipped, one that repeats chosen words loses part of its
-   score, and one-word phrases that are generic ("method", "results") are never chips.
+   score, and one-word phrases that are generic ("method", "results") or found in no
+   other paper (its own name: the chip's search would find only this paper) are never
+   chips.
 
 `idf` is a callable from a word to its inverse document frequency, built from document
 frequencies over the stored papers (`idf_from_frequencies`); without one, every word
@@ -43,8 +45,6 @@ LENGTH_FACTOR = {1: 0.5, 2: 1.0, 3: 1.05, 4: 0.9}
 # Diversity (maximal marginal relevance): a phrase's score is scaled by the share of its
 # words that the phrases chosen before it do not show yet (times this penalty).
 REPEAT_PENALTY = 1.0
-# A one-word phrase found in (almost) no other paper is usually the paper's own name.
-UNIQUE_FACTOR = 0.5
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -325,6 +325,8 @@ def extract_keyphrases(
             continue
         if len(key) == 1 and (key[0] in _GENERIC or len(key[0]) < 3):
             continue
+        if len(key) == 1 and unique is not None and unique(key[0]):
+            continue  # the paper's own name: its chip would find only this paper
         # Each word's count in this paper times the square root of its corpus IDF: rarity
         # marks a topic, but a word the paper keeps using is central even when the field
         # uses it too ("reinforcement learning"); a full IDF favours one-off rare words.
@@ -337,28 +339,39 @@ def extract_keyphrases(
         title_bonus = 1.6 if candidate.in_title else (
             1.15 if any(k in title_stems for k in key) else 1.0)
         defined = 1.3 if key in definitions.values() else 1.0
-        own_name = UNIQUE_FACTOR if len(key) == 1 and unique is not None and unique(key[0]) else 1.0
-        score = (specificity * length_factor * frequency * early * title_bonus * defined
-                 * own_name)
+        score = specificity * length_factor * frequency * early * title_bonus * defined
         scored.append((score, candidate.first, key, text))
     scored.sort(key=lambda item: (-item[0], item[1]))
-    chosen: list[tuple[tuple[str, ...], str]] = []
-    pool = scored[: max_phrases * 6]
+    pool = [_Choice(score, key, text) for score, _, key, text in scored[: max_phrases * 6]]
+    chosen: list[str] = []
+    used: set[str] = set()
     while pool and len(chosen) < max_phrases:
-        used = {k for key, _ in chosen for k in key}
-        best_i, best_v = -1, -1.0
-        for i, (score, _, key, _text) in enumerate(pool):
-            if any(_redundant(key, other) for other, _ in chosen):
-                continue
-            shared = sum(k in used for k in key) / len(key)
-            value = score * (1.0 - REPEAT_PENALTY * shared)
-            if value > best_v:
-                best_i, best_v = i, value
-        if best_i < 0:
-            break
-        _, _, key, text = pool.pop(best_i)
-        chosen.append((key, _display(text)))
-    return [text for _, text in chosen]
+        best = max(pool, key=lambda c: c.score * (1.0 - REPEAT_PENALTY * c.shared(used)))
+        chosen.append(_display(best.text))
+        used |= best.stems
+        pool = [c for c in pool if c is not best and not c.repeats(best)]
+    return chosen
+
+
+@dataclass(slots=True)
+class _Choice:
+    score: float
+    key: tuple[str, ...]
+    text: str
+    stems: set[str] = None  # type: ignore[assignment]
+    padded: str = ""
+
+    def __post_init__(self) -> None:
+        self.stems = set(self.key)
+        self.padded = f" {' '.join(self.key)} "
+
+    def shared(self, used: set[str]) -> float:
+        return len(self.stems & used) / len(self.stems)
+
+    def repeats(self, other: _Choice) -> bool:
+        """The same stems as a chosen phrase, or one phrase inside the other."""
+        return (self.stems == other.stems or self.padded in other.padded
+                or other.padded in self.padded)
 
 
 def _capitals(words: Sequence[str]) -> int:
@@ -382,14 +395,6 @@ def _trim_verb_start(run: list[str]) -> list[str]:
             break  # "candidate", "state", "rate" are nouns
         start += 1
     return run[start:]
-
-
-def _redundant(key: tuple[str, ...], other: tuple[str, ...]) -> bool:
-    """A phrase that repeats a chosen one: the same stems, or one inside the other."""
-    if set(key) == set(other):
-        return True
-    a, b = " ".join(key), " ".join(other)
-    return f" {a} " in f" {b} " or f" {b} " in f" {a} "
 
 
 def _display(text: str) -> str:

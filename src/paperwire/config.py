@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     fulltext_retry_s: float = Field(
         3600.0, description="Seconds before a failed full-text fetch is tried again."
     )
+    mcp_token: str = Field(
+        "", description="API token the stdio MCP server (`paperwire mcp`) acts with."
+    )
     arxiv_page_size: int = Field(
         100, description="Results per arXiv API request (and ids per id_list chunk)."
     )

@@ -10,13 +10,17 @@ from paperwire.cli import (
     digest,
     embed,
     enrich,
+    help_format,
     ingest,
     library,
     live,
+    mcp,
     search,
     serve,
     users,
 )
+
+help_format.install()  # help in words (TEXT, PATH...), not Python types
 
 app = typer.Typer(
     name="paperwire",
@@ -33,7 +37,8 @@ def _root() -> None:
     """Self-hostable research-paper discovery."""
 
 
-for module in (serve, ingest, live, search, embed, enrich, db, users, digest, library, demo):
+for module in (serve, ingest, live, search, embed, enrich, db, users, digest, library, demo,
+               mcp):
     module.register(app)
 
 

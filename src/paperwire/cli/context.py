@@ -33,9 +33,9 @@ def open_container(*, migrate: bool = True) -> Iterator[Container]:
         raise fail(str(exc).splitlines()[0]) from None
     if new_file is not None and new_file.exists():
         typer.echo(
-            f"note: created a new, empty database at {new_file} (none was found here or in "
-            "a folder above). To use another one, run from the project folder or set "
-            "PAPERWIRE_DATA_DIR (or PAPERWIRE_DATABASE_URL).",
+            f"note: created a new, empty database at {new_file}. To use another one, set "
+            "PAPERWIRE_DATA_DIR (or PAPERWIRE_DATABASE_URL), or run from a folder of the "
+            "checkout whose paperwire-data/ holds it.",
             err=True,
         )
     try:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Route
 
 from paperwire import __version__
 from paperwire.web.api_docs import install_api_docs
@@ -19,7 +22,17 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(container: Container) -> FastAPI:
+    from paperwire.mcp_server import HttpEndpoint
+
+    mcp_endpoint = HttpEndpoint(container)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with mcp_endpoint.running():  # the MCP session manager lives as long as the app
+            yield
+
     app = FastAPI(  # /docs comes from api_docs (local assets); no CDN-based /redoc
+        lifespan=lifespan,
         title="Paperwire",
         version=__version__,
         docs_url=None,
@@ -28,6 +41,7 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.router.routes.append(Route("/mcp", endpoint=mcp_endpoint))  # MCP over HTTP
     install_api_docs(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -59,7 +59,9 @@ def csrf_field(request: Request) -> Markup:
 def is_exempt(path: str, headers: Headers) -> bool:
     if headers.get("authorization", "")[:7].lower() == "bearer ":
         return True
-    return path.startswith(EXEMPT_PREFIXES)
+    # /mcp: the MCP endpoint never reads the session cookie (tokens only), and its
+    # DNS-rebinding check refuses foreign Origins.
+    return path == "/mcp" or path.startswith(EXEMPT_PREFIXES)
 
 
 class CsrfMiddleware(HttpMiddleware):

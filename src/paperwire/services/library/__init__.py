@@ -35,6 +35,18 @@ from paperwire.services.library.follows import (  # noqa: F401, E402
     list_follows,
     unfollow,
 )
+from paperwire.services.library.for_you import (  # noqa: F401, E402
+    ForYouFeed,
+    add_my_papers,
+    for_you_feed,
+    get_feed_settings,
+    new_feed_token,
+    parse_since,
+    rank_candidates,
+    revoke_feed_token,
+    set_keywords,
+    user_for_feed_token,
+)
 from paperwire.services.library.saved import (  # noqa: F401
     LibraryItem,
     PaperState,

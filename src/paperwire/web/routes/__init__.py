@@ -7,6 +7,7 @@ from paperwire.web.routes import (
     feed_pages,
     feeds,
     follows,
+    for_you,
     health,
     library,
     library_transfer,
@@ -28,6 +29,7 @@ ROUTERS = [
     library.router,
     library_transfer.router,
     follows.router,
+    for_you.router,
     subscriptions.router,
     pages.router,
 ]

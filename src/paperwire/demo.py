@@ -52,7 +52,8 @@ _AUTHORS = [
 
 
 _STOPWORDS = frozenset(
-    ["a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "that", "the", "to", "via", "with", "without"]
+    ["a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or",
+     "that", "the", "to", "via", "with", "without"]
 )
 
 

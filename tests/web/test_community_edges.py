@@ -58,8 +58,8 @@ def test_claim_state_and_approved_claims_on_paper_and_author_pages(seeded, clien
     assert "You are an author of this paper (Jin-Hwa Kim)" in page
     client.cookies.clear()
     public = client.get("/papers/2506.11924").text
-    assert 'href="/authors/Jin-Hwa%20Kim">Jin-Hwa Kim</a> <a class="chip claimed" href="/users/ada"' \
-        in public
+    claimed = '<a class="chip claimed" href="/users/ada"'
+    assert f'href="/authors/Jin-Hwa%20Kim">Jin-Hwa Kim</a> {claimed}' in public
     author = client.get("/authors/Jin-Hwa%20Kim").text
     assert 'Confirmed profile: <a href="/users/ada">@ada</a>' in author
     assert "Confirmed profile" not in client.get("/authors/Min-Seop%20Kwak").text

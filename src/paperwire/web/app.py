@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -19,7 +21,16 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(container: Container) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        container.jobs.start()  # mails that requests queue are sent from here
+        try:
+            yield
+        finally:
+            container.jobs.stop()
+
     app = FastAPI(  # /docs comes from api_docs (local assets); no CDN-based /redoc
+        lifespan=lifespan,
         title="Paperwire",
         version=__version__,
         docs_url=None,

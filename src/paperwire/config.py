@@ -26,7 +26,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PAPERWIRE_", extra="ignore")
 
     data_dir: Path = Field(
-        Path("paperwire-data"), description="Where the SQLite file, outbox and caches live."
+        default_factory=lambda: find_data_dir(),
+        description="Where the SQLite file, outbox and caches live. Default: the nearest "
+        "paperwire-data folder in this folder or one above it (the one `make run` uses, from "
+        "any folder of the checkout), else ./paperwire-data.",
     )
     database_url: str = Field("", description="SQLAlchemy URL; defaults to SQLite in data_dir.")
     environment: str = Field("development", description="development or production.")
@@ -66,6 +69,9 @@ class Settings(BaseSettings):
     )
     fulltext_retry_s: float = Field(
         3600.0, description="Seconds before a failed full-text fetch is tried again."
+    )
+    mcp_token: str = Field(
+        "", description="API token the stdio MCP server (`paperwire mcp`) acts with."
     )
     arxiv_page_size: int = Field(
         100, description="Results per arXiv API request (and ids per id_list chunk)."
@@ -119,6 +125,12 @@ class Settings(BaseSettings):
         "07:00", description="Local time (HH:MM) of the daily ingest + digest run."
     )
     worker_timezone: str = Field("UTC", description="IANA time zone of worker_time.")
+    first_run_fetch: bool = Field(
+        True,
+        description="On an empty database, `paperwire serve` fetches the last days of Hugging "
+        "Face daily papers (with arXiv metadata) in the background.",
+    )
+    first_run_days: int = Field(7, ge=1, le=60, description="Days the first-start fetch covers.")
 
     # Web
     page_cache_ttl_s: float = Field(
@@ -135,6 +147,11 @@ class Settings(BaseSettings):
         14, description="Oldest paper (days since publication) that may be submitted."
     )
     rate_limits_enabled: bool = True
+
+    # Library and For-you (docs/library.md)
+    library_import_fetch: bool = Field(
+        True, description="Imports fetch arXiv ids this site lacks from the arXiv API."
+    )
     rate_limit_login: str = Field(
         "10/60", description="Login attempts per account and per IP: COUNT/SECONDS."
     )
@@ -183,6 +200,20 @@ class Settings(BaseSettings):
         if toml_path.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         return tuple(sources)
+
+
+DATA_DIR_NAME = "paperwire-data"
+
+
+def find_data_dir(start: Path | None = None) -> Path:
+    """The nearest `paperwire-data` folder holding a database, here or in a parent folder;
+    else `./paperwire-data` (created on first use)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / DATA_DIR_NAME
+        if (candidate / "paperwire.db").is_file():
+            return candidate if folder != here else Path(DATA_DIR_NAME)
+    return Path(DATA_DIR_NAME)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -41,7 +41,7 @@ _TOPICS = [
     ("Self-Supervised Depth Estimation from Monocular Video", "cs.CV",
      "We learn depth from ordinary video without any depth labels."),
 ]
-_ORGS = [
+DEMO_ORGANIZATIONS = _ORGS = [
     OrganizationRecord("demo-lab", "Demo Lab (demo data)"),
     OrganizationRecord("example-ai", "Example AI (demo data)"),
 ]

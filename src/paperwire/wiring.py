@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from paperwire.services.background import JobRunner
     from paperwire.services.fulltext import FulltextService
     from paperwire.services.search import SearchService
+    from paperwire.sources.arxiv_api import ArxivApi
     from paperwire.sources.http_client import HttpClient
 
 
@@ -42,6 +43,13 @@ class Container:
         from paperwire.sources.http_client import HttpClient
 
         return HttpClient.from_settings(self.settings)
+
+    @cached_property
+    def arxiv_api(self) -> ArxivApi:
+        """The arXiv query API (papers by id), for library imports and submissions."""
+        from paperwire.sources.arxiv_api import ArxivApi
+
+        return ArxivApi.from_settings(self.http_client, self.settings)
 
     @cached_property
     def mailer(self) -> Mailer:

@@ -49,8 +49,12 @@ def due_day(now: datetime, at: time, zone: ZoneInfo) -> date | None:
 
 class Worker:
     def __init__(self, container: Container, *,
-                 echo: Callable[[str], None] | None = None) -> None:
+                 echo: Callable[[str], None] | None = None,
+                 embed_in_subprocess: bool = False) -> None:
         self.container = container
+        # Inside `paperwire serve` the embedding runs in a child process at a lower CPU
+        # priority (background_embed), so that pages stay fast while it works.
+        self.embed_in_subprocess = embed_in_subprocess
         self.settings = container.settings
         self.at = parse_worker_time(self.settings.worker_time)
         self.zone = parse_timezone(self.settings.worker_timezone)
@@ -96,6 +100,7 @@ class Worker:
         if not claim(engine, f"daily-{step}", day.isoformat(), self.worker_id):
             return  # done already, or running elsewhere
         ok, detail = True, None
+        self.echo(f"worker {day} {step}: started")
         try:
             detail = getattr(self, "_" + step.replace("-", "_"))(day)
             self.echo(f"worker {day} {step}: {detail}")
@@ -111,7 +116,7 @@ class Worker:
 
         items = hf_api.fetch_daily(self.container.http_client, self.settings.hf_api_url, day)
         report = ingest(self.container.engine, items, source="hf-api",
-                        parameters={"date": day.isoformat(), "by": "worker"})
+                        parameters={"date": day.isoformat(), "by": "worker"}, remove_demo=True)
         return report.summary_line()
 
     def _arxiv_oai(self, day: date) -> str:
@@ -123,13 +128,19 @@ class Worker:
                              metadata_prefix="arXivRaw", delay_s=self.settings.arxiv_delay_s)
         report = ingest(self.container.engine, harvest, source="arxiv-oai",
                         parameters={"set": "cs", "from": (day - timedelta(days=1)).isoformat(),
-                                    "by": "worker"})
+                                    "by": "worker"}, remove_demo=True)
         return report.summary_line()
 
     def _embed(self, day: date) -> str:
         """Embed new papers (or every paper, after a model change) before the digests."""
         from paperwire.services.embeddings import embed_missing
 
+        if self.settings.embedder == "none":
+            return "semantic search is off"
+        if self.embed_in_subprocess:
+            from paperwire.background_embed import run_embed_child
+
+            return run_embed_child(self.settings, echo=self.echo, should_stop=self._stop.is_set)
         embedder = self.container.embedder
         if embedder is None:
             return "semantic search is off"
@@ -191,22 +202,29 @@ def _finish_own(engine, job_name: str, run_key: str, worker_id: str, *, ok: bool
     return True
 
 
-def start_background_worker(container: Container) -> Callable[[], None]:
+def start_background_worker(
+    container: Container,
+    *,
+    echo: Callable[[str], None] | None = None,
+    embed_in_subprocess: bool = False,
+) -> Callable[[], None]:
     """Run the worker in a daemon thread (for `paperwire serve`); returns a stop function.
 
-    With `worker_enabled` off (PAPERWIRE_WORKER_ENABLED=false) nothing starts.
+    Each step's start and result (and the embedding's progress) go to `echo` (stdout by
+    default). With `worker_enabled` off (PAPERWIRE_WORKER_ENABLED=false) nothing starts.
     """
     if not container.settings.worker_enabled:
         print("worker: disabled (PAPERWIRE_WORKER_ENABLED=false)", flush=True)
         return lambda: None
+    echo = echo or (lambda line: print(line, flush=True))
     try:
-        worker = Worker(container)
+        worker = Worker(container, echo=echo, embed_in_subprocess=embed_in_subprocess)
         description = worker.describe()
     except ValueError as exc:  # bad worker_time, time zone or SMTP URL
         print(f"worker: not started: {exc}", flush=True)
         return lambda: None
     log.info(description)
-    print(description, flush=True)
+    echo(description + " (--no-worker or PAPERWIRE_WORKER_ENABLED=false turns it off)")
     thread = threading.Thread(target=worker.run_forever, name="paperwire-worker", daemon=True)
     thread.start()
 

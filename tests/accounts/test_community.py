@@ -168,6 +168,11 @@ def test_organizations_admins_create_members_link(container):
         data={"paper_id": "2506.11924", "csrf_token": o_token},
     )
     assert not_member.status_code == 403
+    # A member links papers they are an approved author of.
+    member.post(
+        "/papers/2506.11924/claim", data={"author_name": "Ada Lovelace", "csrf_token": m_token}
+    )
+    admin.post("/moderation/claims/1/approve", data={"csrf_token": a_token})
     linked = member.post(
         "/community/organizations/turing-lab/papers",
         data={"paper_id": "arXiv:2506.11924", "csrf_token": m_token},

@@ -51,7 +51,7 @@ def test_bibtex_entry_escapes_and_keys():
         primary_category="cs.CL",
     )
     assert entry.startswith("@misc{vaswani2017attention,\n")
-    assert r"title = {{Attention Is All You Need: 100\% of \{it\} \& more\_}}" in entry
+    assert r"title = {Attention Is All You Need: 100\% of \{it\} \& more\_}" in entry
     assert "author = {Ashish Vaswani and Noam Shazeer}" in entry
     assert "eprint = {1706.03762}" in entry and "primaryClass = {cs.CL}" in entry
     assert entry.endswith("url = {https://arxiv.org/abs/1706.03762}\n}")
@@ -59,4 +59,4 @@ def test_bibtex_entry_escapes_and_keys():
         citation_key(authors=["Jörg Müller"], year=2020, title="The Über model") == "muller2020uber"
     )
     assert citation_key(authors=[], year=2020, title="") == "anon2020"
-    assert escape_bibtex("a~b^c\\") == r"a\textasciitilde{}b\textasciicircum{}c\textbackslash{}"
+    assert escape_bibtex("a~b^c\\") == r"a{\textasciitilde}b{\textasciicircum}c{\textbackslash}"

@@ -20,10 +20,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(container) -> Iterator[str]:
+def live_server(container, *, lifespan: str = "off") -> Iterator[str]:
+    """`lifespan="on"` runs the app's lifespan (the /mcp session manager needs it)."""
     port = free_port()
     config = uvicorn.Config(
-        create_app(container), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        create_app(container), host="127.0.0.1", port=port, log_level="warning",
+        lifespan=lifespan,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 import typer
 
-from paperwire.cli import db, digest, embed, ingest, live, search, serve, users
+from paperwire.cli import (
+    db,
+    demo,
+    digest,
+    embed,
+    help_format,
+    ingest,
+    library,
+    live,
+    mcp,
+    search,
+    serve,
+    users,
+)
+
+help_format.install()  # help in words (TEXT, PATH...), not Python types
 
 app = typer.Typer(
     name="paperwire",
@@ -21,7 +36,7 @@ def _root() -> None:
     """Self-hostable research-paper discovery."""
 
 
-for module in (serve, ingest, live, search, embed, db, users, digest):
+for module in (serve, ingest, live, search, embed, db, users, digest, library, demo, mcp):
     module.register(app)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 
@@ -23,15 +24,38 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 def open_container(*, migrate: bool = True) -> Iterator[Container]:
     """Build the container from settings; exit with one clear line on setup errors."""
     try:
-        container = build_container(load_settings())
+        settings = load_settings()
+        new_file = new_sqlite_file(settings.database_url)
+        container = build_container(settings)
         if migrate:
             container.prepare_database()
     except (DatabaseUnavailable, SchemaTooNew, ValueError) as exc:
         raise fail(str(exc).splitlines()[0]) from None
+    if new_file is not None and new_file.exists():
+        typer.echo(
+            f"note: created a new, empty database at {new_file}. To use another one, set "
+            "PAPERWIRE_DATA_DIR (or PAPERWIRE_DATABASE_URL), or run from a folder of the "
+            "checkout whose paperwire-data/ holds it.",
+            err=True,
+        )
     try:
         yield container
     finally:
         container.close()
+
+
+def new_sqlite_file(database_url: str) -> Path | None:
+    """The SQLite file this URL names, if it does not exist yet (None otherwise)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        url = make_url(database_url)
+    except Exception:
+        return None
+    if not url.drivername.startswith("sqlite") or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database).resolve()
+    return None if path.exists() else path
 
 
 def is_terminal() -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -126,15 +127,23 @@ def add(
                f"{subscriber.frequency}, {len(subscriber.topics)} topics)")
 
 
+class SubscriberStatus(StrEnum):
+    active = "active"
+    unsubscribed = "unsubscribed"
+    bounced = "bounced"
+
+
 @subscribers_app.command("list")
 def list_(
-    status: str = typer.Option(None, help="Only active, unsubscribed or bounced."),
+    status: SubscriberStatus = typer.Option(
+        None, help="Only active, unsubscribed or bounced.", show_default=False
+    ),
 ) -> None:
     """List subscribers with their state and topics."""
     from paperwire.services.subscriptions import list_all
 
     with open_container() as container:
-        rows = list_all(container.engine, status)
+        rows = list_all(container.engine, status.value if status else None)
     for sub in rows:
         confirmed = "confirmed" if sub.is_confirmed else "unconfirmed"
         topics = "; ".join(t.as_text() for t in sub.topics) or "-"

@@ -46,6 +46,7 @@ def import_command(
                     source="import",
                     parameters={"paths": [str(p) for p in paths]},
                     on_progress=progress.add_records,
+                    remove_demo=True,
                 )
         except KeyboardInterrupt:
             raise fail("interrupted; every finished batch is saved", code=130) from None

@@ -189,6 +189,7 @@ def _run(
             parameters=parameters,
             on_batch=progress,
             batch_size=LIVE_BATCH_SIZE,
+            remove_demo=True,
         )
         stream.raise_if_failed()
     except SourceError as exc:

@@ -61,3 +61,22 @@ def list_users() -> None:
     for u in users:
         state = "suspended" if u.suspended else ("verified" if u.email_verified else "unverified")
         typer.echo(f"{u.id}\t{u.username}\t{u.email}\t{u.role}\t{state}")
+
+
+@user_app.command("token")
+def token(
+    username: str = typer.Argument(..., help="The account the token acts for."),
+    label: str = typer.Option(
+        "command line", "--label", help="A name to recognise the token by in Settings."
+    ),
+) -> None:
+    """Create an API token and print it once (send it as `Authorization: Bearer ...`)."""
+    with open_container() as container:
+        user = accounts.find_user(container.engine, username)
+        if user is None:
+            raise fail(f"there is no user {username!r}; see `paperwire user list`")
+        try:
+            raw = accounts.create_api_token(container.engine, user.id, label)
+        except accounts.AccountError as exc:
+            raise fail(exc.message) from None
+    typer.echo(raw)

@@ -42,3 +42,24 @@ def can_edit_comment(actor_id: int, comment_author_id: int) -> bool:
 
 def can_delete_comment(actor_id: int, actor_role: str, comment_author_id: int) -> bool:
     return actor_id == comment_author_id or can(actor_role, Action.DELETE_ANY_COMMENT)
+
+
+def paper_link_refusal(
+    *, is_admin: bool, is_member: bool, has_approved_claim: bool,
+    current_org_id: int | None, target_org_id: int, org_name: str,
+) -> str | None:
+    """Why this user may not link a paper to the organization, or None if they may.
+
+    Admins may link any paper, also away from another organization. A member may link
+    a paper they are an approved author of, and only if no other organization has it.
+    """
+    if is_admin:
+        return None
+    if not is_member:
+        return f"Only members of {org_name} can link papers to it."
+    if current_org_id is not None and current_org_id != target_org_id:
+        return "This paper belongs to another organization; only an admin can move it."
+    if not has_approved_claim:
+        return ("Only an author of the paper can link it: claim your authorship on the paper's "
+                "page first (an admin approves claims), or ask an admin to link it.")
+    return None

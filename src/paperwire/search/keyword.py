@@ -99,9 +99,38 @@ class KeywordSearcher:
         if ranker is not None:
             if spec.active and candidates is None:
                 candidates = self.filtered_ids(spec)
-            found, total = ranker.search(query.terms, offset + limit, candidates=candidates)
+            words, proximity = self._ranker_words(query, ranker)
+            found, total = ranker.search(words, offset + limit, candidates=candidates,
+                                         proximity=proximity)
             return [KeywordHit(pid, score) for pid, score in found[offset:]], total
         return self._database_search(query, spec, limit, offset), None
+
+    def _ranker_words(self, query: ParsedQuery, ranker: Bm25Index) -> tuple[list[str], bool]:
+        """The words the BM25 ranker scores, and whether word proximity counts.
+
+        A long query (more than LONG_QUERY_TERMS distinct words, e.g. a pasted abstract) is
+        ranked by its most specific words, weighted by how often it uses them, as
+        query-by-example is.
+        """
+        if not query.all_terms:
+            return list(query.terms), True
+        from paperwire.domain.example_query import count_terms, select_terms
+        from paperwire.search.query_parser import STOPWORDS
+
+        stems = self.analyzer.stems(list(query.all_terms))
+        counts, surface = count_terms(zip(query.all_terms, stems, strict=True), STOPWORDS)
+        if not counts:
+            return list(query.terms), True
+        df, n_docs = ranker.document_frequencies(counts)
+        selected = select_terms(counts, surface, df, n_docs)
+        if not selected:
+            return list(query.terms), True
+        # In query order first (so adjacent query words keep their proximity bonus), then
+        # the repeats that weight frequent words.
+        order = {stem: i for i, stem in reversed(list(enumerate(stems)))}
+        selected.sort(key=lambda t: order.get(t.stem, 0))
+        words = [t.word for t in selected]
+        return words + [t.word for t in selected for _ in range(t.weight - 1)], True
 
     def search_example(
         self,
@@ -179,7 +208,8 @@ class KeywordSearcher:
             return {}
         ranker = self._ranker_for(query)
         if ranker is not None:
-            found, _ = ranker.search(query.terms, len(ids), candidates=ids)
+            words, proximity = self._ranker_words(query, ranker)
+            found, _ = ranker.search(words, len(ids), candidates=ids, proximity=proximity)
             return dict(found)
         found = {}
         for start in range(0, len(ids), 500):

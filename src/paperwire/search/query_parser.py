@@ -23,6 +23,8 @@ from datetime import date
 
 MAX_QUERY_CHARS = 2000
 MAX_TERMS = 64
+# Beyond this many distinct words a query is "long" (a description, a pasted abstract).
+LONG_QUERY_TERMS = 8
 
 # Words too common to help ranking; dropped from plain terms, kept inside phrases.
 _STOPWORD_TEXT = """
@@ -54,6 +56,9 @@ class ParsedQuery:
     before: date | None = None
     has_code: bool = False
     notices: tuple[str, ...] = field(default=())
+    # Every plain word that is not a stopword, in order, repeats kept: long queries (a
+    # pasted abstract) are ranked by their most specific words (domain.example_query).
+    all_terms: tuple[str, ...] = ()
 
     @property
     def has_text(self) -> bool:
@@ -137,8 +142,12 @@ def parse_query(raw: str, *, raw_text: str | None = None) -> ParsedQuery:
     text = _PHRASE.sub(take_phrase, text)
     terms: list[str] = []
     seen: set[str] = set()
+    all_terms: list[str] = []
     for word in words(text):
-        if word in STOPWORDS or word in seen:
+        if word in STOPWORDS:
+            continue
+        all_terms.append(word)
+        if word in seen:
             continue
         seen.add(word)
         terms.append(word)
@@ -157,6 +166,7 @@ def parse_query(raw: str, *, raw_text: str | None = None) -> ParsedQuery:
         before=before,
         has_code=has_code,
         notices=tuple(notices),
+        all_terms=tuple(all_terms) if len(terms) > LONG_QUERY_TERMS else (),
     )
 
 

@@ -32,6 +32,7 @@ class IngestReport:
     duration_s: float = 0.0
     rejected_not_kept: int = 0  # counted beyond MAX_KEPT_REJECTED, so memory stays flat
     links_dropped: int = 0  # links refused by domain.urls.safe_url (javascript:, no host, ...)
+    demo_removed: int = 0  # demo papers removed because real ones arrived (demo_data)
 
     @property
     def rejected_total(self) -> int:
@@ -48,6 +49,12 @@ class IngestReport:
             f"imported {self.papers} papers ({self.new} new, {self.updated} updated), "
             f"{self.daily_entries} daily entries, {self.rejected_total} rejected"
             + (f", {self.links_dropped} unsafe links dropped" if self.links_dropped else "")
+            + (
+                f"; removed the demo set ({self.demo_removed} papers) now that real papers "
+                "are here"
+                if self.demo_removed
+                else ""
+            )
         )
 
 
@@ -112,8 +119,12 @@ def ingest(
     on_batch: Callable[[list[SourceItem]], None] | None = None,
     batch_size: int = BATCH_SIZE,
     writers: int | None = None,
+    remove_demo: bool = False,
 ) -> IngestReport:
     """Store every good item and collect the rejected ones; log the run.
+
+    With `remove_demo` (the CLI's import and ingest commands, the worker, the first-start
+    fetch) a run that stored real papers removes the demo set and says so in the report.
 
     Each batch is one transaction, so a failure never leaves half a paper. On
     PostgreSQL a batch is split by paper id over `writers` connections (default:
@@ -177,4 +188,8 @@ def ingest(
                 errors=[f"{r.where}: {r.reason}" for r in report.rejected[:MAX_LOGGED_ERRORS]]
                 + [f"{n} unsafe links dropped" for n in [report.links_dropped] if n],
             )
+    if remove_demo and status == "ok" and report.papers and source != "demo":
+        from paperwire.services.demo_data import remove_demo_set
+
+        report.demo_removed = remove_demo_set(engine)  # demo data never takes over real data
     return report

@@ -330,14 +330,69 @@ def get_author_papers(conn: Connection, name: str, *, page: int, limit: int) -> 
     return PaperList(key, spellings.most_common(1)[0][0], cards, total, page, limit, int(upvotes))
 
 
+def find_organization(conn: Connection, name: str):
+    """The organizations row named `name`: the exact name first, else case-insensitively
+    (`/organizations/Google` finds `google`)."""
+    exact = conn.execute(select(organizations).where(organizations.c.name == name)).first()
+    if exact is not None:
+        return exact
+    return conn.execute(
+        select(organizations)
+        .where(func.lower(organizations.c.name) == name.lower())
+        .order_by(organizations.c.name)
+        .limit(1)
+    ).first()
+
+
+@dataclass(slots=True)
+class OrganizationEntry:
+    name: str
+    display_name: str
+    papers: int
+    members: int
+
+
+def list_organizations(
+    conn: Connection, *, query: str = "", page: int = 0, limit: int = 100
+) -> tuple[list[OrganizationEntry], int]:
+    """Organizations with their visible papers and members, most papers first, then by name;
+    `query` keeps those whose name or full name contains it. Returns a page and the total."""
+    from paperwire.store.accounts_tables import organization_members
+
+    paper_count = (
+        select(func.count()).where(papers.c.organization_id == organizations.c.id, VISIBLE)
+        .scalar_subquery()
+    )
+    member_count = (
+        select(func.count())
+        .where(organization_members.c.organization_id == organizations.c.id)
+        .scalar_subquery()
+    )
+    where = []
+    if query.strip():
+        like = f"%{query.strip().lower()[:100]}%"
+        where.append(
+            func.lower(organizations.c.name).like(like)
+            | func.lower(func.coalesce(organizations.c.fullname, "")).like(like)
+        )
+    total = conn.execute(select(func.count()).select_from(organizations).where(*where)).scalar_one()
+    rows = conn.execute(
+        select(organizations.c.name, organizations.c.fullname,
+               paper_count.label("papers"), member_count.label("members"))
+        .where(*where)
+        .order_by(paper_count.desc(), func.lower(organizations.c.name), organizations.c.name)
+        .limit(limit)
+        .offset(page * limit)
+    ).all()
+    entries = [OrganizationEntry(r.name, r.fullname or r.name, int(r.papers), int(r.members))
+               for r in rows]
+    return entries, int(total)
+
+
 def get_organization_papers(
     conn: Connection, name: str, *, page: int, limit: int
 ) -> PaperList | None:
-    org = conn.execute(
-        select(organizations.c.id, organizations.c.name, organizations.c.fullname).where(
-            organizations.c.name == name
-        )
-    ).first()
+    org = find_organization(conn, name)
     if org is None:
         return None
     where = (papers.c.organization_id == org.id) & VISIBLE

@@ -138,3 +138,12 @@ def _candidates(reader: Reader, by_day: list[tuple[date, str]],
         pool = pools[reader.cutoff] = [pid for day, pid in by_day if day >= reader.cutoff]
     library = {internal_id(x) for x in reader.library}
     return [pid for pid in pool if pid not in library]
+
+
+def _register_for_you() -> None:
+    from paperwire.services.library.for_you_eval import register
+
+    register(register_rec_mode)
+
+
+_register_for_you()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Route
 
 from paperwire import __version__
 from paperwire.web.api_docs import install_api_docs
@@ -21,11 +22,16 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(container: Container) -> FastAPI:
+    from paperwire.mcp_server import HttpEndpoint
+
+    mcp_endpoint = HttpEndpoint(container)
+
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container.jobs.start()  # mails that requests queue are sent from here
         try:
-            yield
+            async with mcp_endpoint.running():  # the MCP session manager lives as long as the app
+                yield
         finally:
             container.jobs.stop()
 
@@ -39,6 +45,7 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.router.routes.append(Route("/mcp", endpoint=mcp_endpoint))  # MCP over HTTP
     install_api_docs(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -46,6 +46,11 @@ class AuthMiddleware(HttpMiddleware):
         if authorization[:7].lower() == "bearer ":
             raw = authorization[7:].strip()
             user = await anyio.to_thread.run_sync(accounts.user_for_api_token, engine, raw)
+            if user is None and scope.get("path") == "/mcp":
+                # MCP checks the token per tool call and answers a tool error with a
+                # sentence (public tools keep working), as over stdio.
+                await self.app(scope, receive, send)
+                return
             if user is None:
                 response = JSONResponse(
                     {"detail": "The API token is invalid or revoked."},

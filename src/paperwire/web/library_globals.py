@@ -31,5 +31,14 @@ def library_state(request: Request, paper: Any) -> LibraryState | None:
     )
 
 
+def following(request: Request, kind: str, value: str, filters: dict | None = None):
+    """The signed-in user's follow of this thing, or None."""
+    user = getattr(request.state, "user", None)
+    if user is None or not value:
+        return None
+    clean = {k: v for k, v in (filters or {}).items() if v}
+    return library.find_follow(request.app.state.container.engine, user.id, kind, value, clean)
+
+
 def install_library_globals(env: Environment) -> None:
-    env.globals.update(library_state=library_state)
+    env.globals.update(library_state=library_state, following=following)

@@ -37,7 +37,6 @@ from paperwire.services.community.organizations import (  # noqa: F401
     create_organization,
     get_organization,
     link_paper,
-    list_organizations,
     organizations_of,
 )
 from paperwire.services.community.profiles import (  # noqa: F401

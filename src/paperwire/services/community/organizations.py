@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import Engine, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from paperwire.domain import account_rules as rules
-from paperwire.domain.permissions import Action
+from paperwire.domain.permissions import Action, paper_link_refusal
 from paperwire.services.accounts import User, find_user
 from paperwire.services.community.common import (
     CommunityError,
@@ -18,7 +18,9 @@ from paperwire.services.community.common import (
     require_active,
     utcnow,
 )
+from paperwire.services.papers import find_organization
 from paperwire.store.accounts_tables import (
+    authorship_claims,
     organization_members,
     organization_paper_links,
     users,
@@ -67,7 +69,7 @@ def create_organization(
 
 def get_organization(engine: Engine, name: str) -> OrganizationView | None:
     with engine.connect() as conn:
-        org = conn.execute(select(organizations).where(organizations.c.name == name[:200])).first()
+        org = find_organization(conn, name[:200])
         if org is None:
             return None
         members = list(
@@ -87,24 +89,6 @@ def get_organization(engine: Engine, name: str) -> OrganizationView | None:
             )
         )
     return OrganizationView(org.id, org.name, org.fullname, members, paper_ids)
-
-
-def list_organizations(engine: Engine) -> list[dict[str, object]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                organizations.c.name,
-                organizations.c.fullname,
-                func.count(organization_members.c.user_id).label("members"),
-            )
-            .outerjoin(
-                organization_members, organization_members.c.organization_id == organizations.c.id
-            )
-            .group_by(organizations.c.id, organizations.c.name, organizations.c.fullname)
-            .order_by(organizations.c.name)
-            .limit(1000)
-        ).all()
-    return [{"name": r.name, "fullname": r.fullname, "members": r.members} for r in rows]
 
 
 def add_member(engine: Engine, admin: User | None, org_name: str, username: str) -> None:
@@ -139,7 +123,11 @@ def organizations_of(engine: Engine, user_id: int) -> list[str]:
 
 
 def link_paper(engine: Engine, user: User | None, org_name: str, paper_id: str) -> None:
-    """A member links a paper to their organization (its page then lists it)."""
+    """Link a paper to an organization (its page then lists it).
+
+    Rules in domain.permissions.paper_link_refusal: an approved author who is a member,
+    or an admin; moving a paper away from another organization is for admins only.
+    """
     user = require_active(user)
     org = get_organization(engine, org_name)
     if org is None:
@@ -153,10 +141,25 @@ def link_paper(engine: Engine, user: User | None, org_name: str, paper_id: str) 
                 )
             )
         ).first()
-        if member is None and not user.is_admin:
-            raise CommunityError(f"Only members of {org.name} can link papers to it.", 403)
         if not paper_exists(conn, paper_id):
             raise CommunityError(f"There is no paper {paper_id[:80]!r} here.", 400, "paper_id")
+        current_org = conn.execute(
+            select(papers.c.organization_id).where(papers.c.id == paper_id)
+        ).scalar()
+        claimed = conn.execute(
+            select(authorship_claims.c.id).where(
+                authorship_claims.c.user_id == user.id,
+                authorship_claims.c.paper_id == paper_id,
+                authorship_claims.c.status == "approved",
+            )
+        ).first()
+        refusal = paper_link_refusal(
+            is_admin=user.is_admin, is_member=member is not None,
+            has_approved_claim=claimed is not None, current_org_id=current_org,
+            target_org_id=org.id, org_name=org.name,
+        )
+        if refusal:
+            raise CommunityError(refusal, 403, "paper_id")
         conn.execute(
             organization_paper_links.delete().where(organization_paper_links.c.paper_id == paper_id)
         )

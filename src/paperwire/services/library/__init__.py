@@ -27,6 +27,26 @@ from paperwire.services.library.collections import (  # noqa: F401
     update_collection,
     update_collection_item,
 )
+from paperwire.services.library.follows import (  # noqa: F401, E402
+    KINDS,
+    FollowView,
+    find_follow,
+    follow,
+    list_follows,
+    unfollow,
+)
+from paperwire.services.library.for_you import (  # noqa: F401, E402
+    ForYouFeed,
+    add_my_papers,
+    for_you_feed,
+    get_feed_settings,
+    new_feed_token,
+    parse_since,
+    rank_candidates,
+    revoke_feed_token,
+    set_keywords,
+    user_for_feed_token,
+)
 from paperwire.services.library.saved import (  # noqa: F401
     LibraryItem,
     PaperState,

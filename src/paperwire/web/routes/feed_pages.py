@@ -13,6 +13,8 @@ from fastapi.responses import Response
 
 from paperwire.domain.periods import parse_period
 from paperwire.services import feeds as feed_service
+from paperwire.services.activity import FIRST_RUN, ActivityBoard
+from paperwire.services.setup_hints import setup_hints
 from paperwire.web.cache import cached
 from paperwire.web.deps import ContainerDep
 from paperwire.web.guards import reject_nul_characters
@@ -54,6 +56,9 @@ async def daily(
 
     key = ("daily", period.key if period else None, p)
     feed, cards_html = await cached(request, key, page_cache_ttl(container), load)
+    first_run = None
+    if feed.latest_day is None:  # an empty site: say what the first-start fetch is doing
+        first_run = ActivityBoard(container.settings.data_dir).get(FIRST_RUN)
     if as_json:
         return FastJSON(
             {
@@ -70,13 +75,16 @@ async def daily(
                 "prev": feed.prev_key,
                 "next": feed.next_key,
                 "latestDay": iso(feed.latest_day),
+                "firstRun": first_run
+                and {"state": first_run.state, "message": first_run.message},
                 "papers": [
                     card_json(c) | {"featuredOn": [iso(d) for d in c.feed_days]}
                     for c in feed.papers
                 ],
             }
         )
-    context = {"feed": feed, "cards_html": cards_html}
+    context = {"feed": feed, "cards_html": cards_html, "first_run": first_run,
+               "setup": setup_hints(utc_today())}
     return await shared_page(request, "daily.html", lambda: context,
                              ttl_s=page_cache_ttl(container))
 

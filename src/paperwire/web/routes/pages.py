@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -106,15 +107,15 @@ def _similar(request: Request, container, conn, paper_id: str) -> list[paper_ser
         return []  # no search service wired in
 
     def load() -> list[str]:
-        try:
-            hits = container.search.similar(paper_id, limit=6)
-        except Exception:  # the search index may be missing or still building
-            log.warning("similar papers unavailable for %s", paper_id, exc_info=True)
-            return []
+        hits = container.search.similar(paper_id, limit=6)
         return [h.paper_id for h in hits if h.paper_id != paper_id]
 
     ttl = container.settings.similar_cache_ttl_s
-    ids = app_cache(request).get_or_compute(("similar", paper_id), ttl, load)
+    try:  # a failure is not cached: the next view asks again
+        ids = app_cache(request).get_or_compute(("similar", paper_id), ttl, load)
+    except Exception:  # the search index may be missing or still building
+        log.warning("similar papers unavailable for %s", paper_id, exc_info=True)
+        return []
     cards = paper_service.cards_by_id(conn, ids)
     return [cards[i] for i in ids if i in cards]
 
@@ -128,12 +129,55 @@ def author(
     return _paper_list(request, result, kind="author", name=name, as_json=format == "json")
 
 
+ORGS_PAGE_SIZE = 100
+
+
+@router.get("/organizations", tags=["pages"],
+            summary="Organizations: most papers first, searchable by name")
+def organizations(
+    request: Request,
+    container: ContainerDep,
+    q: Annotated[str, Query(max_length=100, description="Part of a name")] = "",
+    p: PageNo = 0,
+    format: Format = "html",
+) -> Response:
+    return organizations_listing(request, container, query=q, page_no=p,
+                                 as_json=format == "json")
+
+
+def organizations_listing(
+    request: Request, container, *, query: str = "", page_no: int = 0, as_json: bool = False,
+    values: dict | None = None, errors: dict | None = None, status: int = 200,
+) -> Response:
+    with container.engine.connect() as conn:
+        entries, total = paper_service.list_organizations(
+            conn, query=query, page=page_no, limit=ORGS_PAGE_SIZE
+        )
+    if as_json:
+        return FastJSON({
+            "query": query, "total": total, "page": page_no, "limit": ORGS_PAGE_SIZE,
+            "organizations": [
+                {"name": e.name, "displayName": e.display_name, "papers": e.papers,
+                 "members": e.members} for e in entries
+            ],
+        })
+    context = {"orgs": entries, "total": total, "query": query, "page_no": page_no,
+               "has_next": (page_no + 1) * ORGS_PAGE_SIZE < total,
+               "values": values or {}, "errors": errors or {}}
+    return page(request, "community/organizations.html", context, status_code=status)
+
+
 @router.get("/organizations/{name:path}", tags=["pages"], summary="An organization's papers")
 def organization(
     request: Request, container: ContainerDep, name: str, p: PageNo = 0, format: Format = "html"
 ) -> Response:
     with container.engine.connect() as conn:
         result = paper_service.get_organization_papers(conn, name[:200], page=p, limit=PAGE_SIZE)
+    if result is not None and result.name != name:  # /organizations/Google -> google
+        target = f"/organizations/{quote(result.name, safe='')}"
+        if request.url.query:
+            target += f"?{request.url.query}"
+        return RedirectResponse(target, status_code=301)
     return _paper_list(request, result, kind="organization", name=name, as_json=format == "json")
 
 

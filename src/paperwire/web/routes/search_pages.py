@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from paperwire.services.activity import EMBED, ActivityBoard
 from paperwire.services.papers import PaperCard, cards_by_id
 from paperwire.services.search import SearchFilters
 from paperwire.web.cache import cached
@@ -184,6 +185,7 @@ async def search_page(
                 "mode": outcome.mode,
                 "sort": sort,
                 "notice": outcome.notice,
+                "embedding": _embedding_json(container),
                 "embeddingProgress": (
                     {"embedded": outcome.embedding_progress[0],
                      "papers": outcome.embedding_progress[1]}
@@ -198,6 +200,16 @@ async def search_page(
                 "papers": [hit_json(card, hit) for card, hit in outcome.items],
             }
         )
-    context = {"outcome": outcome, "cards_html": cards_html, "form": form, "page_no": p}
+    embedding = ActivityBoard(container.settings.data_dir).get(EMBED)
+    context = {"outcome": outcome, "cards_html": cards_html, "form": form, "page_no": p,
+               "embedding": embedding if embedding and embedding.running else None}
     ttl_s = container.settings.page_cache_ttl_s
     return await shared_page(request, "search.html", lambda: context, ttl_s=ttl_s)
+
+
+def _embedding_json(container) -> dict | None:
+    """A running embed's progress (semantic results cover only the papers embedded so far)."""
+    activity = ActivityBoard(container.settings.data_dir).get(EMBED)
+    if activity is None or not activity.running:
+        return None
+    return {"done": activity.done, "total": activity.total, "message": activity.message}

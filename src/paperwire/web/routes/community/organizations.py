@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from paperwire.services import community
 from paperwire.services.community import CommunityError
@@ -24,14 +24,10 @@ from paperwire.web.routes.community.common import (
 router = APIRouter(tags=["community"])
 
 
-@router.get("/community/organizations", summary="Organizations with members here")
-def organizations_page(
-    request: Request, container: ContainerDep, format: Format = "html"
-) -> Response:
-    orgs = community.list_organizations(container.engine)
-    if format == "json":
-        return FastJSON({"organizations": orgs})
-    return page(request, "community/organizations.html", {"orgs": orgs, "values": {}, "errors": {}})
+@router.get("/community/organizations", summary="Organizations (now one list at /organizations)")
+def organizations_page(request: Request) -> Response:
+    target = "/organizations" + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(target, status_code=308)
 
 
 @router.post("/community/organizations", summary="Create an organization (admins)")
@@ -47,16 +43,10 @@ def create_organization(
 
 
 def _new_organization_page(request, container, values, *, errors, status) -> Response:
-    return page(
-        request,
-        "community/organizations.html",
-        {
-            "orgs": community.list_organizations(container.engine),
-            "values": values,
-            "errors": errors,
-        },
-        status_code=status,
-    )
+    from paperwire.web.routes.pages import organizations_listing
+
+    return organizations_listing(request, container, values=values, errors=errors,
+                                 status=status)
 
 
 @router.get("/community/organizations/{name}", summary="An organization: members and papers")

@@ -1,0 +1,178 @@
+"""The For-you feed: ranking with explanations, cold start, keywords, private feed."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import feedparser
+
+from paperwire.domain.for_you import Candidate, Interests, rank_for_you
+from paperwire.domain.records import DailyEntryRecord, PaperRecord
+from paperwire.store.papers import add_daily_entries, upsert_papers
+from tests.accounts.conftest import new_client
+
+NOW = datetime.now(UTC)
+OLD = NOW - timedelta(days=60)
+
+
+def _paper(pid, title, abstract, authors=("Someone Else",), published=None, cats=("cs.LG",)):
+    return PaperRecord(id=pid, title=title, abstract=abstract, authors=tuple(authors),
+                       categories=cats, primary_category=cats[0],
+                       published_at=published or NOW - timedelta(days=1),
+                       sources=frozenset({"test"}))
+
+
+def _seed(container):
+    records = [
+        # the reader's library (older)
+        _paper("2501.00001", "Denoising diffusion probabilistic models for image synthesis",
+               "We train denoising diffusion models with a variational bound.", published=OLD),
+        _paper("2501.00002", "Score-based diffusion sampling with fewer steps",
+               "Faster samplers for score based diffusion models.", published=OLD),
+        _paper("2501.00003", "Latent diffusion for high resolution images",
+               "Diffusion in a learned latent space of an autoencoder.", published=OLD),
+        # new papers
+        _paper("2512.00010", "Consistency distillation of diffusion samplers",
+               "We distil score based diffusion samplers into one step models."),
+        _paper("2512.00011", "Protein folding with graph networks",
+               "A graph network predicts protein structure.", authors=("Grace Hopper",)),
+        _paper("2512.00012", "Quantum error correction codes",
+               "Surface codes for quantum computers."),
+        _paper("2512.00013", "Diffusion models for text generation",
+               "Discrete diffusion models generate text."),
+        _paper("2512.00014", "Video diffusion with temporal attention",
+               "We extend latent diffusion models to video."),
+        _paper("2512.00015", "Image diffusion for medical scans",
+               "Diffusion models denoise MRI images."),
+    ]
+    with container.engine.begin() as conn:
+        upsert_papers(conn, records)
+        add_daily_entries(conn, [DailyEntryRecord(r.id, date.today(), "test") for r in records[3:]])
+
+
+def _ids(feed):
+    return [p["id"] for p in feed["papers"]]
+
+
+def test_cold_start_says_what_to_do_and_shows_trending(alice, container):
+    _seed(container)
+    feed = alice.client.get("/for-you?format=json").json()
+    assert feed["coldStart"] is True and "save at least 3" in feed["advice"]
+    assert feed["trending"] and not feed["papers"]
+    html = alice.client.get("/for-you").text
+    assert "Trending meanwhile" in html and "These are my papers" in html
+
+
+def test_ranked_and_explained(alice, container):
+    _seed(container)
+    for pid in ("2501.00001", "2501.00002", "2501.00003"):
+        alice.api("POST", f"/api/library/papers/{pid}")
+    alice.api("POST", "/api/me/follows", json={"kind": "author", "value": "Grace Hopper"})
+    alice.api("POST", "/api/me/follows", json={"kind": "search", "value": "quantum codes"})
+    alice.api("POST", "/api/library/papers/2512.00015/marks/not_interested")
+    alice.api("POST", "/api/library/papers/2512.00013/marks/read")
+    alice.api("PUT", "/api/me/feed-settings", json={"excludeKeywords": ["video"]})
+    feed = alice.client.get("/for-you?format=json").json()
+    assert feed["coldStart"] is False
+    ids = _ids(feed)
+    assert ids[0] == "2512.00010"  # closest to the library
+    assert "2512.00015" not in ids and "2512.00013" not in ids  # not interested, read
+    assert "2512.00014" not in ids  # excluded keyword
+    assert not set(ids) & {"2501.00001", "2501.00002", "2501.00003"}  # library papers
+    reasons = {p["id"]: p["reasons"] for p in feed["papers"]}
+    assert any(r.startswith("close to “Score-based diffusion") or
+               r.startswith("close to “Denoising") for r in reasons["2512.00010"])
+    assert "by Grace Hopper (you follow)" in reasons["2512.00011"]
+    assert any("matches your saved search “quantum codes”" in r for r in reasons["2512.00012"])
+    html = alice.client.get("/for-you").text
+    assert "by Grace Hopper (you follow)" in html and 'class="pick-reasons"' in html
+    # Not interested from the feed: gone next time (and the library paper stays).
+    alice.post("/papers/2512.00010/mark", {"kind": "not_interested", "next": "/for-you"})
+    assert "2512.00010" not in _ids(alice.client.get("/for-you?format=json").json())
+
+
+def test_keywords_are_saved_with_the_account(alice, bob, container):
+    _seed(container)
+    alice.post("/for-you/keywords", {"include": "protein, graph", "exclude": "quantum"})
+    settings = alice.client.get("/api/me/feed-settings").json()
+    assert settings["includeKeywords"] == ["protein", "graph"]
+    assert settings["excludeKeywords"] == ["quantum"]
+    assert bob.client.get("/api/me/feed-settings").json()["includeKeywords"] == []
+    feed = alice.client.get("/for-you?format=json").json()
+    reasons = {p["id"]: p["reasons"] for p in feed["papers"]}
+    assert "mentions protein, graph" in reasons["2512.00011"]
+    assert "2512.00012" not in reasons
+    too_many = alice.api("PUT", "/api/me/feed-settings",
+                         json={"includeKeywords": [f"k{i}" for i in range(51)]})
+    assert too_many.status_code == 400
+
+
+def test_these_are_my_papers(alice, container):
+    _seed(container)
+    with container.engine.begin() as conn:
+        upsert_papers(conn, [_paper("2502.00001", "My first paper", "Mine.", ("Alice Liddell",),
+                                    OLD),
+                             _paper("2502.00002", "My second paper", "Mine too.",
+                                    ("Bob", "alice  liddell"), OLD)])
+    page = alice.post("/for-you/my-papers", {"author": "Alice Liddell"})
+    assert page.status_code == 200 and "Found 2 papers by Alice Liddell; 2 added" in page.text
+    none = alice.post("/for-you/my-papers", {"author": "Nobody Here"})
+    assert "No papers here list an author named" in none.text
+    saved = alice.client.get("/library?format=json").json()["papers"]
+    assert sorted(p["id"] for p in saved) == ["2502.00001", "2502.00002"]
+
+
+def test_private_feed_token_is_secret_and_revocable(alice, bob, container):
+    _seed(container)
+    for pid in ("2501.00001", "2501.00002", "2501.00003"):
+        alice.api("POST", f"/api/library/papers/{pid}")
+    page = alice.post("/for-you/feed-token").text
+    start = page.index("/for-you/feed/fy_")
+    token = page[start + len("/for-you/feed/"):page.index(".xml", start)]
+    anonymous = new_client(container)
+    rss = anonymous.get(f"/for-you/feed/{token}.xml")
+    assert rss.status_code == 200 and rss.headers["cache-control"] == "private, no-store"
+    parsed = feedparser.parse(rss.content)
+    assert parsed.entries[0].link.endswith("/papers/2512.00010")
+    assert anonymous.get(f"/for-you/feed/{token}.atom").status_code == 200
+    assert anonymous.get("/for-you/feed/fy_guess.xml").status_code == 404
+    assert anonymous.get(f"/for-you/feed/{token}.html").status_code == 404
+    # Bob's own token shows Bob's (empty) feed, never Alice's.
+    bob_page = bob.post("/for-you/feed-token").text
+    bob_start = bob_page.index("/for-you/feed/fy_")
+    bob_token = bob_page[bob_start + 14:bob_page.index(".xml", bob_start)]
+    assert feedparser.parse(anonymous.get(f"/for-you/feed/{bob_token}.xml").content).entries == []
+    # Replacing the token kills the old one; revoking kills the new one.
+    alice.post("/for-you/feed-token")
+    assert anonymous.get(f"/for-you/feed/{token}.xml").status_code == 404
+    assert "fy_" not in alice.client.get("/for-you").text  # the secret shows only once
+    alice.post("/for-you/feed-token/delete")
+    assert alice.client.get("/api/me/feed-settings").json()["privateFeed"] is False
+
+
+def test_since_is_checked(alice):
+    assert alice.client.get("/for-you?format=json&since=yesterday").status_code == 400
+    assert alice.client.get("/for-you?format=json&since=2001-01-01").status_code == 400
+    assert new_client(alice.client.app.state.container).get(
+        "/for-you?format=json").status_code == 401
+
+
+def test_ranker_fuses_seeds_by_max_and_explains_terms():
+    candidates = [Candidate("a", "A", "alpha"), Candidate("b", "B", "beta", stems=frozenset(
+        {"beta"})), Candidate("c", "C", "gamma")]
+    interests = Interests(
+        seed_lists={"s1": ["a", "b"], "s2": ["c"]},
+        seed_titles={"s1": "Seed one", "s2": "Seed two"},
+        profile_list=["b"],
+        profile_terms=[("beta", "beta")],
+    )
+    picks = rank_for_you(candidates, interests)
+    assert [p.paper_id for p in picks] == ["b", "a", "c"]  # b: seed rank 2 + profile rank 1
+    by_id = {p.paper_id: p for p in picks}
+    assert by_id["a"].reasons == ("close to “Seed one” in your library",)
+    assert by_id["c"].reasons == ("close to “Seed two” in your library",)  # max, not mean
+    assert "shares your library's terms: beta" in by_id["b"].reasons
+    excluded = rank_for_you(candidates, Interests(seed_lists={"s": ["a", "b"]},
+                                                   excluded=frozenset({"a"}),
+                                                   exclude_keywords=["beta"]))
+    assert excluded == []

@@ -60,7 +60,7 @@ def _now() -> datetime:
 
 def link(settings: Settings, path: str, purpose: str, subscriber: Subscriber) -> str:
     token = signed_tokens.make_token(settings.secret_key, purpose, subscriber.id,
-                                     subscriber.email_key)
+                                     subscriber.email_key, subscriber.token_version)
     return f"{settings.base_url.rstrip('/')}{path}{token}"
 
 
@@ -171,24 +171,45 @@ def send_confirmation(mailer: Mailer, settings: Settings, subscriber: Subscriber
 
 
 def subscriber_for_token(engine: Engine, settings: Settings, purpose: str,
-                         token: str) -> Subscriber:
-    """The subscriber a link is for; raises TokenError or UnknownSubscriber."""
+                         token: str, *, check_version: bool = True) -> Subscriber:
+    """The subscriber a link is for; raises TokenError or UnknownSubscriber.
+
+    A link made before the subscriber's token version was raised (an unsubscribe, or
+    "log out these links") is refused as invalid.
+    """
     data = signed_tokens.read_token(settings.secret_key, purpose, token)
     with engine.connect() as conn:
         subscriber = store.get_subscriber(conn, data.subscriber_id)
     if subscriber is None or subscriber.email_key != data.email_key:
         raise UnknownSubscriber("This subscription no longer exists.")
+    if check_version and data.version != subscriber.token_version:
+        raise signed_tokens.TokenError("invalid")
     return subscriber
 
 
 def confirm(engine: Engine, settings: Settings, token: str) -> Subscriber:
+    """Confirm the address (POST only). A confirmed subscriber is left as it is: an old
+    confirm link never undoes an unsubscribe or a bounce stop (those need a new
+    subscription, which mails a new link)."""
     subscriber = subscriber_for_token(engine, settings, signed_tokens.CONFIRM, token)
     with engine.begin() as conn:
-        if not subscriber.is_confirmed or subscriber.status != "active":
+        if not subscriber.is_confirmed:
             store.set_status(conn, subscriber.id, confirmed_at=_now(), status="active",
                              bounce_count=0)
         updated = store.get_subscriber(conn, subscriber.id)
     assert updated is not None
+    return updated
+
+
+def revoke_links(engine: Engine, mailer: Mailer, settings: Settings, token: str) -> Subscriber:
+    """"Log out these links": every link mailed so far stops working; a fresh settings
+    link goes to the address."""
+    subscriber = subscriber_for_token(engine, settings, signed_tokens.SETTINGS, token)
+    with engine.begin() as conn:
+        store.bump_token_version(conn, subscriber.id)
+        updated = store.get_subscriber(conn, subscriber.id)
+    assert updated is not None
+    send_confirmation(mailer, settings, updated, already_confirmed=True)
     return updated
 
 
@@ -204,11 +225,28 @@ def update_settings(engine: Engine, settings: Settings, token: str, choices: Cho
     return updated
 
 
+def unsubscribe_target(engine: Engine, settings: Settings, token: str) -> Subscriber:
+    """The subscriber of an unsubscribe link. Once unsubscribed, any of its (signed, unexpired)
+    unsubscribe links still answers, showing that it is done; otherwise the link must be of
+    the current token version."""
+    subscriber = subscriber_for_token(engine, settings, signed_tokens.UNSUBSCRIBE, token,
+                                      check_version=False)
+    if subscriber.status == "unsubscribed":
+        return subscriber
+    data = signed_tokens.read_token(settings.secret_key, signed_tokens.UNSUBSCRIBE, token)
+    if data.version != subscriber.token_version:
+        raise signed_tokens.TokenError("invalid")
+    return subscriber
+
+
 def unsubscribe(engine: Engine, settings: Settings, token: str) -> Subscriber:
-    """One-click unsubscribe (idempotent)."""
-    subscriber = subscriber_for_token(engine, settings, signed_tokens.UNSUBSCRIBE, token)
+    """One-click unsubscribe (idempotent). It revokes every link mailed so far."""
+    subscriber = unsubscribe_target(engine, settings, token)
+    if subscriber.status == "unsubscribed":
+        return subscriber  # a second click of the same link: nothing left to do
     with engine.begin() as conn:
         store.set_status(conn, subscriber.id, status="unsubscribed")
+        store.bump_token_version(conn, subscriber.id)
         updated = store.get_subscriber(conn, subscriber.id)
     assert updated is not None
     return updated

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from paperwire.domain.digest_topics import InvalidTopic, Topic, parse_topic_lines
 from paperwire.domain.email_addresses import InvalidEmail
 from paperwire.domain.signed_tokens import TokenError
+from paperwire.mail.transport import MailError
 from paperwire.services import subscriptions as service
 from paperwire.web.deps import ContainerDep
 from paperwire.web.templating import templates

@@ -76,7 +76,7 @@ def test_password_reset_answers_the_same_and_link_is_single_use(client, containe
     )
     assert known.status_code == unknown.status_code == 200
     assert known.text == unknown.text
-    [link] = outbox_links(settings.outbox_dir, "/reset-password")
+    [link] = outbox_links(container, "/reset-password")
     raw = link.split("token=")[1]
     form = client.get(f"/reset-password?token={raw}")
     assert form.status_code == 200
@@ -109,7 +109,7 @@ def test_magic_link_logs_in_once(client, container, settings):
     make_user(container, "alice")
     token = csrf_of(client.get("/login").text)
     client.post("/login/email-link", data={"email": "ALICE@example.org", "csrf_token": token})
-    [link] = outbox_links(settings.outbox_dir, "/login/magic")
+    [link] = outbox_links(container, "/login/magic")
     raw = link.split("token=")[1]
     page = client.get(f"/login/magic?token={raw}")
     assert page.status_code == 200 and "alice" in page.text

@@ -18,6 +18,17 @@ from pydantic_settings import (
 )
 
 DEV_SECRET = "dev-insecure-secret-change-me"
+MIN_SECRET_BYTES = 32
+SECRET_FILE = "secret_key"
+# Values that are known to the world: the old default, the example env file's, and the like.
+KNOWN_PLACEHOLDER_SECRETS = frozenset({
+    DEV_SECRET, "change-me-to-a-long-random-string", "change-me", "changeme", "secret",
+    "paperwire", "your-secret-key", "please-change-me",
+})
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; the message is whole sentences naming the setting."""
 
 
 class Settings(BaseSettings):
@@ -33,7 +44,12 @@ class Settings(BaseSettings):
     )
     database_url: str = Field("", description="SQLAlchemy URL; defaults to SQLite in data_dir.")
     environment: str = Field("development", description="development or production.")
-    secret_key: str = Field(DEV_SECRET, description="Signs sessions and mail links.")
+    secret_key: str = Field(
+        "",
+        description="Signs sessions, CSRF tokens and mail links. Empty: a random key is made on "
+        "first start and kept in DATA_DIR/secret_key (owner-only). A set key must be at least "
+        "32 bytes and no known placeholder.",
+    )
     base_url: str = Field(
         "http://127.0.0.1:8000", description="Public URL used in feeds and mails."
     )
@@ -171,7 +187,12 @@ class Settings(BaseSettings):
     rate_limit_login: str = Field(
         "10/60", description="Login attempts per account and per IP: COUNT/SECONDS."
     )
-    rate_limit_signup: str = Field("5/3600", description="Sign-ups per IP: COUNT/SECONDS.")
+    rate_limit_signup: str = Field(
+        "5/3600", description="Accounts created per IP: COUNT/SECONDS (failed tries don't count)."
+    )
+    rate_limit_signup_attempts: str = Field(
+        "30/3600", description="Sign-up attempts per IP, failed ones included: COUNT/SECONDS."
+    )
     rate_limit_submit: str = Field("20/3600", description="Submissions per account and per IP.")
     rate_limit_comment: str = Field("30/600", description="Comments per account and per IP.")
     rate_limit_api: str = Field("600/60", description="Requests under /api per account and IP.")
@@ -180,8 +201,8 @@ class Settings(BaseSettings):
     login_lockout_max_s: int = Field(3600, description="Longest lockout.")
 
     @field_validator(
-        "rate_limit_login", "rate_limit_signup", "rate_limit_submit", "rate_limit_comment",
-        "rate_limit_api",
+        "rate_limit_login", "rate_limit_signup", "rate_limit_signup_attempts",
+        "rate_limit_submit", "rate_limit_comment", "rate_limit_api",
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
@@ -194,8 +215,12 @@ class Settings(BaseSettings):
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'paperwire.db').as_posix()}"
-        if self.environment == "production" and self.secret_key == DEV_SECRET:
-            raise ValueError("PAPERWIRE_SECRET_KEY must be set to a private value in production.")
+        if self.secret_key:
+            problem = secret_key_problem(self.secret_key)
+            if problem:
+                raise ValueError(problem)
+        else:
+            self.secret_key = stored_secret_key(self.data_dir)
         return self
 
     @property
@@ -233,8 +258,70 @@ def find_data_dir(start: Path | None = None) -> Path:
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings now (environment, then paperwire.toml); keyword overrides win."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Read settings now (environment, then paperwire.toml); keyword overrides win.
+
+    Raises SettingsError with whole sentences (not pydantic's "1 validation error").
+    """
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(describe_errors(exc)) from None
+
+
+def describe_errors(exc) -> str:
+    """One sentence per bad setting, naming its PAPERWIRE_* variable."""
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error.get("loc", ()) if part != "__root__")
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        name = f"PAPERWIRE_{field.upper()}" if field else "The settings"
+        lines.append(message if not field or name in message else f"{name}: {message}")
+    return " ".join(lines) or str(exc)
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why a configured secret key cannot be used, as a sentence; None if it is fine."""
+    if key.strip().lower() in KNOWN_PLACEHOLDER_SECRETS:
+        return ("PAPERWIRE_SECRET_KEY is a published placeholder, so anyone could forge "
+                "sessions and mail links: set it to a private random value (for example "
+                "`openssl rand -hex 32`), or leave it unset to have one generated in the data "
+                "folder.")
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        return (f"PAPERWIRE_SECRET_KEY is {len(key.encode())} bytes long; it must be at least "
+                f"{MIN_SECRET_BYTES} bytes of private random text (for example "
+                "`openssl rand -hex 32`), or leave it unset to have one generated in the data "
+                "folder.")
+    return None
+
+
+def stored_secret_key(data_dir: Path) -> str:
+    """The key kept in DATA_DIR/secret_key, made (random, mode 0600) on first use.
+
+    Several processes starting at once agree on one key: the file appears whole (written
+    aside, then linked into place, which fails if another process won).
+    """
+    import secrets
+
+    path = data_dir / SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        aside = data_dir / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass
+        finally:
+            aside.unlink()
+    key = path.read_text().strip()
+    problem = secret_key_problem(key)
+    if problem:
+        raise ValueError(f"The key in {path} cannot be used. " + problem)
+    return key
 
 
 def mask_url_password(url: str) -> str:

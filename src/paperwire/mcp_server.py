@@ -33,7 +33,7 @@ INSTRUCTIONS = (
     "feed, trending, search). Use search_papers to find papers on a topic, daily_papers for a "
     "day/week/month of the feed, trending_papers for what is popular now, get_paper for one "
     "paper's full Markdown (metadata, abstract, full text when available), similar_papers for "
-    "related work. With an API token: save_paper, my_library and my_collections."
+    "related work. With an API token: save_paper, my_library, my_collections and for_you."
 )
 MAX_QUERY = 500
 PaperId = Annotated[
@@ -90,6 +90,9 @@ def build_mcp_server(container, *, token: str | None = None) -> MCPServer:
     server = MCPServer(
         name="paperwire", title="Paperwire", version=__version__, instructions=INSTRUCTIONS,
         website_url=base_url,
+        # The SDK calls logging.basicConfig with this level when the root logger has no
+        # handler yet: WARNING keeps `paperwire serve` from printing every INFO line.
+        log_level="WARNING",
     )
 
     def summaries(cards: list[PaperCard]) -> list[dict[str, Any]]:
@@ -309,6 +312,39 @@ def _add_library_tools(server: MCPServer, container, caller, summaries) -> None:
         except CommunityError as exc:
             raise ToolError(exc.message) from None
         return {"total": page.total, "papers": summaries([card for card, _ in page.entries])}
+
+    @server.tool(
+        title="For you",
+        description=(
+            "New papers picked for you from your library, follows and keywords, each with "
+            "the reasons it was picked (needs an API token). since: the first day to "
+            "consider (YYYY-MM-DD; default: the last week). While your library is small "
+            "(cold start) trending papers are added."
+        ),
+    )
+    def for_you(
+        ctx: Context,
+        since: Annotated[str | None, Field(
+            max_length=40, description="First day to consider, YYYY-MM-DD.")] = None,
+        limit: Annotated[int, Field(ge=1, le=50, description="How many papers.")] = 20,
+    ) -> dict[str, Any]:
+        from paperwire.web.routes.for_you import build_feed
+
+        user = caller(ctx)
+        try:
+            feed = build_feed(container, user, since)
+        except CommunityError as exc:
+            raise ToolError(exc.message) from None
+        papers = [
+            _summary(card, container.settings.base_url)
+            | {"score": round(pick.score, 6), "reasons": list(pick.reasons)}
+            for card, pick in feed.picks[:limit]
+        ]
+        return {
+            "since": feed.since.isoformat(), "coldStart": feed.cold_start,
+            "advice": feed.advice, "papers": papers,
+            "trending": summaries(feed.trending[:limit]),
+        }
 
     @server.tool(
         title="My collections",

@@ -129,10 +129,14 @@ def test_subscribe_confirm_and_receive_in_the_outbox(client, container):
             "weekdays_only": "on", "topics": ""} | ({"csrf_token": token.group(1)} if token else {})
     assert client.post("/subscribe", data=data).status_code == 200
     outbox = container.settings.outbox_dir
+    container.jobs.drain()  # the confirmation mail is sent in the background
     (eml,) = outbox.glob("*.eml")
     mail = message_from_bytes(eml.read_bytes(), policy=default_policy)
     text = mail.get_body(preferencelist=("plain",)).get_content()
     confirm = re.search(r"\S+/subscribe/confirm/\S+", text).group(0)
-    assert client.get(urlsplit(confirm).path).status_code == 200
+    page = client.get(urlsplit(confirm).path)
+    assert page.status_code == 200 and "Confirm my subscription" in page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    assert client.post(urlsplit(confirm).path, data={"csrf_token": csrf}).status_code == 200
     report = send_digests(container.engine, container.mailer, container.settings, DIGEST_DAY)
     assert report.sent == 1 and len(list(outbox.glob("*.eml"))) == 2

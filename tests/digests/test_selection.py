@@ -8,7 +8,7 @@ import pytest
 
 from paperwire.domain.digest_selection import (
     DigestPaper,
-    UpvotePick,
+    ForYouPick,
     digest_window,
     is_digest_due,
     paper_matches_query,
@@ -42,15 +42,17 @@ def test_topics_and_upvotes_share_the_budget_and_never_repeat():
     digest = select_digest(
         digest_date=DAY, window=(DAY - timedelta(1), DAY), candidates=papers, now=NOW,
         paper_count=6, topic_hits={topic: ["p9", "p1", "p2"]},
-        upvote_picks=[UpvotePick("p3", "My Upvoted Paper", 0.9)], already_sent={"p8"},
+        for_you_picks=[ForYouPick("p3", "close to “My Paper” in your library")],
+        already_sent={"p8"},
     )
     ids = digest.paper_ids
     assert len(ids) == 6 == len(set(ids)) and "p8" not in ids
     kinds = {s.kind: [e.paper.id for e in s.entries] for s in digest.sections}
     assert kinds["trending"][:3] == ["p9", "p7", "p6"]
     assert kinds["topic"] == ["p1"] or kinds["topic"] == ["p1", "p2"]
-    upvoted = next(s for s in digest.sections if s.kind == "upvoted")
-    assert upvoted.entries[0].reason == "Because you upvoted “My Upvoted Paper”"
+    for_you = next(s for s in digest.sections if s.kind == "for_you")
+    assert for_you.title == "For you"
+    assert for_you.entries[0].reason == "Close to “My Paper” in your library"
 
 
 def test_everything_already_sent_gives_an_empty_digest():

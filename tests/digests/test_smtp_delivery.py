@@ -52,6 +52,10 @@ def test_subscribe_confirm_digest_settings_unsubscribe(smtp_client, smtp_contain
     assert parseaddr(confirmation["To"])[1] == "Reader@example.org"
     confirm_url = next(u for u in links_in(body(confirmation, "plain")) if "/confirm/" in u)
     page = smtp_client.get(path_of(confirm_url))
+    assert page.status_code == 200 and "Confirm my subscription" in page.text
+    report = send_digests(engine, smtp_container.mailer, settings, DIGEST_DAY)
+    assert report.sent == 0  # opening the link (as a mail scanner does) confirms nothing
+    page = smtp_client.post(path_of(confirm_url), data=csrf_from(smtp_client))
     assert page.status_code == 200 and "subscribed" in page.text
 
     report = send_digests(engine, smtp_container.mailer, settings, DIGEST_DAY)

@@ -45,7 +45,7 @@ def test_duplicate_subscription_resends_confirmation_with_one_row(smtp_client, s
     assert len(mails) == 2 and all("Confirm" in m["Subject"] for m in mails)
     # Once confirmed, a third request mails the settings link instead.
     confirm_url = next(u for u in links_in(body(mails[1], "plain")) if "/confirm/" in u)
-    assert smtp_client.get(path_of(confirm_url)).status_code == 200
+    assert smtp_client.post(path_of(confirm_url), data=csrf_from(smtp_client)).status_code == 200
     smtp_client.post("/subscribe",
                      data=FORM | {"email": "dup@example.org"} | csrf_from(smtp_client))
     third = smtp_sink.wait_for(3)[2]

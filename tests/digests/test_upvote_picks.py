@@ -1,54 +1,60 @@
-"""'Because you upvoted X': picks near the embeddings of a user's upvoted papers."""
+"""The digest's "For you" section: the For-you ranker's picks, explained, never a
+not-interested paper, never a paper sent before."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-import numpy as np
 from sqlalchemy import insert
 
-from paperwire.search.vectors import VectorIndex
 from paperwire.services.digests import DigestBuilder
 from paperwire.services.ingest import ingest
 from paperwire.store.accounts_tables import paper_votes, users
-from paperwire.store.embeddings import EmbeddingRow, save_embeddings
+from paperwire.store.library_tables import library_items, paper_marks
 from paperwire.store.subscribers import get_subscriber, insert_subscriber
 from tests.digests.conftest import DIGEST_DAY, make_paper
 
-MODEL = "test-model"
 
-
-def test_upvoted_section_names_the_upvoted_paper(container):
+def test_for_you_section_explains_and_skips_not_interested(container):
     engine = container.engine
-    voted = make_paper(90, day=date(2025, 6, 2), title="Speech Tokenizers Revisited")
-    near = make_paper(91, day=DIGEST_DAY, title="A Neural Audio Codec", upvotes=0)
-    far = make_paper(92, day=DIGEST_DAY, title="Protein Folding Again", upvotes=0)
-    popular = make_paper(93, day=DIGEST_DAY, title="Popular Paper", upvotes=50)
-    ingest(engine, [voted, near, far, popular], source="test", parameters={})
+    old = date(2025, 6, 2)
+    library = [make_paper(80 + i, day=old, title=t) for i, t in enumerate(
+        ["Speech tokenizers revisited", "Neural speech codecs at low bitrate",
+         "Speech language models from tokenizers"])]
+    near = make_paper(91, day=DIGEST_DAY, title="A neural speech codec with tokenizers")
+    far = make_paper(92, day=DIGEST_DAY, title="Protein folding again", upvotes=0)
+    popular = make_paper(93, day=DIGEST_DAY, title="Popular paper", upvotes=50)
+    boring = make_paper(94, day=DIGEST_DAY, title="Speech codec tokenizers, boring", upvotes=99)
+    sent = make_paper(95, day=DIGEST_DAY, title="Speech tokenizers codec sent already")
+    ingest(engine, [*library, near, far, popular, boring, sent], source="test", parameters={})
     now = datetime.now(UTC)
-    vectors = {voted.paper.id: [1, 0, 0, 0], near.paper.id: [0.9, 0.1, 0, 0],
-               far.paper.id: [0, 0, 1, 0], popular.paper.id: [0, 1, 0, 0]}
     with engine.begin() as conn:
         user_id = conn.execute(insert(users).values(
             username="ada", username_key="ada", email="ada@example.org",
             email_key="ada@example.org", password_hash="x", role="user", suspended=False,
             created_at=now).returning(users.c.id)).scalar_one()
-        conn.execute(insert(paper_votes).values(user_id=user_id, paper_id=voted.paper.id,
+        conn.execute(insert(library_items), [
+            {"user_id": user_id, "paper_id": item.paper.id, "saved_at": now, "updated_at": now,
+             "note_source": "", "note_html": ""} for item in library[:2]])
+        conn.execute(insert(paper_votes).values(user_id=user_id, paper_id=library[2].paper.id,
                                                 created_at=now))
-        save_embeddings(conn, MODEL, [
-            EmbeddingRow(pid, np.asarray(vec, dtype=np.float32) / np.linalg.norm(vec), pid)
-            for pid, vec in vectors.items()])
+        conn.execute(insert(paper_marks).values(user_id=user_id, paper_id=boring.paper.id,
+                                                kind="not_interested", created_at=now))
         sid = insert_subscriber(conn, email="ada@example.org", email_key="ada@example.org",
                                 frequency="daily", weekdays_only=True, paper_count=2, topics=(),
                                 confirmed=True, user_id=user_id)
         subscriber = get_subscriber(conn, sid)
-    index = VectorIndex(engine, MODEL, 4)
-    digest = DigestBuilder(engine, DIGEST_DAY, vector_index=index).build(subscriber, set(), None)
+    builder = DigestBuilder(engine, DIGEST_DAY, search=container.search)
+    digest = builder.build(subscriber, {sent.paper.id}, None)
     sections = {s.kind: s for s in digest.sections}
-    assert [e.paper.id for e in sections["trending"].entries] == [popular.paper.id]
-    (pick,) = sections["upvoted"].entries
-    assert pick.paper.id == near.paper.id
-    assert pick.reason == "Because you upvoted “Speech Tokenizers Revisited”"
+    assert boring.paper.id not in digest.paper_ids  # not interested: in no section at all
+    assert sent.paper.id not in digest.paper_ids  # the no-repeat rule
+    assert [e.paper.id for e in sections["trending"].entries][0] == popular.paper.id
+    first = sections["for_you"].entries[0]
+    assert first.paper.id == near.paper.id
+    assert first.reason.startswith("Close to “") and "in your library" in first.reason
+    assert sections["for_you"].title == "For you"
+    assert "upvoted" not in sections
 
 
 def test_query_topics_go_through_the_search_service_once(container):

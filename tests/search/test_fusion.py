@@ -56,3 +56,31 @@ def test_paper_without_embedding_keeps_its_keyword_score():
 def test_fuse_rejects_bad_share():
     with pytest.raises(ValueError):
         fuse({}, {}, keyword_share=1.5)
+
+
+def test_semantic_floor_is_relative_to_the_background_and_robust():
+    import math
+
+    from paperwire.domain.fusion import background, chance_ceiling, semantic_floor
+
+    unrelated = [0.05 + 0.01 * ((i * 37) % 11 - 5) for i in range(500)]
+    centre, spread = background(unrelated + [0.9] * 20)  # a few on-topic papers sampled
+    assert abs(centre - 0.05) < 0.011 and spread < 0.07
+    floor = semantic_floor(centre, spread, 80_000)
+    assert max(unrelated) < floor < 0.9
+    assert math.isclose(semantic_floor(0.0, 0.1, 80_000), (math.sqrt(2 * math.log(80_000)) + 1)
+                        * 0.1)
+    assert chance_ceiling([0.3, 0.36, 0.25], [0.05, 0.04, 0.06]) == 0.36 + 0.05
+    assert chance_ceiling([], []) == math.inf
+
+
+def test_example_terms_prefer_specific_words():
+    from paperwire.domain.example_query import count_terms, query_words, select_terms
+
+    pairs = [(w, w) for w in "the model splatting model splatting radiance model of 2024".split()]
+    counts, surface = count_terms(pairs, frozenset({"the", "of"}))
+    assert "the" not in counts and "2024" not in counts and counts["model"] == 3
+    terms = select_terms(counts, surface, {"model": 9000, "splatting": 40, "radiance": 90},
+                         10_000, max_terms=2)
+    assert [t.word for t in terms] == ["splatting", "radiance"]
+    assert query_words(terms) == ["splatting", "splatting", "radiance"]

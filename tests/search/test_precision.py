@@ -222,3 +222,15 @@ def test_hostile_queries_with_embeddings_never_raise(precise, query, mode):
         if hit.snippet:
             assert not re.search(r"<(?!/?mark>)", hit.snippet)
     np.testing.assert_equal(results.total >= 0, True)
+
+
+def test_digest_topics_use_the_same_precision_rule(precise):
+    from datetime import date
+
+    from paperwire.services.digests.builder import run_search
+
+    ids = run_search(precise, "protein folding", after=date(2025, 1, 1), before=date(2026, 1, 1))
+    keyword = precise.search("protein folding", mode="keyword", limit=50)
+    assert ids and set(ids) == {h.paper_id for h in keyword.hits}  # nothing padded in
+    assert run_search(precise, "asdkjhqwe zzqxv", after=date(2025, 1, 1),
+                      before=date(2026, 1, 1)) == []

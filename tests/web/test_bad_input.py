@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paperwire.web.routes import api, feeds, health, pages, search_pages
+from paperwire.web.routes import api, feeds, health, markdown, pages, search_pages
 
 JUNK = [
     "",
@@ -42,7 +42,7 @@ PATH_JUNK = [
 
 
 def my_routes():
-    for module in (api, feeds, health, pages, search_pages):
+    for module in (api, feeds, health, markdown, pages, search_pages):
         for route in module.router.routes:
             if "GET" in getattr(route, "methods", ()):
                 yield route

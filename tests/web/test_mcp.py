@@ -34,7 +34,7 @@ from tests.web.live_server import live_server
 
 PAPERWIRE = Path(sys.executable).with_name("paperwire")
 TOOLS = {"search_papers", "daily_papers", "trending_papers", "get_paper", "similar_papers",
-         "save_paper", "my_library", "my_collections"}
+         "save_paper", "my_library", "my_collections", "for_you"}
 
 
 @pytest.fixture
@@ -150,6 +150,13 @@ async def _exercise(client: Client, db, user) -> None:
     assert [p["id"] for p in library["papers"]] == ["2506.11924"] and library["total"] == 1
     collections = _data(await client.call_tool("my_collections", {}))
     assert collections["collections"] == []
+    feed = _data(await client.call_tool("for_you", {}))
+    assert feed["coldStart"] is True and feed["advice"]  # one saved paper: still a cold start
+    with db.engine.connect() as conn:
+        trending_ids = {c.id for c, _ in feed_service.trending_page(conn, limit=30).items}
+    assert feed["trending"] and {p["id"] for p in feed["trending"]} <= trending_ids
+    bad_since = await client.call_tool("for_you", {"since": "last week"})
+    assert bad_since.is_error and "YYYY-MM-DD" in _text(bad_since)
     missing = await client.call_tool("save_paper", {"paper_id": "2101.00001"})
     assert missing.is_error and "Paper 2101.00001 not found." in _text(missing)
 

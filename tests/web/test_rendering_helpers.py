@@ -36,3 +36,33 @@ def test_highlight_escapes_then_marks():
 def test_small_filters():
     assert compact(1234) == "1.2k" and compact(None) == "0" and compact(2_500_000) == "2.5M"
     assert path_segment("O'Brien/Jr. X") == "O%27Brien%2FJr.%20X"
+
+
+def test_bar_chart_labels_stay_inside_the_chart():
+    import re
+
+    bars = [Bar(f"2025-{m:02d}", m) for m in range(1, 13)]
+    svg = bar_chart(bars, title="months", width=760)
+    pattern = r'<text class="axis" x="([\d.]+)" y="212" text-anchor="(\w+)">([^<]+)<'
+    labels = re.findall(pattern, svg)
+    assert len(labels) <= 6  # room for them at phone width too
+    for x, anchor, text in labels:
+        half = len(text) * 11.0 / 2
+        left = {"middle": float(x) - half, "end": float(x) - 2 * half, "start": float(x)}[anchor]
+        right = left + 2 * half
+        assert left >= 0 and right <= 760, (x, anchor, text)
+    one = bar_chart([Bar("10 Jun 2025", 3)], title="one", width=760)
+    assert 'text-anchor="middle">10 Jun 2025<' in one  # centred when it fits
+
+
+def test_phone_css_enlarges_chart_text(client):
+    css = client.get("/static/style.css").text
+    phone = css[css.index("@media (max-width: 640px)"):]
+    assert ".chart-columns .axis { font-size: 20px; }" in phone
+
+
+def test_thousands_on_the_stats_page(seeded, client):
+    from paperwire.web.filters import thousands
+
+    assert thousands(1234567) == "1,234,567" and thousands(None) == "0"
+    assert "<dd>1" in client.get("/stats").text

@@ -4,8 +4,9 @@ A digest has up to three kinds of section:
 - "Trending": the top papers by `trending_score` among the papers that reached
   the feed since the subscriber's last digest;
 - one section per topic (saved query, author, category, organization);
-- "Because you upvoted ...": papers close to the subscriber's upvoted papers,
-  each naming the upvoted paper it is close to.
+- "For you": the For-you ranker's picks for a subscriber with an account (from their
+  library, upvotes, follows and keywords; never a not-interested paper), each with its
+  reason ("Close to <paper> in your library", "By <followed author>", ...).
 A paper already sent to the subscriber is never picked again, and a paper
 appears at most once per digest.
 """
@@ -49,7 +50,7 @@ class DigestEntry:
 
 @dataclass(frozen=True, slots=True)
 class DigestSection:
-    kind: str  # trending | topic | upvoted
+    kind: str  # trending | topic | for_you
     title: str
     entries: tuple[DigestEntry, ...]
 
@@ -71,12 +72,11 @@ class Digest:
 
 
 @dataclass(frozen=True, slots=True)
-class UpvotePick:
-    """A candidate paper close to one of the subscriber's upvoted papers."""
+class ForYouPick:
+    """A candidate paper the For-you ranker picked, with its reason."""
 
     paper_id: str
-    upvoted_title: str
-    similarity: float = 0.0
+    reason: str
 
 
 @dataclass(slots=True)
@@ -145,7 +145,7 @@ def select_digest(
     now: datetime,
     paper_count: int,
     topic_hits: Mapping[Topic, Sequence[str]],
-    upvote_picks: Sequence[UpvotePick] = (),
+    for_you_picks: Sequence[ForYouPick] = (),
     already_sent: Iterable[str] = (),
     trending_order: Sequence[DigestPaper] | None = None,
 ) -> Digest:
@@ -162,9 +162,9 @@ def select_digest(
         topic: [by_id[pid] for pid in ids if pid in by_id and pid not in sent]
         for topic, ids in topic_hits.items()
     }
-    upvote_list = [(by_id[pick.paper_id], pick) for pick in upvote_picks
-                   if pick.paper_id in by_id and pick.paper_id not in sent]
-    has_personal = any(topic_lists.values()) or bool(upvote_list)
+    for_you_list = [(by_id[pick.paper_id], pick) for pick in for_you_picks
+                    if pick.paper_id in by_id and pick.paper_id not in sent]
+    has_personal = any(topic_lists.values()) or bool(for_you_list)
     budget = _Budget(left=max(0, paper_count))
 
     if trending_order is None:
@@ -174,9 +174,9 @@ def select_digest(
     trending = _take(trending_ranked, budget, trending_share(budget.left, has_personal))
 
     topic_entries: dict[Topic, list[DigestEntry]] = {topic: [] for topic in topic_lists}
-    upvoted_entries: list[DigestEntry] = []
+    for_you_entries: list[DigestEntry] = []
     queues: list[tuple[object, list]] = [(t, list(papers)) for t, papers in topic_lists.items()]
-    queues.append(("upvoted", list(upvote_list)))
+    queues.append(("for_you", list(for_you_list)))
     # Round robin across personal sections, one paper at a time.
     progress = True
     while budget.left > 0 and progress:
@@ -184,15 +184,15 @@ def select_digest(
         for key, queue in queues:
             while queue and budget.left > 0:
                 item = queue.pop(0)
-                paper, pick = item if key == "upvoted" else (item, None)
+                paper, pick = item if key == "for_you" else (item, None)
                 if paper.id in budget.taken:
                     continue
                 budget.taken.add(paper.id)
                 budget.left -= 1
                 progress = True
                 if pick is not None:
-                    reason = f"Because you upvoted “{pick.upvoted_title}”"
-                    upvoted_entries.append(DigestEntry(paper, reason))
+                    reason = pick.reason[:1].upper() + pick.reason[1:]
+                    for_you_entries.append(DigestEntry(paper, reason))
                 else:
                     topic_entries[key].append(DigestEntry(paper, None))  # type: ignore[index]
                 break
@@ -207,8 +207,8 @@ def select_digest(
         if entries:
             title = f"For your topic: {topic.label()}"
             sections.append(DigestSection("topic", title, tuple(entries)))
-    if upvoted_entries:
-        sections.append(DigestSection("upvoted", "Because you upvoted…", tuple(upvoted_entries)))
+    if for_you_entries:
+        sections.append(DigestSection("for_you", "For you", tuple(for_you_entries)))
     return Digest(digest_date=digest_date, sections=tuple(sections),
                   window_start=window[0], window_end=window[1])
 

@@ -110,6 +110,12 @@ def fuse(
     return fused
 
 
+# Letter strings no paper is about: how similar the model finds nonsense to the papers.
+CHANCE_PROBES = (
+    "xqzvbk wplrjt", "zzkq vvbnmf", "qwfpgj luyars", "hjklzx cvbnmq",
+    "pqowie urytla", "mnbvcx zlkjhg", "ytrewq poiulk", "gfdsaz xcvbtr",
+)
+
 # How far above the largest chance similarity (in background spreads) a semantic hit must be.
 FLOOR_MARGIN = 1.0
 
@@ -143,3 +149,14 @@ def semantic_floor(centre: float, spread: float, n_papers: int) -> float:
     """
     spread = max(spread, 1e-6)
     return centre + (math.sqrt(2.0 * math.log(max(2, n_papers))) + FLOOR_MARGIN) * spread
+
+
+def chance_ceiling(probe_tops: Sequence[float], probe_spreads: Sequence[float]) -> float:
+    """The most similar the model finds nonsense (CHANCE_PROBES) to any paper, plus one
+    typical background spread: a paper more similar than that to a query is a match even
+    when the query's own background is wide (a broad topic that much of the corpus is on,
+    where `semantic_floor` alone would admit nothing)."""
+    if not probe_tops:
+        return math.inf
+    spreads = sorted(probe_spreads) or [0.0]
+    return max(probe_tops) + _median(spreads)

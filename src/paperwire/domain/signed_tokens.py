@@ -35,6 +35,7 @@ class TokenError(ValueError):
 class SubscriberToken:
     subscriber_id: int
     email_key: str
+    version: int = 0  # the subscriber's token_version when the link was made
 
 
 def _serializer(secret: str, purpose: str) -> URLSafeTimedSerializer:
@@ -43,8 +44,10 @@ def _serializer(secret: str, purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt=f"paperwire-subscriber-{purpose}")
 
 
-def make_token(secret: str, purpose: str, subscriber_id: int, email_key: str) -> str:
-    return _serializer(secret, purpose).dumps({"s": subscriber_id, "e": email_key})
+def make_token(
+    secret: str, purpose: str, subscriber_id: int, email_key: str, version: int = 0
+) -> str:
+    return _serializer(secret, purpose).dumps({"s": subscriber_id, "e": email_key, "v": version})
 
 
 def read_token(
@@ -62,4 +65,7 @@ def read_token(
         data.get("e"), str
     ):
         raise TokenError("invalid")
-    return SubscriberToken(subscriber_id=data["s"], email_key=data["e"])
+    version = data.get("v", 0)
+    if not isinstance(version, int):
+        raise TokenError("invalid")
+    return SubscriberToken(subscriber_id=data["s"], email_key=data["e"], version=version)

@@ -20,7 +20,9 @@ import numpy as np
 from sqlalchemy import Engine, select
 
 from paperwire.domain.fusion import (
+    CHANCE_PROBES,
     background,
+    chance_ceiling,
     example_keyword_share,
     fuse,
     keyword_weight,
@@ -121,6 +123,7 @@ class SearchService:
         self._semantic: tuple[Any, Any, str | None] | None = None
         self._semantic_checked_at = 0.0
         self._background: tuple[float, list[str]] | None = None
+        self._ceiling: tuple[float, float] | None = None
         self._lock = threading.Lock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
@@ -195,7 +198,8 @@ class SearchService:
         scores = self.keyword.scores_for(parsed, spec, ids)
         page = [SearchHit(pid, scores.get(pid, 0.0), keyword_score=scores.get(pid, 0.0))
                 for pid in ids]
-        return page, self.keyword.count(parsed, spec)
+        _, matched = self.keyword.search_page(parsed, spec, limit=1)  # the ranker counts free
+        return page, matched if matched is not None else self.keyword.count(parsed, spec)
 
     def _semantic_page(
         self, parsed: ParsedQuery, spec: FilterSpec, mode: str, sort: str, limit: int,
@@ -269,18 +273,37 @@ class SearchService:
     def _floor(self, query_vector: np.ndarray, index: Any) -> float:
         """The similarity a paper needs before semantic search may return it for this query.
 
-        Calibrated per query against unrelated papers: the query's cosine to a fixed sample
-        of papers gives the model's background for this query (robust centre and spread);
-        chance reaches centre + sqrt(2 ln N) spreads among N papers, and the floor sits
-        FLOOR_MARGIN spreads above that (domain.fusion.semantic_floor). A junk query, whose
-        best hits are no closer than chance, gets none; a topic's hits stand far above it.
+        Calibrated against unrelated papers, on the model's own scale. Per query: its cosine
+        to a fixed sample of papers gives its background (robust centre and spread); chance
+        reaches centre + sqrt(2 ln N) spreads among N papers, and `semantic_floor` sits one
+        spread above that. A junk query, whose best hits are no closer than chance, gets
+        none. Per model: a paper more similar than nonsense ever is (`chance_ceiling`) also
+        counts, so a broad topic whose background is wide still finds its papers.
         """
         sample = self._background_ids()
         found = index.search(query_vector, len(sample), candidates=sample) if sample else []
         if len(found) < 16:
             return -1.0  # too few papers to calibrate: the similarity alone ranks
         centre, spread = background([v for _, v in found])
-        return semantic_floor(centre, spread, max(2, index.coverage()[0]))
+        floor = semantic_floor(centre, spread, max(2, index.coverage()[0]))
+        return min(floor, self._chance_ceiling(index, sample) + 1e-6)
+
+    def _chance_ceiling(self, index: Any, sample: list[str]) -> float:
+        now = time.monotonic()
+        cached = self._ceiling
+        if cached is not None and now - cached[0] < BACKGROUND_TTL_S:
+            return cached[1]
+        embedder, _, _ = self._semantic_parts()
+        tops, spreads = [], []
+        for vector in np.asarray(embedder.embed(list(CHANCE_PROBES)), dtype=np.float32):
+            best = index.search(vector, 1)
+            if best:
+                tops.append(best[0][1])
+            spreads.append(background(
+                [v for _, v in index.search(vector, len(sample), candidates=sample)])[1])
+        ceiling = chance_ceiling(tops, spreads)
+        self._ceiling = (now, ceiling)
+        return ceiling
 
     def _background_ids(self) -> list[str]:
         now = time.monotonic()

@@ -16,6 +16,7 @@ from paperwire.domain.email_addresses import email_key, normalize_email
 from paperwire.mail.digest_render import render_confirmation
 from paperwire.mail.message import build_message
 from paperwire.mail.transport import Mailer
+from paperwire.services.background import JobQueue
 from paperwire.store import subscribers as store
 from paperwire.store.subscribers import Subscriber
 
@@ -59,7 +60,7 @@ def _now() -> datetime:
 
 def link(settings: Settings, path: str, purpose: str, subscriber: Subscriber) -> str:
     token = signed_tokens.make_token(settings.secret_key, purpose, subscriber.id,
-                                     subscriber.email_key)
+                                     subscriber.email_key, subscriber.token_version)
     return f"{settings.base_url.rstrip('/')}{path}{token}"
 
 
@@ -75,9 +76,12 @@ def unsubscribe_link(settings: Settings, subscriber: Subscriber) -> str:
     return link(settings, "/unsubscribe/", signed_tokens.UNSUBSCRIBE, subscriber)
 
 
+CONFIRMATION_QUEUE = "subscription-mail"
+
+
 def subscribe(
     engine: Engine,
-    mailer: Mailer,
+    jobs: JobQueue,
     settings: Settings,
     raw_email: str,
     choices: Choices,
@@ -127,14 +131,30 @@ def subscribe(
         store.set_status(conn, sid, confirmation_sent_at=now)
         subscriber = store.get_subscriber(conn, sid)
     assert subscriber is not None
+    jobs.enqueue(CONFIRMATION_QUEUE, {"subscriber_id": sid,
+                                      "already_confirmed": outcome == "already_confirmed"})
+    return SubscribeResult(subscriber, outcome)
+
+
+def deliver_confirmation(engine: Engine, mailer: Mailer, settings: Settings,
+                         payload: dict) -> None:
+    """The background job behind `subscribe`: mail the confirmation (or settings) link."""
+    from paperwire.mail.transport import PermanentMailError
+    from paperwire.services.background import GiveUp, RetryLater
+
+    with engine.connect() as conn:
+        subscriber = store.get_subscriber(conn, payload["subscriber_id"])
+    if subscriber is None:
+        return  # deleted meanwhile
     try:
         send_confirmation(mailer, settings, subscriber,
-                          already_confirmed=outcome == "already_confirmed")
-    except Exception:
+                          already_confirmed=payload["already_confirmed"])
+    except Exception as exc:
         with engine.begin() as conn:  # not sent: let the next request try at once
-            store.set_status(conn, sid, confirmation_sent_at=None)
-        raise
-    return SubscribeResult(subscriber, outcome)
+            store.set_status(conn, subscriber.id, confirmation_sent_at=None)
+        if isinstance(exc, PermanentMailError | ValueError):
+            raise GiveUp(f"confirmation for subscriber {subscriber.id}: {exc}") from None
+        raise RetryLater(f"confirmation for subscriber {subscriber.id}: {exc}") from None
 
 
 def send_confirmation(mailer: Mailer, settings: Settings, subscriber: Subscriber, *,
@@ -151,24 +171,45 @@ def send_confirmation(mailer: Mailer, settings: Settings, subscriber: Subscriber
 
 
 def subscriber_for_token(engine: Engine, settings: Settings, purpose: str,
-                         token: str) -> Subscriber:
-    """The subscriber a link is for; raises TokenError or UnknownSubscriber."""
+                         token: str, *, check_version: bool = True) -> Subscriber:
+    """The subscriber a link is for; raises TokenError or UnknownSubscriber.
+
+    A link made before the subscriber's token version was raised (an unsubscribe, or
+    "log out these links") is refused as invalid.
+    """
     data = signed_tokens.read_token(settings.secret_key, purpose, token)
     with engine.connect() as conn:
         subscriber = store.get_subscriber(conn, data.subscriber_id)
     if subscriber is None or subscriber.email_key != data.email_key:
         raise UnknownSubscriber("This subscription no longer exists.")
+    if check_version and data.version != subscriber.token_version:
+        raise signed_tokens.TokenError("invalid")
     return subscriber
 
 
 def confirm(engine: Engine, settings: Settings, token: str) -> Subscriber:
+    """Confirm the address (POST only). A confirmed subscriber is left as it is: an old
+    confirm link never undoes an unsubscribe or a bounce stop (those need a new
+    subscription, which mails a new link)."""
     subscriber = subscriber_for_token(engine, settings, signed_tokens.CONFIRM, token)
     with engine.begin() as conn:
-        if not subscriber.is_confirmed or subscriber.status != "active":
+        if not subscriber.is_confirmed:
             store.set_status(conn, subscriber.id, confirmed_at=_now(), status="active",
                              bounce_count=0)
         updated = store.get_subscriber(conn, subscriber.id)
     assert updated is not None
+    return updated
+
+
+def revoke_links(engine: Engine, mailer: Mailer, settings: Settings, token: str) -> Subscriber:
+    """"Log out these links": every link mailed so far stops working; a fresh settings
+    link goes to the address."""
+    subscriber = subscriber_for_token(engine, settings, signed_tokens.SETTINGS, token)
+    with engine.begin() as conn:
+        store.bump_token_version(conn, subscriber.id)
+        updated = store.get_subscriber(conn, subscriber.id)
+    assert updated is not None
+    send_confirmation(mailer, settings, updated, already_confirmed=True)
     return updated
 
 
@@ -184,11 +225,28 @@ def update_settings(engine: Engine, settings: Settings, token: str, choices: Cho
     return updated
 
 
+def unsubscribe_target(engine: Engine, settings: Settings, token: str) -> Subscriber:
+    """The subscriber of an unsubscribe link. Once unsubscribed, any of its (signed, unexpired)
+    unsubscribe links still answers, showing that it is done; otherwise the link must be of
+    the current token version."""
+    subscriber = subscriber_for_token(engine, settings, signed_tokens.UNSUBSCRIBE, token,
+                                      check_version=False)
+    if subscriber.status == "unsubscribed":
+        return subscriber
+    data = signed_tokens.read_token(settings.secret_key, signed_tokens.UNSUBSCRIBE, token)
+    if data.version != subscriber.token_version:
+        raise signed_tokens.TokenError("invalid")
+    return subscriber
+
+
 def unsubscribe(engine: Engine, settings: Settings, token: str) -> Subscriber:
-    """One-click unsubscribe (idempotent)."""
-    subscriber = subscriber_for_token(engine, settings, signed_tokens.UNSUBSCRIBE, token)
+    """One-click unsubscribe (idempotent). It revokes every link mailed so far."""
+    subscriber = unsubscribe_target(engine, settings, token)
+    if subscriber.status == "unsubscribed":
+        return subscriber  # a second click of the same link: nothing left to do
     with engine.begin() as conn:
         store.set_status(conn, subscriber.id, status="unsubscribed")
+        store.bump_token_version(conn, subscriber.id)
         updated = store.get_subscriber(conn, subscriber.id)
     assert updated is not None
     return updated

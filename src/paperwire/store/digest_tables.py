@@ -38,6 +38,8 @@ subscribers = Table(
     Column("last_digest_at", DateTime(timezone=True)),
     Column("confirmation_sent_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Mail links carry it; raising it (unsubscribe, "log out these links") revokes them.
+    Column("token_version", Integer, nullable=False, default=0, server_default="0"),
 )
 
 subscriber_topics = Table(

@@ -29,6 +29,7 @@ class Subscriber:
     confirmation_sent_at: datetime | None
     created_at: datetime
     topics: tuple[Topic, ...] = ()
+    token_version: int = 0
 
     @property
     def is_confirmed(self) -> bool:
@@ -48,6 +49,7 @@ def _to_subscriber(row, topics: Sequence[Topic] = ()) -> Subscriber:
         last_digest_at=aware_utc(row.last_digest_at),
         confirmation_sent_at=aware_utc(row.confirmation_sent_at),
         created_at=aware_utc(row.created_at), topics=tuple(topics),
+        token_version=int(row.token_version or 0),
     )
 
 
@@ -157,6 +159,12 @@ def replace_topics(conn: Connection, subscriber_id: int, topics: Sequence[Topic]
 
 def set_status(conn: Connection, subscriber_id: int, **values: object) -> None:
     conn.execute(update(subscribers).where(subscribers.c.id == subscriber_id).values(**values))
+
+
+def bump_token_version(conn: Connection, subscriber_id: int) -> None:
+    """Revoke every mail link made so far (they carry the old version)."""
+    conn.execute(update(subscribers).where(subscribers.c.id == subscriber_id).values(
+        token_version=subscribers.c.token_version + 1))
 
 
 def delete_subscriber(conn: Connection, subscriber_id: int) -> None:

@@ -143,7 +143,7 @@ paper_fulltext = Table(  # 0010: full text converted from arXiv's HTML rendering
     Column("last_error", String(500)),
 )
 
-paper_enrichments = Table(  # 0011_paper_enrichments: computed keywords/summary + provenance
+paper_enrichments = Table(  # 0012_paper_enrichments: computed keywords/summary + provenance
     "paper_enrichments",
     metadata,
     Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),

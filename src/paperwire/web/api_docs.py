@@ -1,4 +1,4 @@
-"""`/docs` without a CDN: Swagger UI's files come from the `swagger-ui-bundle` package.
+"""`/docs` without a CDN: Swagger UI 5's files come from the `fastapi-offline` package.
 
 The page loads `/docs/assets/swagger-ui-bundle.js` and its CSS from that package and
 starts it from `/static/api-docs.js`: no inline script, so a strict CSP allows it, and
@@ -7,10 +7,12 @@ it works offline.
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
 
 ASSETS = "/docs/assets"
 PAGE = """<!doctype html>
@@ -34,9 +36,17 @@ PAGE = """<!doctype html>
 """
 
 
+def swagger_ui_dir() -> Path:
+    """The package's static folder (found without importing it: only its files are used)."""
+    spec = importlib.util.find_spec("fastapi_offline")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("fastapi-offline is not installed: it ships the /docs assets")
+    return Path(spec.origin).parent / "static"
+
+
 def install_api_docs(app: FastAPI, *, openapi_url: str = "/openapi.json") -> None:
     html = PAGE.format(assets=ASSETS, openapi_url=openapi_url)
-    app.mount(ASSETS, StaticFiles(directory=swagger_ui_path), name="swagger-ui")
+    app.mount(ASSETS, StaticFiles(directory=swagger_ui_dir()), name="swagger-ui")
 
     @app.get("/docs", include_in_schema=False)
     async def api_docs() -> HTMLResponse:

@@ -35,9 +35,9 @@ def bar_chart(
     n = max(len(bars), 1)
     step = plot_w / n
     bar_w = min(max(step * 0.8, 1.0), 48.0)
-    every = label_every or max(1, n // 8)
+    every = label_every or max(1, -(-n // 6))  # at most about 6 labels: room at 390 px
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg class="chart chart-columns" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
         f"<title>{escape(title)}</title>"
     ]
@@ -62,9 +62,11 @@ def bar_chart(
             rect = f'<a href="{escape(bar.href)}">{rect}</a>'
         parts.append(rect)
         if i % every == 0:
+            centre = x + bar_w / 2
+            anchor, at = label_anchor(centre, len(bar.label), pad_left, width - pad_right)
             parts.append(
-                f'<text class="axis" x="{x + bar_w / 2:.1f}" y="{height - 8}" '
-                f'text-anchor="middle">{escape(bar.label)}</text>'
+                f'<text class="axis" x="{at:.1f}" y="{height - 8}" '
+                f'text-anchor="{anchor}">{escape(bar.label)}</text>'
             )
     parts.append("</svg>")
     return "".join(parts)
@@ -76,7 +78,7 @@ def horizontal_bars(rows: Sequence[Bar], *, title: str, width: int = 760, row_h:
     height = row_h * max(len(rows), 1) + 8
     top = max((r.value for r in rows), default=0) or 1
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg class="chart chart-rows" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
         f"<title>{escape(title)}</title>"
     ]
@@ -93,6 +95,20 @@ def horizontal_bars(rows: Sequence[Bar], *, title: str, width: int = 760, row_h:
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+CHAR_W = 11.0  # one label character at the larger (phone) axis font size, in chart units
+
+
+def label_anchor(centre: float, chars: int, left: float, right: float) -> tuple[str, float]:
+    """Where an x label goes so that it stays inside the chart: centred under its bar,
+    or ending at the right edge (starting at the left one) when it would stick out."""
+    half = chars * CHAR_W / 2
+    if centre + half > right:
+        return "end", right
+    if centre - half < left:
+        return "start", max(left - 8, 0.0)
+    return "middle", centre
 
 
 def _fmt(value: float) -> str:

@@ -7,7 +7,6 @@ they follow, and `compose` turns a digest into the mail.
 
 from paperwire.services.digests.builder import (  # noqa: F401
     DigestBuilder,
-    find_upvote_picks,
     optional_adapter,
     run_search,
 )

@@ -1,7 +1,7 @@
 """Selecting each subscriber's papers, sharing the work between subscribers.
 
-Search and the vector index are optional adapters: without them topics fall
-back to keyword matching and there are no "because you upvoted" picks.
+Search is an optional adapter: without it topics fall back to keyword matching and the
+"For you" section has only follow and keyword picks (no query-by-example).
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from paperwire.domain.digest_selection import (
     Digest,
     DigestPaper,
-    UpvotePick,
+    ForYouPick,
     build_word_index,
     digest_window,
     match_query,
@@ -27,7 +27,6 @@ from paperwire.domain.digest_selection import (
 from paperwire.domain.digest_topics import Topic
 from paperwire.services.digests.window_papers import day_start, load_window_papers
 from paperwire.store.subscribers import Subscriber
-from paperwire.store.tables import papers
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +58,15 @@ class DigestBuilder:
                                subscriber.weekdays_only, last_digest_date)
         candidates = self.candidates(window)
         hits = {topic: self.topic_hits(topic, window) for topic in subscriber.topics}
-        picks = self.upvote_picks(subscriber.user_id, window) if subscriber.user_id else []
+        picks: list[ForYouPick] = []
+        skipped = set(sent_ids)
+        if subscriber.user_id:
+            picks = self.for_you_picks(subscriber.user_id, window)
+            skipped |= self.not_interested(subscriber.user_id)
         return select_digest(
             digest_date=self.digest_date, window=window, candidates=candidates, now=self.now,
-            paper_count=subscriber.paper_count, topic_hits=hits, upvote_picks=picks,
-            already_sent=sent_ids, trending_order=self.trending(window),
+            paper_count=subscriber.paper_count, topic_hits=hits, for_you_picks=picks,
+            already_sent=skipped, trending_order=self.trending(window),
         )
 
     def trending(self, window: tuple[date, date]) -> list[DigestPaper]:
@@ -119,15 +122,26 @@ class DigestBuilder:
         hits.sort(key=lambda p: (-p.upvotes, -(p.stars or 0), p.id))
         return [p.id for p in hits]
 
-    def upvote_picks(self, user_id: int, window: tuple[date, date]) -> list[UpvotePick]:
-        if self.vector_index is None:
+    def for_you_picks(self, user_id: int, window: tuple[date, date]) -> list[ForYouPick]:
+        """The same ranker as the For-you page, over this window's papers."""
+        from paperwire.services.library.for_you import rank_candidates
+
+        ids = [p.id for p in self.candidates(window)]
+        if not ids:
             return []
         try:
-            return find_upvote_picks(self.engine, self.vector_index, user_id,
-                                     [p.id for p in self.candidates(window)])
-        except Exception as exc:  # embeddings are optional
-            log.warning("upvote picks unavailable (%s)", exc)
+            picks = rank_candidates(self.engine, self.search, user_id, ids, since=window[0],
+                                    now=self.now, limit=50)
+        except Exception as exc:  # a failing ranker must not stop the digest run
+            log.warning("For-you picks unavailable for user %s (%s)", user_id, exc)
             return []
+        return [ForYouPick(p.paper_id, p.reasons[0]) for p in picks if p.reasons]
+
+    def not_interested(self, user_id: int) -> set[str]:
+        from paperwire.services.library.saved import marked_ids
+
+        with self.engine.connect() as conn:
+            return marked_ids(conn, user_id, "not_interested")
 
 
 def run_search(search: Any, query: str, *, after: date, before: date,
@@ -152,39 +166,6 @@ def run_search(search: Any, query: str, *, after: date, before: date,
         if pid is not None:
             ids.append(str(pid))
     return ids
-
-
-def find_upvote_picks(engine: Engine, vector_index: Any, user_id: int,
-                      candidate_ids: list[str], *, per_upvote: int = 3,
-                      upvotes: int = 5) -> list[UpvotePick]:
-    """Candidates nearest to the user's latest upvoted papers, naming the upvoted paper."""
-    from paperwire.store.accounts_tables import paper_votes
-
-    if not candidate_ids:
-        return []
-    with engine.connect() as conn:
-        voted = conn.execute(
-            select(papers.c.id, papers.c.title)
-            .join(paper_votes, paper_votes.c.paper_id == papers.c.id)
-            .where(paper_votes.c.user_id == user_id)
-            .order_by(paper_votes.c.created_at.desc())
-            .limit(upvotes)
-        ).all()
-    picks: list[UpvotePick] = []
-    voted_ids = {pid for pid, _ in voted}
-    pool = [pid for pid in candidate_ids if pid not in voted_ids]
-    for voted_id, voted_title in voted:
-        vector = vector_index.vector_for(voted_id)
-        if vector is None:
-            continue
-        for hit in vector_index.search(vector, per_upvote, candidates=pool):
-            pid, score = (hit[0], hit[1]) if isinstance(hit, tuple) else (
-                getattr(hit, "paper_id", None) or getattr(hit, "id", None),
-                getattr(hit, "score", 0.0))
-            if pid is not None and pid not in voted_ids:
-                picks.append(UpvotePick(str(pid), " ".join(voted_title.split()), float(score)))
-    picks.sort(key=lambda pick: -pick.similarity)
-    return picks
 
 
 def optional_adapter(container: Any, name: str) -> Any:

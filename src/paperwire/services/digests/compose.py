@@ -27,10 +27,10 @@ def subscriber_links(settings: Settings, subscriber: Subscriber) -> MailLinks:
         site=base + "/",
         settings=f"{base}/subscribe/settings/"
         + signed_tokens.make_token(secret, signed_tokens.SETTINGS, subscriber.id,
-                                   subscriber.email_key),
+                                   subscriber.email_key, subscriber.token_version),
         unsubscribe=f"{base}/unsubscribe/"
         + signed_tokens.make_token(secret, signed_tokens.UNSUBSCRIBE, subscriber.id,
-                                   subscriber.email_key),
+                                   subscriber.email_key, subscriber.token_version),
     )
 
 

@@ -9,6 +9,7 @@ from paperwire.web.routes import (
     follows,
     for_you,
     health,
+    hf_collections,
     library,
     library_transfer,
     markdown,
@@ -30,6 +31,7 @@ ROUTERS = [
     library_transfer.router,
     follows.router,
     for_you.router,
+    hf_collections.router,
     subscriptions.router,
     pages.router,
 ]

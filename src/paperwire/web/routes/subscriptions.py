@@ -91,26 +91,34 @@ async def subscribe(request: Request, container: ContainerDep) -> HTMLResponse:
     try:
         form, choices = await _read_choices(request)
         user = getattr(request.state, "user", None)
-        try:
-            mailer = container.mailer
-        except ValueError as exc:  # a wrong PAPERWIRE_SMTP_URL: say so, never a 500
-            raise MailError(str(exc)) from None
         result = await run_in_threadpool(
-            service.subscribe, container.engine, mailer, container.settings,
+            service.subscribe, container.engine, container.jobs, container.settings,
             str(form["email"]), choices, user_id=getattr(user, "id", None),
         )
     except (InvalidEmail, InvalidTopic, service.InvalidChoice) as exc:
         return _page(request, "subscriptions/subscribe.html", 422, form=form, error=str(exc))
-    except MailError:
-        return _page(request, "subscriptions/subscribe.html", 503, form=form,
-                     error="We could not send the confirmation mail just now. "
-                           "Please try again in a few minutes.")
     return _page(request, "subscriptions/check_inbox.html", email=result.subscriber.email,
                  outcome=result.outcome)
 
 
 @router.get("/subscribe/confirm/{token}", response_class=HTMLResponse,
-            summary="Confirm a subscription from the mailed link")
+            summary="The mailed confirmation link: a page with a Confirm button")
+async def confirm_page(request: Request, token: str, container: ContainerDep) -> HTMLResponse:
+    """Changes nothing: mail scanners follow links, so confirming takes the button (POST)."""
+    try:
+        subscriber = await run_in_threadpool(
+            service.subscriber_for_token, container.engine, container.settings, "confirm", token)
+    except (TokenError, service.UnknownSubscriber) as exc:
+        return _token_problem(request, exc, "confirm")
+    if subscriber.is_confirmed:
+        return _page(request, "subscriptions/confirmed.html", subscriber=subscriber,
+                     settings_url=service.settings_link(container.settings, subscriber),
+                     unsubscribe_url=service.unsubscribe_link(container.settings, subscriber))
+    return _page(request, "subscriptions/confirm.html", subscriber=subscriber, token=token)
+
+
+@router.post("/subscribe/confirm/{token}", response_class=HTMLResponse,
+             summary="Confirm a subscription")
 async def confirm(request: Request, token: str, container: ContainerDep) -> HTMLResponse:
     try:
         subscriber = await run_in_threadpool(service.confirm, container.engine,
@@ -158,13 +166,34 @@ async def settings_save(request: Request, token: str, container: ContainerDep) -
                  unsubscribe_url=unsubscribe_url)
 
 
+@router.post("/subscribe/settings/{token}/revoke", response_class=HTMLResponse,
+             summary="Log out these links: every mailed link stops working, a new one is sent")
+async def revoke_links(request: Request, token: str, container: ContainerDep) -> HTMLResponse:
+    try:
+        try:
+            mailer = container.mailer
+        except ValueError as exc:
+            raise MailError(str(exc)) from None
+        subscriber = await run_in_threadpool(service.revoke_links, container.engine, mailer,
+                                             container.settings, token)
+    except (TokenError, service.UnknownSubscriber) as exc:
+        return _token_problem(request, exc, "settings")
+    except MailError:
+        return _page(request, "subscriptions/link_problem.html", 503,
+                     title="The old links are logged out",
+                     advice="We could not mail you a new settings link just now. Subscribe "
+                            "again below with the same address to get one.",
+                     form=FORM_DEFAULTS)
+    return _page(request, "subscriptions/check_inbox.html", email=subscriber.email,
+                 outcome="links_revoked")
+
+
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse,
             summary="Unsubscribe page with a confirmation button")
 async def unsubscribe_page(request: Request, token: str, container: ContainerDep) -> HTMLResponse:
     try:
         subscriber = await run_in_threadpool(
-            service.subscriber_for_token, container.engine, container.settings, "unsubscribe",
-            token)
+            service.unsubscribe_target, container.engine, container.settings, token)
     except (TokenError, service.UnknownSubscriber) as exc:
         return _token_problem(request, exc, "unsubscribe")
     return _page(request, "subscriptions/unsubscribe.html", subscriber=subscriber, token=token,

@@ -29,6 +29,13 @@
     });
   });
 
+  // Thumbnails that cannot load (offline, removed upstream) leave no broken-image box.
+  document.querySelectorAll(".card-thumb img").forEach(function (img) {
+    var hide = function () { img.closest(".card-thumb").hidden = true; };
+    if (img.complete && img.naturalWidth === 0 && img.getAttribute("src")) hide();
+    img.addEventListener("error", hide);
+  });
+
   // Search-as-you-type: suggestions come from the search page's JSON twin.
   document.querySelectorAll("input[data-suggest]").forEach(function (input) {
     var list = document.getElementById(input.dataset.suggest);

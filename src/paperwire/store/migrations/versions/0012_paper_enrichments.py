@@ -8,15 +8,15 @@ were computed from: a changed abstract makes the row stale and `paperwire enrich
 The `generation_*` columns track the optional abstractive path: attempts, the next retry
 after a failure, and the last error.
 
-Revision ID: 0011_paper_enrichments
-Revises: 0010_paper_fulltext
+Revision ID: 0012_paper_enrichments
+Revises: 0011_subscriber_token_version
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_paper_enrichments"
-down_revision = "0010_paper_fulltext"
+revision = "0012_paper_enrichments"
+down_revision = "0011_subscriber_token_version"
 branch_labels = None
 depends_on = None
 

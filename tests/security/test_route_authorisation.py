@@ -87,6 +87,18 @@ def _collection_with_paper(world: World) -> int:
 BIBTEX = b"@misc{x, title={A Paper About Things}, eprint={2506.11924}, archivePrefix={arXiv}}\n"
 
 
+def _slug(world: World) -> str:
+    return library.create_collection(world.container.engine, _owner(world),
+                                     world.fresh("HF list "), is_public=True).slug
+
+
+def _slug_and_item(world: World) -> tuple[str, int]:
+    view = library.create_collection(world.container.engine, _owner(world),
+                                     world.fresh("HF list "), is_public=True)
+    item = library.add_to_collection(world.container.engine, _owner(world), view.id, PAPER)
+    return view.slug, item.id
+
+
 def _follow(world: World) -> int:
     world.counter += 1
     return library.follow(world.container.engine, _owner(world), "search",
@@ -266,6 +278,21 @@ ROWS: list[Row] = [
     Row("POST", "/for-you/feed-token/delete", SIGNED_IN, _fixed("/for-you/feed-token/delete")),
     Row("PUT", "/api/me/feed-settings", SIGNED_IN,
         _fixed("/api/me/feed-settings", json={"includeKeywords": ["diffusion"]})),
+    # The Hugging Face compatible collections API.
+    Row("POST", "/api/collections", SIGNED_IN,
+        lambda w: ("/api/collections", {"json": {"title": w.fresh("HF ")}})),
+    Row("POST", "/api/collections/{slug:path}/items", frozenset({OWNER}),
+        lambda w: (f"/api/collections/{_slug(w)}/items",
+                   {"json": {"item": {"id": PAPER, "type": "paper"}}})),
+    Row("PATCH", "/api/collections/{slug:path}/items/{item_id}", frozenset({OWNER}),
+        lambda w: ("/api/collections/{}/items/{}".format(*_slug_and_item(w)),
+                   {"json": {"note": "mine"}})),
+    Row("DELETE", "/api/collections/{slug:path}/items/{item_id}", frozenset({OWNER}),
+        lambda w: ("/api/collections/{}/items/{}".format(*_slug_and_item(w)), {})),
+    Row("PATCH", "/api/collections/{slug:path}", frozenset({OWNER}),
+        lambda w: (f"/api/collections/{_slug(w)}", {"json": {"title": w.fresh("T ")}})),
+    Row("DELETE", "/api/collections/{slug:path}", frozenset({OWNER}),
+        lambda w: (f"/api/collections/{_slug(w)}", {})),
     # Moderators and admins.
     Row("POST", "/moderation/papers/{paper_id:path}/flags", frozenset({MOD, ADMIN}),
         _fixed(f"/moderation/papers/{PAPER}/flags", data={"flag": "featured", "value": "true"})),

@@ -19,6 +19,9 @@ def _csrf(client, path="/subscribe") -> str:
 
 
 def _links(container) -> list[str]:
+    drain = getattr(getattr(container, "jobs", None), "drain", None)
+    if drain is not None:
+        drain()  # mails are sent in the background
     found = []
     for eml in sorted(container.settings.outbox_dir.glob("*.eml"),
                       key=lambda p: p.stat().st_mtime_ns):

@@ -171,7 +171,12 @@ class Settings(BaseSettings):
     rate_limit_login: str = Field(
         "10/60", description="Login attempts per account and per IP: COUNT/SECONDS."
     )
-    rate_limit_signup: str = Field("5/3600", description="Sign-ups per IP: COUNT/SECONDS.")
+    rate_limit_signup: str = Field(
+        "5/3600", description="Accounts created per IP: COUNT/SECONDS (failed tries don't count)."
+    )
+    rate_limit_signup_attempts: str = Field(
+        "30/3600", description="Sign-up attempts per IP, failed ones included: COUNT/SECONDS."
+    )
     rate_limit_submit: str = Field("20/3600", description="Submissions per account and per IP.")
     rate_limit_comment: str = Field("30/600", description="Comments per account and per IP.")
     rate_limit_api: str = Field("600/60", description="Requests under /api per account and IP.")
@@ -180,8 +185,8 @@ class Settings(BaseSettings):
     login_lockout_max_s: int = Field(3600, description="Longest lockout.")
 
     @field_validator(
-        "rate_limit_login", "rate_limit_signup", "rate_limit_submit", "rate_limit_comment",
-        "rate_limit_api",
+        "rate_limit_login", "rate_limit_signup", "rate_limit_signup_attempts",
+        "rate_limit_submit", "rate_limit_comment", "rate_limit_api",
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:

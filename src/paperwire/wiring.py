@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from paperwire.search.embedder import Embedder
     from paperwire.search.pgvector import PgVectorIndex
     from paperwire.search.vectors import VectorIndex
+    from paperwire.services.accounts.mails import AccountMail
+    from paperwire.services.background import JobRunner
     from paperwire.services.fulltext import FulltextService
     from paperwire.services.search import SearchService
     from paperwire.sources.arxiv_api import ArxivApi
@@ -56,6 +58,25 @@ class Container:
         s = self.settings
         return build_mailer(s.smtp_url, s.outbox_dir, timeout_s=s.smtp_timeout_s,
                             retries=s.smtp_retries, backoff_s=s.smtp_backoff_s)
+
+    @cached_property
+    def jobs(self) -> JobRunner:
+        """The background job queue and this process's runner of it (mails)."""
+        from paperwire.services import subscriptions
+        from paperwire.services.accounts.mails import ACCOUNT_MAIL_QUEUE
+        from paperwire.services.background import JobRunner
+
+        return JobRunner(self.engine, {
+            ACCOUNT_MAIL_QUEUE: lambda payload: self.account_mail.deliver(payload),
+            subscriptions.CONFIRMATION_QUEUE: lambda payload: subscriptions.deliver_confirmation(
+                self.engine, self.mailer, self.settings, payload),
+        })
+
+    @cached_property
+    def account_mail(self) -> AccountMail:
+        from paperwire.services.accounts.mails import AccountMail
+
+        return AccountMail(self.engine, self.settings, self.mailer, self.jobs)
 
     @cached_property
     def embedder(self) -> Embedder | None:
@@ -111,6 +132,8 @@ class Container:
         upgrade(self.engine)
 
     def close(self) -> None:
+        if "jobs" in self.__dict__:
+            self.jobs.stop()
         if "mailer" in self.__dict__:
             self.mailer.close()
         if "fulltext" in self.__dict__:

@@ -75,10 +75,18 @@ class Worker:
 
     def run_forever(self, tick_s: float = TICK_S) -> None:
         while not self._stop.is_set():
+            self._run_queued_jobs()
             day = due_day(datetime.now(self.zone), self.at, self.zone)
             if day is not None:
                 self.run_once(day)
             self._stop.wait(tick_s)
+
+    def _run_queued_jobs(self) -> None:
+        """Mails that web processes queued (they run them too; this covers their downtime)."""
+        try:
+            self.container.jobs.run_pending()
+        except Exception as exc:  # e.g. the database is down: the next tick tries again
+            self.echo(f"worker: background jobs failed: {exc}")
 
     def run_once(self, day: date) -> None:
         for step in STEPS:

@@ -41,12 +41,15 @@ def settings(tmp_path, database_url, arxiv_stub):
     )
 
 
-def outbox_links(outbox, path: str) -> list[str]:
-    """Links to `path` in the mails of the outbox folder, oldest mail first."""
+def outbox_links(container, path: str) -> list[str]:
+    """Links to `path` in the mails of the outbox folder, oldest mail first, once the
+    mails that requests queued have been delivered."""
     import email
     from email.policy import default
 
+    container.jobs.drain()
     links = []
+    outbox = container.settings.outbox_dir
     for eml in sorted(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
         message = email.message_from_bytes(eml.read_bytes(), policy=default)
         text = message.get_body(("plain",)).get_content()

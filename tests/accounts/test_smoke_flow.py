@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import select
 
 from paperwire.store.tables import daily_entries, papers
 from tests.accounts.conftest import PASSWORD, add_paper, csrf_of, login, make_user, outbox_links
 
 
-def _outbox_links(outbox: Path, path: str) -> list[str]:
-    return outbox_links(outbox, path)
+def _outbox_links(container, path: str) -> list[str]:
+    return outbox_links(container, path)
 
 
 def test_signup_verify_login_logout(client, container, settings):
@@ -27,7 +25,7 @@ def test_signup_verify_login_logout(client, container, settings):
     )
     assert response.status_code == 201, response.text
     assert "Check your email" in response.text
-    [link] = _outbox_links(settings.outbox_dir, "/verify-email")
+    [link] = _outbox_links(container, "/verify-email")
     confirm = client.get(link.replace("http://testserver", ""))
     assert confirm.status_code == 200 and "Confirm my email address" in confirm.text
     raw = link.split("token=")[1]

@@ -32,7 +32,7 @@ def test_account_and_community_flow(browser, tmp_path, database_url):
             settings.base_url = server.url  # links in mails point at this server
             page = browser.new_page()
             try:
-                _flow(page, server.url, settings)
+                _flow(page, server.url, container)
             finally:
                 page.close()
     finally:
@@ -40,7 +40,7 @@ def test_account_and_community_flow(browser, tmp_path, database_url):
         stub.close()
 
 
-def _flow(page, base: str, settings) -> None:
+def _flow(page, base: str, container) -> None:
     page.goto(f"{base}/signup")
     page.fill("#f-username", "Margaret")
     page.fill("#f-email", "margaret@example.org")
@@ -48,7 +48,7 @@ def _flow(page, base: str, settings) -> None:
     page.click("button[type=submit]:has-text('Sign up')")
     page.wait_for_selector("text=Check your email")
 
-    [link] = outbox_links(settings.outbox_dir, "/verify-email")
+    [link] = outbox_links(container, "/verify-email")
     page.goto(link)
     page.click("text=Confirm my email address")
     page.wait_for_selector("text=your email address is confirmed")

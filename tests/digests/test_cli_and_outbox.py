@@ -129,6 +129,7 @@ def test_subscribe_confirm_and_receive_in_the_outbox(client, container):
             "weekdays_only": "on", "topics": ""} | ({"csrf_token": token.group(1)} if token else {})
     assert client.post("/subscribe", data=data).status_code == 200
     outbox = container.settings.outbox_dir
+    container.jobs.drain()  # the confirmation mail is sent in the background
     (eml,) = outbox.glob("*.eml")
     mail = message_from_bytes(eml.read_bytes(), policy=default_policy)
     text = mail.get_body(preferencelist=("plain",)).get_content()

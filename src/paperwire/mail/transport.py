@@ -115,6 +115,12 @@ def parse_smtp_url(url: str, *, timeout_s: float = 20.0) -> SmtpConfig:
     if starttls not in ("auto", "required", "off"):
         raise ValueError("starttls in PAPERWIRE_SMTP_URL must be auto, required or off")
     use_ssl = parts.scheme == "smtps"
+    if parts.username and not use_ssl:
+        # Credentials never travel in clear text: a missing or stripped STARTTLS fails the send.
+        if starttls == "off":
+            raise ValueError("PAPERWIRE_SMTP_URL has a user name, so it needs TLS: use smtps:// "
+                             "or drop starttls=off (STARTTLS is then required)")
+        starttls = "required"
     return SmtpConfig(
         host=parts.hostname,
         port=parts.port or (465 if use_ssl else 25),
@@ -228,13 +234,18 @@ class SmtpMailer:
             ) from None
         try:
             conn.ehlo()
+            encrypted = cfg.use_ssl
             if not cfg.use_ssl and cfg.starttls != "off":
                 if conn.has_extn("starttls"):
                     conn.starttls(context=self._ssl_context)
                     conn.ehlo()
+                    encrypted = True
                 elif cfg.starttls == "required":
                     raise TemporaryMailError(f"{self.describe()} does not offer STARTTLS")
             if cfg.username:
+                if not encrypted:  # never the password in clear text
+                    raise TemporaryMailError(f"{self.describe()} offers no TLS; the SMTP "
+                                             "password is not sent without it")
                 conn.login(cfg.username, cfg.password or "")
         except smtplib.SMTPAuthenticationError as exc:
             _quietly_close(conn)

@@ -198,7 +198,8 @@ class SearchService:
         scores = self.keyword.scores_for(parsed, spec, ids)
         page = [SearchHit(pid, scores.get(pid, 0.0), keyword_score=scores.get(pid, 0.0))
                 for pid in ids]
-        return page, self.keyword.count(parsed, spec)
+        _, matched = self.keyword.search_page(parsed, spec, limit=1)  # the ranker counts free
+        return page, matched if matched is not None else self.keyword.count(parsed, spec)
 
     def _semantic_page(
         self, parsed: ParsedQuery, spec: FilterSpec, mode: str, sort: str, limit: int,

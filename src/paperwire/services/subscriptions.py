@@ -16,6 +16,7 @@ from paperwire.domain.email_addresses import email_key, normalize_email
 from paperwire.mail.digest_render import render_confirmation
 from paperwire.mail.message import build_message
 from paperwire.mail.transport import Mailer
+from paperwire.services.background import JobQueue
 from paperwire.store import subscribers as store
 from paperwire.store.subscribers import Subscriber
 
@@ -75,9 +76,12 @@ def unsubscribe_link(settings: Settings, subscriber: Subscriber) -> str:
     return link(settings, "/unsubscribe/", signed_tokens.UNSUBSCRIBE, subscriber)
 
 
+CONFIRMATION_QUEUE = "subscription-mail"
+
+
 def subscribe(
     engine: Engine,
-    mailer: Mailer,
+    jobs: JobQueue,
     settings: Settings,
     raw_email: str,
     choices: Choices,
@@ -127,14 +131,30 @@ def subscribe(
         store.set_status(conn, sid, confirmation_sent_at=now)
         subscriber = store.get_subscriber(conn, sid)
     assert subscriber is not None
+    jobs.enqueue(CONFIRMATION_QUEUE, {"subscriber_id": sid,
+                                      "already_confirmed": outcome == "already_confirmed"})
+    return SubscribeResult(subscriber, outcome)
+
+
+def deliver_confirmation(engine: Engine, mailer: Mailer, settings: Settings,
+                         payload: dict) -> None:
+    """The background job behind `subscribe`: mail the confirmation (or settings) link."""
+    from paperwire.mail.transport import PermanentMailError
+    from paperwire.services.background import GiveUp, RetryLater
+
+    with engine.connect() as conn:
+        subscriber = store.get_subscriber(conn, payload["subscriber_id"])
+    if subscriber is None:
+        return  # deleted meanwhile
     try:
         send_confirmation(mailer, settings, subscriber,
-                          already_confirmed=outcome == "already_confirmed")
-    except Exception:
+                          already_confirmed=payload["already_confirmed"])
+    except Exception as exc:
         with engine.begin() as conn:  # not sent: let the next request try at once
-            store.set_status(conn, sid, confirmation_sent_at=None)
-        raise
-    return SubscribeResult(subscriber, outcome)
+            store.set_status(conn, subscriber.id, confirmation_sent_at=None)
+        if isinstance(exc, PermanentMailError | ValueError):
+            raise GiveUp(f"confirmation for subscriber {subscriber.id}: {exc}") from None
+        raise RetryLater(f"confirmation for subscriber {subscriber.id}: {exc}") from None
 
 
 def send_confirmation(mailer: Mailer, settings: Settings, subscriber: Subscriber, *,

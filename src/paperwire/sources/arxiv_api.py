@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
+from defusedxml.ElementTree import fromstring as safe_fromstring
+
 from paperwire.domain.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from paperwire.domain.links import find_github_repo, find_project_page
 from paperwire.domain.records import PaperRecord, Rejected, SourceItem
@@ -166,7 +168,7 @@ def fetch_arxiv_papers(client: HttpClient, settings: Settings, ids: list[str]) -
 
 def parse_feed(body: bytes) -> FeedPage:
     """Parse an arXiv API Atom response. Raises ValueError if it is not one."""
-    root = ET.fromstring(body)
+    root = safe_fromstring(body, forbid_dtd=True)  # remote input: no DTDs or entities
     if root.tag != f"{ATOM}feed":
         raise ValueError(f"expected an Atom feed, got <{root.tag}>")
     page = FeedPage(total_results=_int(root.findtext(f"{OPENSEARCH}totalResults")))

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 
+from defusedxml.ElementTree import fromstring as safe_fromstring
+
 from paperwire.domain.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from paperwire.domain.links import find_github_repo, find_project_page
 from paperwire.domain.records import PaperRecord, Rejected, SourceItem
@@ -100,7 +102,7 @@ class OaiHarvest:
 
 def parse_list_records(body: bytes) -> OaiPage:
     """Parse one ListRecords response. Raises ValueError if it is not OAI-PMH."""
-    root = ET.fromstring(body)
+    root = safe_fromstring(body, forbid_dtd=True)  # remote input: no DTDs or entities
     if root.tag != f"{OAI}OAI-PMH":
         raise ValueError(f"expected an OAI-PMH response, got <{root.tag}>")
     page = OaiPage()

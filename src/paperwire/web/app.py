@@ -28,8 +28,12 @@ def create_app(container: Container) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with mcp_endpoint.running():  # the MCP session manager lives as long as the app
-            yield
+        container.jobs.start()  # mails that requests queue are sent from here
+        try:
+            async with mcp_endpoint.running():  # the MCP session manager lives as long as the app
+                yield
+        finally:
+            container.jobs.stop()
 
     app = FastAPI(  # /docs comes from api_docs (local assets); no CDN-based /redoc
         lifespan=lifespan,

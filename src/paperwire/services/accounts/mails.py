@@ -1,4 +1,10 @@
-"""The account mails: e-mail confirmation, magic login link, password reset."""
+"""The account mails: e-mail confirmation, magic login link, password reset.
+
+Requests only queue them (`ACCOUNT_MAIL_QUEUE`, run by services.background): the
+look-up of the address, the token and the SMTP conversation happen in the
+background, so a request answers at once and takes as long whether or not the
+address has an account or the mail server is slow.
+"""
 
 from __future__ import annotations
 
@@ -21,38 +27,81 @@ from paperwire.store.accounts_tables import users
 if TYPE_CHECKING:
     from paperwire.config import Settings
     from paperwire.mail.transport import Mailer
+    from paperwire.services.background import JobQueue
 
 log = logging.getLogger(__name__)
 
 
-class AccountMail:
-    """Sends verification, magic-link and reset mails through the Mailer (SMTP or outbox)."""
+ACCOUNT_MAIL_QUEUE = "account-mail"
 
-    def __init__(self, engine: Engine, settings: Settings, mailer: Mailer) -> None:
+
+class AccountMail:
+    """Verification, magic-link and reset mails: queued by requests, delivered by
+    `deliver` in the background through the Mailer (SMTP or outbox)."""
+
+    def __init__(self, engine: Engine, settings: Settings, mailer: Mailer,
+                 jobs: JobQueue) -> None:
         self.engine = engine
         self.settings = settings
         self.mailer = mailer
+        self.jobs = jobs
 
-    def _send(self, user: User, subject: str, text: str) -> bool:
+    # -- what requests call: queue and return -------------------------------------------
+
+    def send_verification(self, user: User) -> None:
+        self.jobs.enqueue(ACCOUNT_MAIL_QUEUE, {"kind": VERIFY_EMAIL, "user_id": user.id})
+
+    def send_magic_link(self, email: str) -> None:
+        """Mail a login link if the address has an account; silent otherwise."""
+        self.jobs.enqueue(ACCOUNT_MAIL_QUEUE, {"kind": MAGIC_LINK, "email": email[:320]})
+
+    def send_password_reset(self, email: str) -> None:
+        """Mail a reset link if the address has an account; silent otherwise."""
+        self.jobs.enqueue(ACCOUNT_MAIL_QUEUE, {"kind": RESET_PASSWORD, "email": email[:320]})
+
+    # -- the background job ---------------------------------------------------------------
+
+    def deliver(self, payload: dict) -> None:
+        """Run one queued account mail (the job handler)."""
+        kind = payload.get("kind")
+        if kind == VERIFY_EMAIL:
+            user = one_user(self.engine, users.c.id == payload["user_id"])
+            if user is not None and not user.email_verified:
+                self._verification(user)
+        elif kind == MAGIC_LINK:
+            user = self._by_email(payload["email"])
+            if user is not None and not user.suspended:
+                self._magic_link(user)
+        elif kind == RESET_PASSWORD:
+            user = self._by_email(payload["email"])
+            if user is not None:
+                self._password_reset(user)
+        else:
+            from paperwire.services.background import GiveUp
+
+            raise GiveUp(f"unknown account mail {kind!r}")
+
+    def _send(self, user: User, subject: str, text: str) -> None:
         from paperwire.mail.message import build_message
-        from paperwire.mail.transport import MailError
+        from paperwire.mail.transport import PermanentMailError, TemporaryMailError
+        from paperwire.services.background import GiveUp, RetryLater
 
         try:
             message = build_message(
                 sender=self.settings.mail_from, to=user.email, subject=subject, text=text
             )
             self.mailer.send(message)
-        except (MailError, ValueError) as exc:
-            log.warning("could not send %r to user %s: %s", subject, user.id, exc)
-            return False
-        return True
+        except (PermanentMailError, ValueError) as exc:
+            raise GiveUp(f"could not send {subject!r} to user {user.id}: {exc}") from None
+        except TemporaryMailError as exc:
+            raise RetryLater(f"could not send {subject!r} to user {user.id}: {exc}") from None
 
     def _link(self, path: str, raw: str) -> str:
         return f"{self.settings.base_url.rstrip('/')}{path}?token={raw}"
 
-    def send_verification(self, user: User) -> bool:
+    def _verification(self, user: User) -> None:
         raw = issue_one_time_token(self.engine, self.settings, user.id, VERIFY_EMAIL)
-        return self._send(
+        self._send(
             user,
             f"Confirm your email address for {self.settings.site_name}",
             f"Hello {user.username},\n\nconfirm your email address by opening this link:\n\n"
@@ -61,11 +110,7 @@ class AccountMail:
             "If you did not sign up, ignore this mail.\n",
         )
 
-    def send_magic_link(self, email: str) -> None:
-        """Mail a login link if the address has an account; silent otherwise."""
-        user = self._by_email(email)
-        if user is None or user.suspended:
-            return
+    def _magic_link(self, user: User) -> None:
         raw = issue_one_time_token(self.engine, self.settings, user.id, MAGIC_LINK)
         self._send(
             user,
@@ -76,11 +121,7 @@ class AccountMail:
             "If you did not ask for it, ignore this mail.\n",
         )
 
-    def send_password_reset(self, email: str) -> None:
-        """Mail a reset link if the address has an account; silent otherwise."""
-        user = self._by_email(email)
-        if user is None:
-            return
+    def _password_reset(self, user: User) -> None:
         raw = issue_one_time_token(self.engine, self.settings, user.id, RESET_PASSWORD)
         self._send(
             user,

@@ -32,7 +32,7 @@ CHECK_MAIL = (
 
 
 def _mail(container) -> AccountMail:
-    return AccountMail(container.engine, container.settings, container.mailer)
+    return container.account_mail
 
 
 def see_other(url: str) -> RedirectResponse:
@@ -94,18 +94,16 @@ def signup(
         )
     except AccountError as exc:
         return _form(request, "accounts/signup.html", values=values, error=exc, status=400)
-    sent = _mail(container).send_verification(user)
+    _mail(container).send_verification(user)
     return page(
         request,
         "accounts/message.html",
         {
             "title": "Check your email",
             "message": (
-                f"Welcome, {user.username}! We mailed a confirmation link to {user.email}. "
-                "Open it, then log in."
-                if sent
-                else f"Welcome, {user.username}! We could not send the confirmation mail just now; "
-                "log in and ask for it again in Settings."
+                f"Welcome, {user.username}! A confirmation link is on its way to {user.email}. "
+                "Open it, then log in. No mail within a few minutes? Log in and ask for it "
+                "again in Settings."
             ),
             "link": ("/login", "Log in"),
         },

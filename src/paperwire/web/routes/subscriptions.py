@@ -91,20 +91,12 @@ async def subscribe(request: Request, container: ContainerDep) -> HTMLResponse:
     try:
         form, choices = await _read_choices(request)
         user = getattr(request.state, "user", None)
-        try:
-            mailer = container.mailer
-        except ValueError as exc:  # a wrong PAPERWIRE_SMTP_URL: say so, never a 500
-            raise MailError(str(exc)) from None
         result = await run_in_threadpool(
-            service.subscribe, container.engine, mailer, container.settings,
+            service.subscribe, container.engine, container.jobs, container.settings,
             str(form["email"]), choices, user_id=getattr(user, "id", None),
         )
     except (InvalidEmail, InvalidTopic, service.InvalidChoice) as exc:
         return _page(request, "subscriptions/subscribe.html", 422, form=form, error=str(exc))
-    except MailError:
-        return _page(request, "subscriptions/subscribe.html", 503, form=form,
-                     error="We could not send the confirmation mail just now. "
-                           "Please try again in a few minutes.")
     return _page(request, "subscriptions/check_inbox.html", email=result.subscriber.email,
                  outcome=result.outcome)
 

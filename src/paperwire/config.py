@@ -109,6 +109,22 @@ class Settings(BaseSettings):
         "(about 150 MB per 80k papers, memory-mapped); 'database': FTS5/tsvector only.",
     )
 
+    # Enrichment: keyphrases and one-line summaries (docs/enrichment.md)
+    summary_llm_url: str = Field(
+        "", description="OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1) for "
+        "generated one-line summaries; empty: extractive summaries only."
+    )
+    summary_llm_model: str = Field("", description="Model name sent to summary_llm_url.")
+    summary_llm_api_key: str = Field("", description="Bearer key for summary_llm_url, if any.")
+    summary_llm_timeout_s: float = Field(60.0, description="Seconds per summary request.")
+    summary_llm_retries: int = Field(
+        2, description="Retries of a 429, 5xx, timeout or junk answer, with backoff."
+    )
+    summary_llm_concurrency: int = Field(4, description="Summary requests in flight at once.")
+    summary_llm_batch: int = Field(
+        200, description="Papers sent to the endpoint per enrich run or worker day."
+    )
+
     # Mail
     smtp_url: str = Field(
         "", description="smtp:// or smtps:// URL; empty writes .eml files to the outbox."
@@ -171,7 +187,12 @@ class Settings(BaseSettings):
     rate_limit_login: str = Field(
         "10/60", description="Login attempts per account and per IP: COUNT/SECONDS."
     )
-    rate_limit_signup: str = Field("5/3600", description="Sign-ups per IP: COUNT/SECONDS.")
+    rate_limit_signup: str = Field(
+        "5/3600", description="Accounts created per IP: COUNT/SECONDS (failed tries don't count)."
+    )
+    rate_limit_signup_attempts: str = Field(
+        "30/3600", description="Sign-up attempts per IP, failed ones included: COUNT/SECONDS."
+    )
     rate_limit_submit: str = Field("20/3600", description="Submissions per account and per IP.")
     rate_limit_comment: str = Field("30/600", description="Comments per account and per IP.")
     rate_limit_api: str = Field("600/60", description="Requests under /api per account and IP.")
@@ -180,8 +201,8 @@ class Settings(BaseSettings):
     login_lockout_max_s: int = Field(3600, description="Longest lockout.")
 
     @field_validator(
-        "rate_limit_login", "rate_limit_signup", "rate_limit_submit", "rate_limit_comment",
-        "rate_limit_api",
+        "rate_limit_login", "rate_limit_signup", "rate_limit_signup_attempts",
+        "rate_limit_submit", "rate_limit_comment", "rate_limit_api",
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:

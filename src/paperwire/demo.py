@@ -51,6 +51,18 @@ _AUTHORS = [
 ]
 
 
+_STOPWORDS = frozenset(
+    ["a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or",
+     "that", "the", "to", "via", "with", "without"]
+)
+
+
+def demo_keywords(title: str, count: int = 3) -> tuple[str, ...]:
+    """The first `count` words of a title that are not stopwords ("for", "with", ...)."""
+    words = [w.strip(",:;.") for w in title.lower().split()]
+    return tuple([w for w in words if w and w not in _STOPWORDS][:count])
+
+
 def demo_items(today: date | None = None) -> Iterator[SourceItem]:
     """Yield the demo papers, spread over the last few weekdays before `today`."""
     today = today or datetime.now(UTC).date()
@@ -71,7 +83,7 @@ def demo_items(today: date | None = None) -> Iterator[SourceItem]:
             updated_at=added - timedelta(days=1),
             github_repo=f"https://github.com/example/demo-{index + 1}" if index % 2 == 0 else None,
             github_stars=(index * 37) % 500 if index % 2 == 0 else None,
-            ai_keywords=tuple(title.lower().split()[:3]),
+            ai_keywords=demo_keywords(title),
             organization=_ORGS[index % len(_ORGS)],
             sources=frozenset({DEMO_SOURCE}),
             source_upvotes=(index * 7) % 40 + 1,

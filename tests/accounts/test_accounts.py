@@ -311,3 +311,38 @@ def test_cli_user_create_and_list(tmp_path, database_url, monkeypatch):
     assert dup.exit_code == 1 and "is taken" in dup.output
     listed = runner.invoke(app, ["user", "list"])
     assert "root-admin\tr@example.org\tadmin\tverified" in listed.output
+
+
+def test_failed_sign_ups_do_not_use_up_the_account_limit(limited_client):
+    client, container = limited_client
+    make_user(container, "taken")
+    failures = [
+        {"username": "taken", "email": "new1@example.org", "password": PASSWORD},
+        {"username": "bad name!", "email": "new2@example.org", "password": PASSWORD},
+        {"username": "fresh1", "email": "taken@example.org", "password": PASSWORD},
+        {"username": "fresh2", "email": "new3@example.org", "password": "short"},
+    ]
+    assert [_signup(client, **f).status_code for f in failures] == [400] * 4
+    # The limit (2/3600 here) counts accounts created, not attempts.
+    ok = [_signup(client, username=f"real{i}", email=f"real{i}@example.org",
+                  password=PASSWORD).status_code for i in range(3)]
+    assert ok == [201, 201, 429]
+
+
+def test_sign_up_attempts_have_their_own_looser_limit(tmp_path, database_url, arxiv_stub):
+    from fastapi.testclient import TestClient
+
+    from paperwire.web.app import create_app
+
+    settings = load_settings(data_dir=tmp_path / "a", database_url=database_url, embedder="none",
+                             arxiv_api_url=arxiv_stub.url, rate_limits_enabled=True,
+                             rate_limit_signup="5/3600", rate_limit_signup_attempts="3/3600")
+    container = build_container(settings)
+    container.prepare_database()
+    try:
+        with TestClient(create_app(container)) as client:
+            codes = [_signup(client, username="x", email="bad", password="p").status_code
+                     for _ in range(4)]
+        assert codes == [400, 400, 400, 429]
+    finally:
+        container.close()

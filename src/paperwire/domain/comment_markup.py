@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_inline import StateInline
 
 MENTION_RE = re.compile(r"@([A-Za-z0-9][A-Za-z0-9_-]{1,28}[A-Za-z0-9])")
@@ -64,11 +65,20 @@ def _mention_rule(known: Callable[[str], str | None]):
     return rule
 
 
+def _image_as_link(self, tokens, idx, options, env) -> str:
+    token = tokens[idx]
+    src = escapeHtml(token.attrGet("src") or "")
+    alt = escapeHtml(self.renderInlineAsText(token.children or [], options, env) or "image")
+    return f'<a href="{src}">[image: {alt}]</a>'
+
+
 def render_comment(source: str, existing_usernames: Iterable[str] = ()) -> str:
     """Render Markdown to sanitised HTML; mentions of existing users link to their profiles."""
     by_key = {name.casefold(): name for name in existing_usernames}
     md = MarkdownIt("commonmark", {"html": False, "linkify": False})
-    md.disable("image")
+    # Markdown images become a link to the image (no stray "!"): readers' browsers load
+    # nothing from other sites unless they follow it.
+    md.add_render_rule("image", _image_as_link)
     md.inline.ruler.before("emphasis", "mention", _mention_rule(lambda n: by_key.get(n.casefold())))
     html = md.render(source)
     return nh3.clean(

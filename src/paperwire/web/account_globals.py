@@ -8,6 +8,7 @@ handlers that include them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
@@ -50,6 +51,29 @@ def vote_state(request: Request, paper: Any) -> community.VoteState:
     return community.VoteState(paper_id, voted, count)
 
 
+@dataclass(frozen=True, slots=True)
+class PaperClaims:
+    approved: list  # ClaimView: shown beside the author's name
+    mine: Any  # this user's pending or approved claim, or None
+
+    def approved_for(self, author_name: str) -> list[str]:
+        key = " ".join(author_name.split()).casefold()
+        return [c.username for c in self.approved
+                if " ".join(c.author_name.split()).casefold() == key]
+
+
+def paper_claims(request: Request, paper: Any) -> PaperClaims:
+    claims = community.claims_on_paper(request.app.state.container.engine, _paper_id(paper))
+    user = current_user(request)
+    mine = next((c for c in claims if user is not None and c.username == user.username), None)
+    return PaperClaims([c for c in claims if c.status == "approved"], mine)
+
+
+def author_claims(request: Request, author_name: str) -> list[str]:
+    engine = request.app.state.container.engine
+    return sorted({c.username for c in community.approved_claims_for_author(engine, author_name)})
+
+
 def comment_thread(request: Request, paper_id: Any) -> list[community.CommentView]:
     return community.comment_thread(request.app.state.container.engine, _paper_id(paper_id))
 
@@ -61,4 +85,6 @@ def install_account_globals(env: Environment) -> None:
         current_user=current_user,
         vote_state=vote_state,
         comment_thread=comment_thread,
+        paper_claims=paper_claims,
+        author_claims=author_claims,
     )

@@ -24,16 +24,26 @@ class Rule:
     name: str
     methods: frozenset[str]
     path: re.Pattern[str]
+    setting: str = ""  # the Settings field rate_limit_<setting>; default: the name
+
+    @property
+    def setting_name(self) -> str:
+        return f"rate_limit_{self.setting or self.name}"
 
 
 _WRITE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RULES = (
     Rule("login", _WRITE, re.compile(r"^/(login|forgot-password|reset-password)(/.*)?$")),
-    Rule("signup", _WRITE, re.compile(r"^/signup/?$")),
+    # Every sign-up attempt counts against the looser attempts limit; only accounts
+    # created count against PAPERWIRE_RATE_LIMIT_SIGNUP (see SIGNUP_CREATED).
+    Rule("signup", _WRITE, re.compile(r"^/signup/?$"), setting="signup_attempts"),
     Rule("submit", _WRITE, re.compile(r"^(/submit|/api/papers/index)/?$")),
     Rule("comment", _WRITE, re.compile(r"^(/api)?/papers/.+/comments/?$|^(/api)?/comments/\d+")),
     Rule("api", frozenset({"GET", "HEAD", *_WRITE}), re.compile(r"^/api/")),
 )
+
+
+SIGNUP_PATH = re.compile(r"^/signup/?$")
 
 
 class SlidingLog:
@@ -44,6 +54,23 @@ class SlidingLog:
         self._lock = threading.Lock()
         self._clock = clock
         self._last_sweep = clock()
+
+    def check(self, keys: list[tuple[str, RateLimit]]) -> Decision:
+        """The decision for `keys`, recording nothing (see `record`)."""
+        now = self._clock()
+        with self._lock:
+            worst = Decision(True)
+            for key, limit in keys:
+                decision = check_window(self._hits.get(key, ()), now, limit)
+                if not decision.allowed and decision.retry_after_s >= worst.retry_after_s:
+                    worst = decision
+            return worst
+
+    def record(self, keys: list[tuple[str, RateLimit]]) -> None:
+        now = self._clock()
+        with self._lock:
+            for key, limit in keys:
+                self._hits.setdefault(key, deque(maxlen=limit.count)).append(now)
 
     def check_and_record(self, keys: list[tuple[str, RateLimit]]) -> Decision:
         now = self._clock()
@@ -77,27 +104,48 @@ class RateLimitMiddleware(HttpMiddleware):
     def limits(self, settings) -> dict[str, RateLimit]:
         if self._limits is None:
             self._limits = {
-                rule.name: RateLimit.parse(getattr(settings, f"rate_limit_{rule.name}"))
+                rule.name: RateLimit.parse(getattr(settings, rule.setting_name))
                 for rule in RULES
             }
+            self._limits["signup-created"] = RateLimit.parse(settings.rate_limit_signup)
         return self._limits
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         settings = container_of(scope).settings
+        created_keys: list[tuple[str, RateLimit]] = []
         if settings.rate_limits_enabled:
-            keys = self._keys(scope, self.limits(settings))
+            limits = self.limits(settings)
+            keys = self._keys(scope, limits)
+            if scope["method"] == "POST" and SIGNUP_PATH.match(scope["path"]):
+                created_keys = [(f"signup-created:ip:{_ip(scope)}", limits["signup-created"])]
+                decision = self.log.check(created_keys)
+                if not decision.allowed:
+                    await _too_many(scope, decision.retry_after_s)(scope, receive, send)
+                    return
             if keys:
                 decision = self.log.check_and_record(keys)
                 if not decision.allowed:
                     response = _too_many(scope, decision.retry_after_s)
                     await response(scope, receive, send)
                     return
-        await self.app(scope, receive, send)
+        if not created_keys:
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def watch(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        if status < 400:  # an account was created: only these count against the limit
+            self.log.record(created_keys)
 
     def _keys(self, scope: Scope, limits: dict[str, RateLimit]) -> list[tuple[str, RateLimit]]:
         method, path = scope["method"], scope["path"]
-        client = scope.get("client")
-        ip = client[0] if client else "unknown"
+        ip = _ip(scope)
         user = scope.get("state", {}).get("user")
         keys = []
         for rule in RULES:
@@ -107,6 +155,11 @@ class RateLimitMiddleware(HttpMiddleware):
                 if user is not None:
                     keys.append((f"{rule.name}:user:{user.id}", limit))
         return keys
+
+
+def _ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
 
 
 def _too_many(scope: Scope, retry_after_s: int) -> Response:

@@ -6,7 +6,9 @@ in the same transaction, so the card counts never drift from the rows.
 
 from paperwire.services.community.claims import (  # noqa: F401
     ClaimView,
+    approved_claims_for_author,
     claims_of,
+    claims_on_paper,
     decide_claim,
     pending_claims,
     request_claim,

@@ -137,3 +137,22 @@ def pending_claims(engine: Engine) -> list[ClaimView]:
 
 def claims_of(engine: Engine, user_id: int) -> list[ClaimView]:
     return _claims(engine, authorship_claims.c.user_id == user_id)
+
+
+def claims_on_paper(engine: Engine, paper_id: str) -> list[ClaimView]:
+    """Approved and pending claims on one paper (the page shows the approved ones, and
+    the signed-in claimant their own pending one)."""
+    return _claims(
+        engine,
+        (authorship_claims.c.paper_id == paper_id)
+        & authorship_claims.c.status.in_(["pending", "approved"]),
+    )
+
+
+def approved_claims_for_author(engine: Engine, author_name: str) -> list[ClaimView]:
+    """Approved claims naming this author (case and spacing as on the author page)."""
+    key = " ".join(author_name.split()).casefold()
+    return [
+        c for c in _claims(engine, authorship_claims.c.status == "approved")
+        if " ".join(c.author_name.split()).casefold() == key
+    ]

@@ -109,6 +109,22 @@ class Settings(BaseSettings):
         "(about 150 MB per 80k papers, memory-mapped); 'database': FTS5/tsvector only.",
     )
 
+    # Enrichment: keyphrases and one-line summaries (docs/enrichment.md)
+    summary_llm_url: str = Field(
+        "", description="OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1) for "
+        "generated one-line summaries; empty: extractive summaries only."
+    )
+    summary_llm_model: str = Field("", description="Model name sent to summary_llm_url.")
+    summary_llm_api_key: str = Field("", description="Bearer key for summary_llm_url, if any.")
+    summary_llm_timeout_s: float = Field(60.0, description="Seconds per summary request.")
+    summary_llm_retries: int = Field(
+        2, description="Retries of a 429, 5xx, timeout or junk answer, with backoff."
+    )
+    summary_llm_concurrency: int = Field(4, description="Summary requests in flight at once.")
+    summary_llm_batch: int = Field(
+        200, description="Papers sent to the endpoint per enrich run or worker day."
+    )
+
     # Mail
     smtp_url: str = Field(
         "", description="smtp:// or smtps:// URL; empty writes .eml files to the outbox."

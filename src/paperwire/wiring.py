@@ -15,6 +15,7 @@ from paperwire.store.db import check_connection, create_db_engine
 from paperwire.store.migrate import upgrade
 
 if TYPE_CHECKING:
+    from paperwire.llm.chat_summarizer import ChatSummarizer
     from paperwire.mail.transport import Mailer
     from paperwire.search.bm25 import Bm25Index
     from paperwire.search.embedder import Embedder
@@ -58,6 +59,22 @@ class Container:
         s = self.settings
         return build_mailer(s.smtp_url, s.outbox_dir, timeout_s=s.smtp_timeout_s,
                             retries=s.smtp_retries, backoff_s=s.smtp_backoff_s)
+
+    @cached_property
+    def summarizer(self) -> ChatSummarizer | None:
+        """The abstractive summary endpoint; None when PAPERWIRE_SUMMARY_LLM_URL is empty."""
+        s = self.settings
+        if not s.summary_llm_url:
+            return None
+        from paperwire.llm.chat_summarizer import ChatSettings, ChatSummarizer
+
+        return ChatSummarizer(
+            ChatSettings(url=s.summary_llm_url, model=s.summary_llm_model,
+                         api_key=s.summary_llm_api_key, timeout_s=s.summary_llm_timeout_s,
+                         retries=s.summary_llm_retries, concurrency=s.summary_llm_concurrency,
+                         backoff_s=s.http_backoff_s, max_wait_s=s.http_max_wait_s),
+            user_agent=s.user_agent,
+        )
 
     @cached_property
     def jobs(self) -> JobRunner:
@@ -140,6 +157,8 @@ class Container:
             self.fulltext.close()
         if "http_client" in self.__dict__:
             self.http_client.close()
+        if self.__dict__.get("summarizer") is not None:
+            self.summarizer.close()
         if "engine" in self.__dict__:
             self.engine.dispose()
 

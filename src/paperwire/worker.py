@@ -1,6 +1,7 @@
 """The scheduled worker: each day at `worker_time` (in `worker_timezone`) it ingests
 Hugging Face daily papers, then arXiv (OAI-PMH), embeds the papers that have no vector
-yet, then sends the digests.
+yet, extracts keyphrases and one-line summaries for the papers that lack them, then sends
+the digests.
 
 Each step of each day is claimed in the database first, so with several workers
 (or a worker inside `paperwire serve` plus one on the command line) a step runs
@@ -21,7 +22,7 @@ from paperwire.wiring import Container
 log = logging.getLogger(__name__)
 
 TICK_S = 60.0
-STEPS = ("hf-daily", "arxiv-oai", "embed", "digests")
+STEPS = ("hf-daily", "arxiv-oai", "embed", "enrich", "digests")
 
 
 def parse_worker_time(value: str) -> time:
@@ -64,8 +65,8 @@ class Worker:
 
     def describe(self) -> str:
         transport = self.container.mailer.describe()
-        return (f"worker: daily run at {self.at:%H:%M} {self.zone.key} "
-                f"(HF daily, arXiv OAI, embeddings, digests); mail transport: {transport}")
+        return (f"worker: daily run at {self.at:%H:%M} {self.zone.key} (HF daily, arXiv OAI, "
+                f"embeddings, enrichment, digests); mail transport: {transport}")
 
     def today(self) -> date:
         return datetime.now(self.zone).date()
@@ -146,6 +147,18 @@ class Worker:
             return "semantic search is off"
         done = embed_missing(self.container.engine, embedder, should_stop=self._stop.is_set)
         return f"embedded {done} papers ({embedder.model_id})"
+
+    def _enrich(self, day: date) -> str:
+        """Keyphrases and summaries for the new papers (and generated ones, if configured)."""
+        from paperwire.services.enrichment import enrich_papers, generate_summaries
+
+        line = enrich_papers(self.container.engine, should_stop=self._stop.is_set).summary_line()
+        summarizer = self.container.summarizer
+        if summarizer is not None and not self._stop.is_set():
+            report = generate_summaries(self.container.engine, summarizer,
+                                        limit=self.settings.summary_llm_batch)
+            line += "; " + report.summary_line()
+        return line
 
     def _digests(self, day: date) -> str:
         from paperwire.services.digests import optional_adapter, send_digests

@@ -9,6 +9,7 @@ from paperwire.cli import (
     demo,
     digest,
     embed,
+    enrich,
     help_format,
     ingest,
     library,
@@ -36,7 +37,8 @@ def _root() -> None:
     """Self-hostable research-paper discovery."""
 
 
-for module in (serve, ingest, live, search, embed, db, users, digest, library, demo, mcp):
+for module in (serve, ingest, live, search, embed, enrich, db, users, digest, library, demo,
+               mcp):
     module.register(app)
 
 

@@ -38,6 +38,8 @@ class DigestPaper:
     categories: tuple[str, ...] = ()
     organization: str | None = None
     organization_fullname: str | None = None
+    summary: str | None = None  # one line: the source's AI summary, else the computed one
+    keywords: tuple[str, ...] = ()  # the source's AI keywords, else the extracted ones
 
 
 @dataclass(frozen=True, slots=True)

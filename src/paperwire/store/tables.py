@@ -142,3 +142,19 @@ paper_fulltext = Table(  # 0010: full text converted from arXiv's HTML rendering
     Column("attempted_at", DateTime(timezone=True), nullable=False),
     Column("last_error", String(500)),
 )
+
+paper_enrichments = Table(  # 0012_paper_enrichments: computed keywords/summary + provenance
+    "paper_enrichments",
+    metadata,
+    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("keywords", JSON),
+    Column("keywords_origin", String(40)),
+    Column("summary", Text),
+    Column("summary_origin", String(40)),
+    Column("summary_model", String(200)),
+    Column("generation_attempts", Integer, nullable=False, default=0),
+    Column("generation_retry_at", DateTime(timezone=True)),
+    Column("generation_error", String(500)),
+    Column("enriched_at", DateTime(timezone=True), nullable=False),
+)

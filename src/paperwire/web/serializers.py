@@ -52,6 +52,7 @@ def card_json(card: PaperCard, *, full: bool = False) -> dict[str, Any]:
         "projectPage": card.project_page,
         "ai_summary": card.ai_summary,
         "ai_keywords": card.ai_keywords,
+        **enrichment_json(card),
         "organization": org_json(card.organization),
         "day": iso(card.day),
         "submittedBy": card.submitted_by,
@@ -71,6 +72,38 @@ def card_json(card: PaperCard, *, full: bool = False) -> dict[str, Any]:
             "submittedAt": iso(card.submitted_at),
         }
     return data
+
+
+def enrichment_json(card: PaperCard) -> dict[str, Any]:
+    """What the pages show as keywords and one-line summary, with where each came from."""
+    return {
+        "keywords": card.keywords,
+        "keywordsOrigin": card.keywords_origin,
+        "keywordsProvenance": card.provenance(card.keywords_origin),
+        "summaryLine": card.summary_line,
+        "summaryLineOrigin": card.summary_origin,
+        "summaryLineModel": (card.computed_summary_model
+                             if card.summary_origin == "generated" else None),
+        "summaryLineProvenance": card.provenance(card.summary_origin),
+    }
+
+
+def hf_computed(card: PaperCard) -> dict[str, Any] | None:
+    """Paperwire's computed values in the Hugging Face shapes, under their own marked key.
+
+    `ai_keywords` / `ai_summary` stay Hugging Face's own values (clients read them as
+    Hugging Face's AI output); what Paperwire extracted or generated is served beside
+    them, each with its origin, and only for fields the source did not fill.
+    """
+    computed: dict[str, Any] = {}
+    if card.keywords_origin == "extracted":
+        computed |= {"ai_keywords": card.computed_keywords, "ai_keywords_origin": "extracted"}
+    if card.summary_origin in ("extracted", "generated"):
+        computed |= {"ai_summary": card.computed_summary,
+                     "ai_summary_origin": card.summary_origin,
+                     "ai_summary_model": (card.computed_summary_model
+                                          if card.summary_origin == "generated" else None)}
+    return computed or None
 
 
 def score_json(score: TrendingScore) -> dict[str, Any]:
@@ -131,6 +164,9 @@ def hf_paper(card: PaperCard) -> dict[str, Any]:
         "ai_keywords": card.ai_keywords,
         "numComments": card.num_comments,
     }
+    computed = hf_computed(card)
+    if computed:
+        data["paperwire_computed"] = computed
     submitter = _hf_user(card, as_daily_by=True)
     if submitter:
         data["submittedOnDailyBy"] = submitter

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 
 from paperwire.domain.digest_selection import DigestPaper
 from paperwire.domain.urls import safe_url
-from paperwire.store.tables import daily_entries, organizations, papers
+from paperwire.store.tables import daily_entries, organizations, paper_enrichments, papers
 
 
 def day_start(day: date) -> datetime:
@@ -36,19 +36,24 @@ def load_window_papers(engine: Engine, start: date, end: date) -> list[DigestPap
                papers.c.source_upvotes, papers.c.local_upvotes, papers.c.github_stars,
                papers.c.github_repo, papers.c.categories, papers.c.published_at,
                organizations.c.name.label("org_name"),
-               organizations.c.fullname.label("org_fullname")]
+               organizations.c.fullname.label("org_fullname"),
+               papers.c.ai_summary, papers.c.ai_keywords,
+               paper_enrichments.c.summary.label("computed_summary"),
+               paper_enrichments.c.keywords.label("computed_keywords")]
     found: dict[str, DigestPaper] = {}
     with engine.connect() as conn:
         daily_rows = conn.execute(
             select(*columns, in_daily.c.day)
             .join(in_daily, in_daily.c.paper_id == papers.c.id)
             .outerjoin(organizations, papers.c.organization_id == organizations.c.id)
+            .outerjoin(paper_enrichments, paper_enrichments.c.paper_id == papers.c.id)
         )
         for row in daily_rows:
             found[row.id] = _digest_paper(row, day_start(row.day))
         published_rows = conn.execute(
             select(*columns)
             .outerjoin(organizations, papers.c.organization_id == organizations.c.id)
+            .outerjoin(paper_enrichments, paper_enrichments.c.paper_id == papers.c.id)
             .where(papers.c.published_at >= lo, papers.c.published_at < hi)
         )
         for row in published_rows:
@@ -65,4 +70,6 @@ def _digest_paper(row: Any, added_at: datetime) -> DigestPaper:
         stars=row.github_stars, github_repo=safe_url(row.github_repo),
         categories=tuple((row.categories or "").split()),
         organization=row.org_name, organization_fullname=row.org_fullname,
+        summary=row.ai_summary or row.computed_summary,
+        keywords=tuple(row.ai_keywords or row.computed_keywords or ()),
     )

@@ -1,0 +1,1 @@
+"""Clients for optional language-model endpoints (OpenAI-compatible chat completions)."""

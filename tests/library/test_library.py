@@ -100,6 +100,15 @@ def test_marks_and_read_filter(alice, papers):
     assert alice.api("POST", "/api/library/papers/2506.00001/marks/liked").status_code == 422
 
 
+def test_filter_form_with_empty_choices(alice, papers):
+    alice.api("POST", "/api/library/papers/2506.00001")
+    form = alice.client.get("/library?q=&mode=hybrid&collection=&tag=&read=&format=json")
+    assert form.status_code == 200 and _ids(form) == ["2506.00001"]
+    export = alice.client.get("/library/export?format=ris&collection=&tag=")
+    assert export.status_code == 200 and "2506.00001" in export.text
+    assert alice.client.get("/library?collection=x").status_code == 422
+
+
 def test_library_search_only_finds_saved_papers(alice, papers):
     alice.api("POST", "/api/library/papers/2506.00001")
     alice.api("POST", "/api/library/papers/2506.00002")

@@ -77,7 +77,9 @@ def test_semantic_floor_is_relative_to_the_background_and_robust():
 def test_example_terms_prefer_specific_words():
     from paperwire.domain.example_query import count_terms, query_words, select_terms
 
-    pairs = [(w, w) for w in "the model splatting model splatting radiance model of 2024".split()]
+    words = ["the", "model", "splatting", "model", "splatting", "radiance", "model", "of",
+             "2024"]
+    pairs = [(w, w) for w in words]
     counts, surface = count_terms(pairs, frozenset({"the", "of"}))
     assert "the" not in counts and "2024" not in counts and counts["model"] == 3
     terms = select_terms(counts, surface, {"model": 9000, "splatting": 40, "radiance": 90},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from paperwire.demo import demo_items, demo_keywords
 from paperwire.domain.comment_markup import render_comment
@@ -63,3 +63,39 @@ def test_claim_state_and_approved_claims_on_paper_and_author_pages(seeded, clien
     author = client.get("/authors/Jin-Hwa%20Kim").text
     assert 'Confirmed profile: <a href="/users/ada">@ada</a>' in author
     assert "Confirmed profile" not in client.get("/authors/Min-Seop%20Kwak").text
+
+
+def test_submit_shows_its_rules_and_a_paper_is_on_the_page_once_per_window(seeded, client):
+    from datetime import timedelta
+
+    import pytest
+
+    from paperwire.domain.records import DailyEntryRecord, PaperRecord, SourceItem
+    from paperwire.services.community import CommunityError
+    from paperwire.services.ingest import ingest
+    from paperwire.services.submissions import submit_paper
+    from tests.accounts.conftest import login, make_user
+
+    ada = make_user(seeded, "ada")
+    assert login(client, "ada").status_code == 303
+    form = client.get("/submit").text
+    assert "published on arXiv in the last 14 days" in form and "once per 14 days" in form
+    today = date(2025, 6, 20)
+    paper = PaperRecord(id="2506.40001", title="Recent", abstract="x",
+                        published_at=datetime(2025, 6, 12, tzinfo=UTC),
+                        sources=frozenset({"fixture"}), source_upvotes=50)
+    ingest(seeded.engine, [SourceItem(paper, DailyEntryRecord(paper.id, today - timedelta(days=5),
+                                                              "fixture"))],
+           source="fixture", parameters={})
+    with pytest.raises(CommunityError) as refused:
+        submit_paper(seeded.engine, ada, "2506.40001", fetch=lambda ids: [], max_age_days=14,
+                     today=today)
+    assert refused.value.status == 409 and "once per 14 days" in refused.value.message
+    assert "2025-06-15" in refused.value.message
+    # A paper that was not on the page recently still goes on today's page.
+    other = PaperRecord(id="2506.40002", title="Fresh", abstract="x",
+                        published_at=datetime(2025, 6, 18, tzinfo=UTC),
+                        sources=frozenset({"fixture"}))
+    done = submit_paper(seeded.engine, ada, "2506.40002", fetch=lambda ids: [other],
+                        max_age_days=14, today=today)
+    assert done.day == today

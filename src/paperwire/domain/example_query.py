@@ -7,8 +7,8 @@ stopwords). The query drops stopwords, numbers and single letters, weights each 
 how often the example uses it (capped, so one repeated word cannot dominate), and, as
 Lucene's MoreLikeThis, keeps at most MAX_EXAMPLE_TERMS words, the most specific first
 (tf x idf). On rec-dev fewer words lost: 20 words 0.031, 40 0.038, 64 0.040, all 0.041
-nDCG@10 (benchmarks/RESULTS.md), so the bound only matters for long libraries. Pure functions; the caller
-supplies the analysis and the document frequencies.
+nDCG@10 (benchmarks/RESULTS.md), so the bound only matters for long libraries.
+Pure functions; the caller supplies the analysis and the document frequencies.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from paperwire.domain.arxiv_ids import InvalidArxivId, parse_arxiv_id
@@ -66,6 +66,14 @@ def submit_paper(
     with engine.connect() as conn:
         if _listed_on(conn, paper_id, today):
             raise _duplicate(paper_id)
+        recent = _last_listed_since(conn, paper_id, today - timedelta(days=max_age_days))
+        if recent is not None:  # once per window: an old listing brings no second run
+            raise CommunityError(
+                f"{paper_id} was on the daily page on {recent.isoformat()}; a paper is on the "
+                f"daily page once per {max_age_days} days.",
+                409,
+                "arxiv_id",
+            )
         stored = get_paper(conn, paper_id)
     fetched = False
     paper = stored
@@ -115,6 +123,14 @@ def _listed_on(conn, paper_id: str, day: date) -> bool:
         ).first()
         is not None
     )
+
+
+def _last_listed_since(conn, paper_id: str, since: date) -> date | None:
+    return conn.execute(
+        select(func.max(daily_entries.c.day)).where(
+            daily_entries.c.paper_id == paper_id, daily_entries.c.day >= since
+        )
+    ).scalar()
 
 
 def _duplicate(paper_id: str) -> CommunityError:

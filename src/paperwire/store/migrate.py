@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -51,8 +55,48 @@ def require_current_schema(engine: Engine) -> None:
         )
 
 
+MIGRATION_LOCK_KEY = 0x70770000  # PostgreSQL advisory lock; see store.db.LOCK_NAMESPACES
+
+
+@contextlib.contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """One migrating process at a time; the others wait here, then find nothing to do.
+
+    PostgreSQL: a session advisory lock on a connection of its own. SQLite: an
+    exclusive `flock` on a file next to the database (released if the process dies).
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"),
+                             {"key": MIGRATION_LOCK_KEY})
+                conn.commit()
+        return
+    database = make_url(str(engine.url)).database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    lock_path = Path(database).with_name(Path(database).name + ".migrate-lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def upgrade(engine: Engine) -> None:
-    """Migrate to the newest schema this release knows."""
+    """Migrate to the newest schema this release knows (under `migration_lock`)."""
+    with migration_lock(engine):
+        _upgrade_locked(engine)
+
+
+def _upgrade_locked(engine: Engine) -> None:
     config = alembic_config(engine)
     script = ScriptDirectory.from_config(config)
     current = current_revision(engine)

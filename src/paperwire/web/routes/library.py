@@ -69,7 +69,7 @@ async def library_index(
     container: ContainerDep,
     q: Annotated[str, Query(max_length=500)] = "",
     mode: Annotated[Literal["keyword", "semantic", "hybrid"], Query()] = "hybrid",
-    collection: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    collection: Annotated[str | None, Query(max_length=9, pattern=r"^\d{0,9}$")] = None,
     tag: Annotated[str | None, Query(max_length=60)] = None,
     read: Annotated[Literal["read", "unread", ""], Query()] = "",
     page_number: Annotated[int, Query(alias="page", ge=1, le=1000)] = 1,
@@ -79,7 +79,8 @@ async def library_index(
     if user is None:
         return _login_required(request, format)
     query = library.LibraryQuery(
-        q=q, mode=mode, collection_id=collection, tag=tag or None, read=read or None,
+        q=q, mode=mode, collection_id=int(collection) if collection else None,
+        tag=tag or None, read=read or None,
         limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE,
     )
     try:
@@ -339,7 +340,8 @@ def _json(call, *args, **kwargs) -> Response:
 async def api_library(request: Request, container: ContainerDep,
                       q: Annotated[str, Query(max_length=500)] = "",
                       mode: Annotated[Literal["keyword", "semantic", "hybrid"], Query()] = "hybrid",
-                      collection: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+                      collection: Annotated[
+                          str | None, Query(max_length=9, pattern=r"^\d{0,9}$")] = None,
                       tag: Annotated[str | None, Query(max_length=60)] = None,
                       read: Annotated[Literal["read", "unread", ""], Query()] = "",
                       page_number: Annotated[int, Query(alias="page", ge=1, le=1000)] = 1):

@@ -146,10 +146,11 @@ def export_page(
     request: Request,
     container: ContainerDep,
     format: Annotated[FormatName | None, Query()] = None,
-    collection: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    collection: Annotated[str | None, Query(max_length=9, pattern=r"^\d{0,9}$")] = None,
     tag: Annotated[str | None, Query(max_length=60)] = None,
 ) -> Response:
-    return _export(request, container, format, collection, tag or None, False)
+    return _export(request, container, format, int(collection) if collection else None,
+                   tag or None, False)
 
 
 @router.get("/api/library/export", summary="Export as BibTeX, RIS or CSL-JSON")
@@ -157,7 +158,8 @@ def api_export(
     request: Request,
     container: ContainerDep,
     format: Annotated[FormatName, Query()] = "bibtex",
-    collection: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    collection: Annotated[str | None, Query(max_length=9, pattern=r"^\d{0,9}$")] = None,
     tag: Annotated[str | None, Query(max_length=60)] = None,
 ) -> Response:
-    return _export(request, container, format, collection, tag or None, True)
+    return _export(request, container, format, int(collection) if collection else None,
+                   tag or None, True)

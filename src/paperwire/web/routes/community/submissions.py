@@ -54,7 +54,8 @@ def api_index_paper(
 def submit_form(request: Request) -> Response:
     if current_user(request) is None:
         return see_other("/login?next=/submit")
-    return page(request, "community/submit.html", {"values": {}, "errors": {}})
+    return page(request, "community/submit.html",
+                {"values": {}, "errors": {}, "max_age_days": _max_age(request)})
 
 
 @router.post("/submit", summary="Submit a paper")
@@ -67,7 +68,12 @@ def submit(request: Request, container: ContainerDep, arxiv_id: Text = "") -> Re
         return page(
             request,
             "community/submit.html",
-            {"values": {"arxiv_id": arxiv_id}, "errors": {exc.field or "form": exc.message}},
+            {"values": {"arxiv_id": arxiv_id}, "errors": {exc.field or "form": exc.message},
+             "max_age_days": container.settings.submit_max_age_days},
             status_code=exc.status,
         )
     return see_other(paper_url(submission.paper.id))
+
+
+def _max_age(request: Request) -> int:
+    return request.app.state.container.settings.submit_max_age_days

@@ -33,7 +33,12 @@ from paperwire.store.papers import upsert_papers
 from paperwire.web.app import create_app
 from paperwire.wiring import build_container
 
-WORDS = ["diffusion", "transformer", "graph", "protein", "speech", "retrieval", "language", "vision", "robot", "policy", "reinforcement", "quantum", "codec", "agent", "benchmark", "alignment", "sparse", "attention", "kernel", "molecule", "segmentation", "tracking", "planning", "reasoning", "tokenizer", "federated", "privacy"]
+WORDS = [
+    "diffusion", "transformer", "graph", "protein", "speech", "retrieval", "language",
+    "vision", "robot", "policy", "reinforcement", "quantum", "codec", "agent", "benchmark",
+    "alignment", "sparse", "attention", "kernel", "molecule", "segmentation", "tracking",
+    "planning", "reasoning", "tokenizer", "federated", "privacy",
+]
 
 
 def seed(container, n: int, rng: random.Random) -> list[str]:

@@ -108,8 +108,8 @@ def add_paper(
     return record
 
 
-def new_client(container, **settings_overrides):
-    """Another browser (own cookie jar) on the same app and database."""
+def new_client(container):
+    """Another browser (own cookie jar) on the same app, settings and database."""
     from fastapi.testclient import TestClient
 
     from paperwire.web.app import create_app

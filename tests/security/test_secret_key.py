@@ -67,3 +67,19 @@ def test_forged_links_with_the_old_default_key_do_not_work(client, container):
     page = client.get(f"/subscribe/settings/{forged}")
     assert page.status_code in (400, 403, 404)
     assert "victim@example.org" not in page.text
+
+
+def test_an_api_token_cannot_create_tokens(container):
+    from paperwire.services.accounts.api_tokens import create_api_token
+    from tests.accounts.conftest import csrf_of, login, make_user, new_client
+
+    user = make_user(container, "owner")
+    raw = create_api_token(container.engine, user.id, "script")
+    client = new_client(container)
+    refused = client.post("/api/tokens", json={"name": "more"},
+                          headers={"Authorization": f"Bearer {raw}"})
+    assert refused.status_code == 403 and "session" in refused.json()["detail"]
+    assert login(client, "owner").status_code == 303
+    token = csrf_of(client.get("/settings").text)
+    made = client.post("/api/tokens", json={"name": "more"}, headers={"X-CSRF-Token": token})
+    assert made.status_code == 201

@@ -396,7 +396,11 @@ def api_create_token(
 ) -> Response:
     user = current_user(request)
     if user is None:
-        return FastJSON({"detail": "Log in or send an API token."}, status_code=401)
+        return FastJSON({"detail": "Log in first."}, status_code=401)
+    if request.scope.get("state", {}).get("auth_method") == "token":
+        # A leaked token must not be able to mint tokens that outlive its revocation.
+        return FastJSON({"detail": "API tokens are created from a logged-in session (the "
+                                   "settings page), not with another token."}, status_code=403)
     try:
         raw = accounts.create_api_token(container.engine, user.id, data.name)
     except AccountError as exc:

@@ -31,6 +31,20 @@ def _links(container) -> list[str]:
     return found
 
 
+def _wait_for_link(container, prefix: str, count: int = 1) -> list[str]:
+    """The mailed links starting with `prefix`, once `count` of them arrived (mails go out
+    through the background queue; a bounded wait on the condition, not a fixed sleep)."""
+    import time
+
+    deadline = time.monotonic() + 15
+    while True:
+        found = [p for p in _links(container) if p.startswith(prefix)]
+        if len(found) >= count or time.monotonic() > deadline:
+            assert len(found) >= count, f"no mail with a {prefix} link arrived"
+            return found
+        time.sleep(0.05)
+
+
 def _subscriber(container):
     with container.engine.connect() as conn:
         return find_subscriber(conn, "reader@example.org")
@@ -38,7 +52,7 @@ def _subscriber(container):
 
 def _subscribe_and_confirm(client, container) -> str:
     assert client.post("/subscribe", data=FORM | {"csrf_token": _csrf(client)}).status_code == 200
-    confirm = next(p for p in _links(container) if p.startswith("/subscribe/confirm/"))
+    confirm = _wait_for_link(container, "/subscribe/confirm/")[0]
     assert client.post(confirm, data={"csrf_token": _csrf(client)}).status_code == 200
     assert _subscriber(container).is_confirmed
     return confirm
@@ -46,7 +60,7 @@ def _subscribe_and_confirm(client, container) -> str:
 
 def test_opening_the_confirm_link_confirms_nothing(client, container):
     assert client.post("/subscribe", data=FORM | {"csrf_token": _csrf(client)}).status_code == 200
-    (confirm,) = [p for p in _links(container) if p.startswith("/subscribe/confirm/")]
+    (confirm,) = _wait_for_link(container, "/subscribe/confirm/")
     from fastapi.testclient import TestClient
 
     from paperwire.web.app import create_app

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from paperwire.services.accounts.mails import AccountMail
     from paperwire.services.background import JobRunner
     from paperwire.services.fulltext import FulltextService
+    from paperwire.services.library.ranking_cache import RankingCache
     from paperwire.services.search import SearchService
     from paperwire.sources.arxiv_api import ArxivApi
     from paperwire.sources.http_client import HttpClient
@@ -134,6 +135,13 @@ class Container:
             return self.embedder, self.vector_index, None
 
         return SearchService(self.engine, semantic, keyword_index=self.keyword_index)
+
+    @cached_property
+    def for_you_cache(self) -> RankingCache:
+        """This process's per-user cache of For-you rankings (stamped, LRU)."""
+        from paperwire.services.library.ranking_cache import RankingCache
+
+        return RankingCache()
 
     @cached_property
     def fulltext(self) -> FulltextService:

@@ -32,7 +32,7 @@ def create(
     if password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     role = Role.ADMIN if admin else Role.MODERATOR if moderator else Role.USER
-    with open_container() as container:
+    with open_container(schema="create") as container:
         try:
             user = accounts.create_user(
                 container.engine,

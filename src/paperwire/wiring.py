@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from paperwire.config import Settings
 from paperwire.store.db import check_connection, create_db_engine
-from paperwire.store.migrate import upgrade
+from paperwire.store.migrate import create_or_require_current, require_current_schema, upgrade
 
 if TYPE_CHECKING:
     from paperwire.llm.chat_summarizer import ChatSummarizer
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from paperwire.services.accounts.mails import AccountMail
     from paperwire.services.background import JobRunner
     from paperwire.services.fulltext import FulltextService
+    from paperwire.services.library.ranking_cache import RankingCache
     from paperwire.services.search import SearchService
     from paperwire.sources.arxiv_api import ArxivApi
     from paperwire.sources.http_client import HttpClient
@@ -136,17 +137,35 @@ class Container:
         return SearchService(self.engine, semantic, keyword_index=self.keyword_index)
 
     @cached_property
+    def for_you_cache(self) -> RankingCache:
+        """This process's per-user cache of For-you rankings (stamped, LRU)."""
+        from paperwire.services.library.ranking_cache import RankingCache
+
+        return RankingCache()
+
+    @cached_property
     def fulltext(self) -> FulltextService:
         """Papers as Markdown, with full text fetched from arXiv HTML on first request."""
         from paperwire.services.fulltext import FulltextService
 
         return FulltextService(self.engine, self.http_client, self.settings)
 
-    def prepare_database(self) -> None:
-        """Check the connection and migrate to the newest schema."""
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    def prepare_database(self, schema: str = "migrate") -> None:
+        """Check the connection, then handle the schema as `schema` says.
+
+        "migrate": create or upgrade it to the newest (`serve`, `db migrate`).
+        "create": create it in an empty database, else require it current (`import`).
+        "require": require it current; never migrate (every other command).
+        """
+        if schema != "require":
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         check_connection(self.engine)
-        upgrade(self.engine)
+        if schema == "migrate":
+            upgrade(self.engine)
+        elif schema == "create":
+            create_or_require_current(self.engine)
+        else:
+            require_current_schema(self.engine)
 
     def close(self) -> None:
         if "jobs" in self.__dict__:

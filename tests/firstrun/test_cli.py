@@ -165,11 +165,20 @@ def test_a_command_that_creates_a_new_database_says_where(monkeypatch, tmp_path)
     monkeypatch.delenv("PAPERWIRE_DATA_DIR", raising=False)
     monkeypatch.delenv("PAPERWIRE_DATABASE_URL", raising=False)
     monkeypatch.setenv("PAPERWIRE_EMBEDDER", "none")
-    result = CliRunner().invoke(app, ["user", "list"], catch_exceptions=False)
     created = elsewhere / "paperwire-data" / "paperwire.db"
+    # A command that only reads creates nothing; it says where it looked and what to run.
+    refused = CliRunner().invoke(app, ["user", "list"], catch_exceptions=False)
+    assert refused.exit_code == 1 and not created.exists()
+    assert str(created) in refused.output and "paperwire db migrate" in refused.output
+    assert "PAPERWIRE_DATA_DIR" in refused.output
+    # A command that puts data in may create a new database, and says where.
+    records = tmp_path / "one.jsonl"
+    records.write_text('{"id": "2401.00001", "title": "A paper", "abstract": "Text.", '
+                       '"authors": ["A. Author"], "published": "2024-01-01"}\n')
+    result = CliRunner().invoke(app, ["import", str(records)], catch_exceptions=False)
     assert created.is_file()
     assert f"created a new, empty database at {created}" in result.output
     assert "PAPERWIRE_DATA_DIR" in result.output
     again = CliRunner().invoke(app, ["user", "list"], catch_exceptions=False)
-    assert "created a new" not in again.output
+    assert again.exit_code == 0 and "created a new" not in again.output
     assert os.path.samefile(created, elsewhere / "paperwire-data" / "paperwire.db")

@@ -11,7 +11,7 @@ import typer
 
 from paperwire.config import load_settings
 from paperwire.store.db import DatabaseUnavailable
-from paperwire.store.migrate import SchemaTooNew
+from paperwire.store.migrate import SchemaNotCurrent, SchemaTooNew
 from paperwire.wiring import Container, build_container
 
 
@@ -21,15 +21,32 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 @contextmanager
-def open_container(*, migrate: bool = True) -> Iterator[Container]:
-    """Build the container from settings; exit with one clear line on setup errors."""
+def open_container(*, schema: str = "require") -> Iterator[Container]:
+    """Build the container from settings; exit with one clear line on setup errors.
+
+    `schema` (see `Container.prepare_database`): "require" (the default) refuses a
+    database that is missing, empty or at an older schema, with one line that says to
+    run `paperwire db migrate`; "create" (commands that put data in) may create the
+    schema in a new, empty database; "migrate" (`serve` only) upgrades it; "none"
+    leaves the check to the command.
+    """
     try:
         settings = load_settings()
         new_file = new_sqlite_file(settings.database_url)
+        if schema == "require" and new_file is not None:
+            raise fail(
+                f"there is no database at {new_file}: run `paperwire db migrate` to create "
+                "it (`paperwire serve` does it for you), or set PAPERWIRE_DATA_DIR "
+                "(or PAPERWIRE_DATABASE_URL) to the one you use"
+            )
         container = build_container(settings)
-        if migrate:
-            container.prepare_database()
-    except (DatabaseUnavailable, SchemaTooNew, ValueError) as exc:
+        if schema != "none":
+            try:
+                container.prepare_database(schema)
+            except BaseException:
+                container.close()
+                raise
+    except (DatabaseUnavailable, SchemaTooNew, SchemaNotCurrent, ValueError) as exc:
         raise fail(str(exc).splitlines()[0]) from None
     if new_file is not None and new_file.exists():
         typer.echo(

@@ -22,7 +22,7 @@ def load() -> None:
     """Load the demo papers (not into a database that already holds real papers)."""
     from paperwire.services import demo_data
 
-    with open_container() as container:
+    with open_container(schema="create") as container:
         with container.engine.connect() as conn:
             real = demo_data.has_real_papers(conn)
         if real:

@@ -36,7 +36,7 @@ def import_command(
         files = plan_import(paths)
     except ImportInputError as exc:
         raise fail(str(exc)) from None
-    with open_container() as container:
+    with open_container(schema="create") as container:
         progress = TerminalProgress(files) if is_terminal() else LogProgress(files)
         try:
             with progress:

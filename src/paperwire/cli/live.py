@@ -57,7 +57,7 @@ def ingest_hf(
         raise fail("give exactly one of --date YYYY-MM-DD or --since YYYY-MM-DD.")
     if until is not None and since is None:
         raise fail("--until only goes with --since.")
-    with open_container() as container:
+    with open_container(schema="create") as container:
         base = container.settings.hf_api_url
         if day is not None:
             items = hf_api.fetch_daily(container.http_client, base, day.date())
@@ -107,7 +107,7 @@ def ingest_arxiv(
             canonical = list(dict.fromkeys(parse_arxiv_id(text).id for text in wanted))
         except InvalidArxivId as exc:
             raise fail(str(exc)) from None
-    with open_container() as container:
+    with open_container(schema="create") as container:
         api = ArxivApi.from_settings(container.http_client, container.settings)
         if wanted:
             items = api.by_ids(canonical)
@@ -139,7 +139,7 @@ def ingest_oai(
     """Harvest arXiv OAI-PMH ListRecords, following resumption tokens."""
     from paperwire.sources.oai_pmh import OaiHarvest
 
-    with open_container() as container:
+    with open_container(schema="create") as container:
         try:
             harvest = OaiHarvest(
                 container.http_client,

@@ -29,7 +29,7 @@ def mcp(
     from paperwire.mcp_server import build_mcp_server
     from paperwire.store.migrate import SchemaNotCurrent, require_current_schema
 
-    with open_container(migrate=False) as container:
+    with open_container(schema="none") as container:
         try:
             require_current_schema(container.engine)
         except SchemaNotCurrent as exc:

@@ -40,7 +40,7 @@ def serve(
 
     base_url_note = derive_base_url(host, port)
     # One process checks the connection and migrates; the workers only connect.
-    with open_container() as container:
+    with open_container(schema="migrate") as container:
         if demo:
             _load_demo(container)
         typer.echo(f"database: {mask_url_password(container.settings.database_url)}")

@@ -32,7 +32,7 @@ def create(
     if password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     role = Role.ADMIN if admin else Role.MODERATOR if moderator else Role.USER
-    with open_container() as container:
+    with open_container(schema="create") as container:
         try:
             user = accounts.create_user(
                 container.engine,
@@ -69,6 +69,9 @@ def token(
     label: str = typer.Option(
         "command line", "--label", help="A name to recognise the token by in Settings."
     ),
+    expires_days: int | None = typer.Option(
+        None, "--expires-days", help="Stop working after this many days (default: never)."
+    ),
 ) -> None:
     """Create an API token and print it once (send it as `Authorization: Bearer ...`)."""
     with open_container() as container:
@@ -76,7 +79,9 @@ def token(
         if user is None:
             raise fail(f"there is no user {username!r}; see `paperwire user list`")
         try:
-            raw = accounts.create_api_token(container.engine, user.id, label)
+            raw = accounts.create_api_token(
+                container.engine, user.id, label, expires_days=expires_days
+            )
         except accounts.AccountError as exc:
             raise fail(exc.message) from None
     typer.echo(raw)

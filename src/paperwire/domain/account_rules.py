@@ -33,6 +33,10 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 200
 COMMENT_MAX = 5000
 TOKEN_NAME_MAX = 100
+TOKEN_EXPIRY_MAX_DAYS = 3650
+# lastUsedAt is written at most this often per token (one cheap UPDATE that usually
+# matches no row), so a busy script does not turn every request into a write.
+TOKEN_LAST_USED_EVERY_S = 60
 AUTHOR_NAME_MAX = 300
 ORG_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?$")
 

@@ -47,6 +47,12 @@ def head_revision() -> str:
 def require_current_schema(engine: Engine) -> None:
     """Fail with one clear line unless the database is at this release's schema."""
     current, head = current_revision(engine), head_revision()
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
+        raise SchemaTooNew(
+            f"the database is at schema revision {current!r}, which this Paperwire does not know: "
+            "it was migrated by a newer release. Upgrade Paperwire instead of migrating."
+        )
     if current != head:
         state = "has no Paperwire schema yet" if current is None else f"is at {current!r}"
         raise SchemaNotCurrent(
@@ -107,6 +113,27 @@ def _upgrade_locked(engine: Engine) -> None:
             "it was migrated by a newer release. Upgrade Paperwire instead of migrating."
         )
     command.upgrade(config, "head")
+
+
+def is_empty(engine: Engine) -> bool:
+    """True when the database holds no tables at all (nothing to upgrade, only to create)."""
+    from sqlalchemy import inspect
+
+    return not inspect(engine).get_table_names()
+
+
+def create_or_require_current(engine: Engine) -> None:
+    """Create the schema in an empty database; otherwise require it to be at head.
+
+    Creating a database from nothing is not an upgrade, so commands that put data in
+    (`paperwire import`, ...) may do it; a database at an older revision is refused
+    with the line that says to run `paperwire db migrate`.
+    """
+    with migration_lock(engine):
+        if current_revision(engine) is None and is_empty(engine):
+            _upgrade_locked(engine)
+            return
+    require_current_schema(engine)
 
 
 def is_up_to_date(engine: Engine) -> bool:

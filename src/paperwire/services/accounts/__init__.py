@@ -11,6 +11,7 @@ from paperwire.services.accounts.api_tokens import (  # noqa: F401
     ApiToken,
     create_api_token,
     list_api_tokens,
+    revoke_all_api_tokens,
     revoke_api_token,
     user_for_api_token,
 )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
 from paperwire.domain import account_rules as rules
 from paperwire.services.accounts.common import (
@@ -29,22 +29,35 @@ class ApiToken:
     prefix: str
     created_at: datetime
     last_used_at: datetime | None
+    expires_at: datetime | None = None
 
 
-def create_api_token(engine: Engine, user_id: int, name: str) -> str:
-    """Create a token and return it: the only time its full value is known."""
+def create_api_token(
+    engine: Engine, user_id: int, name: str, *, expires_days: int | None = None
+) -> str:
+    """Create a token and return it: the only time its full value is known.
+
+    `expires_days` (1..3650) makes it stop working that many days from now; None: never.
+    """
     name = name.strip()
+    if expires_days is not None and not 1 <= expires_days <= rules.TOKEN_EXPIRY_MAX_DAYS:
+        raise AccountError(
+            f"A token expires after 1 to {rules.TOKEN_EXPIRY_MAX_DAYS} days "
+            "(leave it empty for a token that does not expire).",
+            "expires_days",
+        )
     if not name:
         raise AccountError("Give the token a name, such as 'laptop script'.", "name")
     if len(name) > rules.TOKEN_NAME_MAX:
         raise AccountError(f"Token names have at most {rules.TOKEN_NAME_MAX} characters.", "name")
     name = rules.without_nul(name)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
     with engine.begin() as conn:
         active = conn.execute(
             select(func.count())
             .select_from(api_tokens)
-            .where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
+            .where(api_tokens.c.user_id == user_id, *_usable(now))
         ).scalar_one()
         if active >= 50:
             raise AccountError("You have 50 active tokens; revoke one first.", "name")
@@ -54,7 +67,8 @@ def create_api_token(engine: Engine, user_id: int, name: str) -> str:
                 name=name,
                 token_hash=secret_hash(raw),
                 prefix=raw[:10],
-                created_at=utcnow(),
+                created_at=now,
+                expires_at=now + timedelta(days=expires_days) if expires_days else None,
             )
         )
     return raw
@@ -64,13 +78,38 @@ def list_api_tokens(engine: Engine, user_id: int) -> list[ApiToken]:
     with engine.connect() as conn:
         rows = conn.execute(
             select(api_tokens)
-            .where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
+            .where(api_tokens.c.user_id == user_id, *_usable(utcnow()))
             .order_by(api_tokens.c.id)
         ).all()
     return [
-        ApiToken(r.id, r.name, r.prefix, as_aware(r.created_at), as_aware(r.last_used_at))
+        ApiToken(
+            r.id,
+            r.name,
+            r.prefix,
+            as_aware(r.created_at),
+            as_aware(r.last_used_at),
+            as_aware(r.expires_at),
+        )
         for r in rows
     ]
+
+
+def _usable(now: datetime):
+    """Conditions of a token that still works: not revoked, not expired."""
+    return (
+        api_tokens.c.revoked_at.is_(None),
+        or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now),
+    )
+
+
+def revoke_all_api_tokens(conn: Connection, user_id: int) -> int:
+    """Revoke every token of the account (a password reset does this); returns how many."""
+    result = conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return result.rowcount
 
 
 def revoke_api_token(engine: Engine, user_id: int, token_id: int) -> bool:
@@ -93,12 +132,30 @@ def revoke_api_token(engine: Engine, user_id: int, token_id: int) -> bool:
 def user_for_api_token(engine: Engine, raw: str) -> User | None:
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
+    now = utcnow()
+    token_hash = secret_hash(raw)
     with engine.connect() as conn:
         row = conn.execute(
             select(users)
             .join(api_tokens, api_tokens.c.user_id == users.c.id)
-            .where(api_tokens.c.token_hash == secret_hash(raw), api_tokens.c.revoked_at.is_(None))
+            .where(api_tokens.c.token_hash == token_hash, *_usable(now))
         ).first()
     if row is None or row.suspended:
         return None
+    _note_use(engine, token_hash, now)
     return row_to_user(row)
+
+
+def _note_use(engine: Engine, token_hash: str, now: datetime) -> None:
+    """Write lastUsedAt, at most once a minute per token: one UPDATE whose condition
+    matches no row while the stored time is recent, so most requests write nothing."""
+    stale = now - timedelta(seconds=rules.TOKEN_LAST_USED_EVERY_S)
+    with engine.begin() as conn:
+        conn.execute(
+            update(api_tokens)
+            .where(
+                api_tokens.c.token_hash == token_hash,
+                or_(api_tokens.c.last_used_at.is_(None), api_tokens.c.last_used_at < stale),
+            )
+            .values(last_used_at=now)
+        )

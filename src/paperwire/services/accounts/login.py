@@ -23,6 +23,7 @@ from paperwire.services.accounts.common import (
 )
 from paperwire.services.accounts.users import find_by_login
 from paperwire.store.accounts_tables import login_attempts, users
+from paperwire.store.db import lock_for_write
 
 if TYPE_CHECKING:
     from paperwire.config import Settings
@@ -44,25 +45,37 @@ def authenticate(
         row = find_by_login(conn, login)
     # Username and email of one account share a lock; unknown names lock the same way.
     account_key = lockout_key(row.id) if row else "login:" + login.strip().casefold()[:300]
-    wait = login_lockout_remaining(engine, settings, account_key)
-    if wait:
-        raise LockedOut(wait)
+    # Check the lockout and record this attempt as a failure in one locked transaction,
+    # before the (slow) password check: parallel guesses each see the failures of the
+    # ones before them, so no more than the threshold get past the check at once.
+    with engine.begin() as conn:
+        lock_for_write(conn, "accounts", [account_key])
+        wait = _lockout_wait(conn, settings, account_key)
+        if wait:
+            raise LockedOut(wait)
+        attempt_id = conn.execute(
+            insert(login_attempts)
+            .values(account_key=account_key, ip=(ip or "")[:64], succeeded=False,
+                    created_at=utcnow())
+            .returning(login_attempts.c.id)
+        ).scalar_one()
     ok = (
         _verify_password(row.password_hash if row else _DUMMY_HASH, password[:1000])
         and row is not None
     )
-    with engine.begin() as conn:
-        conn.execute(
-            insert(login_attempts).values(
-                account_key=account_key, ip=(ip or "")[:64], succeeded=ok, created_at=utcnow()
-            )
-        )
-        if ok and hasher.check_needs_rehash(row.password_hash):
+    if ok:
+        with engine.begin() as conn:
             conn.execute(
-                update(users)
-                .where(users.c.id == row.id)
-                .values(password_hash=hasher.hash(password))
+                update(login_attempts)
+                .where(login_attempts.c.id == attempt_id)
+                .values(succeeded=True)
             )
+            if hasher.check_needs_rehash(row.password_hash):
+                conn.execute(
+                    update(users)
+                    .where(users.c.id == row.id)
+                    .values(password_hash=hasher.hash(password))
+                )
     if not ok:
         raise AccountError(LOGIN_FAILED)
     if row.suspended:
@@ -93,12 +106,16 @@ def _verify_password(hashed: str, password: str) -> bool:
 def login_lockout_remaining(engine: Engine, settings: Settings, account_key: str) -> int:
     """Seconds this login name must wait (consecutive failures since the last success)."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(login_attempts.c.succeeded, login_attempts.c.created_at)
-            .where(login_attempts.c.account_key == account_key)
-            .order_by(login_attempts.c.id.desc())
-            .limit(settings.login_lockout_failures + 40)
-        ).all()
+        return _lockout_wait(conn, settings, account_key)
+
+
+def _lockout_wait(conn: Connection, settings: Settings, account_key: str) -> int:
+    rows = conn.execute(
+        select(login_attempts.c.succeeded, login_attempts.c.created_at)
+        .where(login_attempts.c.account_key == account_key)
+        .order_by(login_attempts.c.id.desc())
+        .limit(settings.login_lockout_failures + 40)
+    ).all()
     failures = 0
     for row in rows:
         if row.succeeded:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from paperwire.domain import account_rules as rules
+from paperwire.services.accounts.api_tokens import revoke_all_api_tokens
 from paperwire.services.accounts.common import AccountError, User, hasher, secret_hash, utcnow
 from paperwire.services.accounts.login import record_success
 from paperwire.services.accounts.users import get_user
@@ -104,7 +105,8 @@ def use_magic_link(engine: Engine, raw: str) -> User:
 
 
 def reset_password(engine: Engine, raw: str, new_password: str) -> User:
-    """Set a new password with a reset token; every session of the account ends."""
+    """Set a new password with a reset token; every session and API token of the account
+    ends (whoever knew the old password may have made them)."""
     problem = rules.password_problem(new_password)
     if problem:
         raise AccountError(problem, "password")
@@ -121,5 +123,6 @@ def reset_password(engine: Engine, raw: str, new_password: str) -> User:
             )
         )
         conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
+        revoke_all_api_tokens(conn, user_id)
         record_success(conn, user_id)
         return get_user(conn, user_id)

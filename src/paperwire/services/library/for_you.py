@@ -32,6 +32,7 @@ from paperwire.services.library.common import (
     require_active,
 )
 from paperwire.services.library.follows import list_follows
+from paperwire.services.library.ranking_cache import RankingCache, ranking_stamp
 from paperwire.services.library.saved import marked_ids, save_papers
 from paperwire.services.papers import VISIBLE, PaperCard, cards_by_id
 from paperwire.services.search import SearchFilters, SearchService
@@ -395,16 +396,27 @@ def for_you_feed(
     now: datetime | None = None,
     limit: int = 50,
     trending=None,
+    cache: RankingCache | None = None,
 ) -> ForYouFeed:
+    """The reader's feed. With `cache`, the ranking is reused while `ranking_stamp` (the
+    reader's library, marks, upvotes, follows, keywords, and the papers' watermark) is
+    unchanged; without a search service nothing is cached (that answer is a fallback)."""
     user = require_active(user, verified=False)
     now = now or datetime.now(UTC)
     settings = get_feed_settings(engine, user.id)
     seeds = seed_ids(engine, user.id)
     follows = list_follows(engine, user.id)
-    candidates = window_ids(engine, since)
-    picks = rank_candidates(engine, search, user.id, candidates, since=since, now=now,
-                            limit=limit, seeds=seeds) if (seeds or follows or
-                                                         settings.include_keywords) else []
+    wanted = bool(seeds or follows or settings.include_keywords)
+    use_cache = cache is not None and search is not None and wanted
+    key = (user.id, since, limit)
+    stamp = ranking_stamp(engine, user.id) if use_cache else None
+    picks = cache.get(key, stamp) if use_cache else None
+    if picks is None:
+        picks = rank_candidates(engine, search, user.id, window_ids(engine, since), since=since,
+                                now=now, limit=limit, seeds=seeds) if wanted else []
+        if use_cache:
+            cache.put(key, stamp, tuple(picks))
+    picks = list(picks)
     with engine.connect() as conn:
         cards = cards_by_id(conn, [p.paper_id for p in picks])
     feed = ForYouFeed(

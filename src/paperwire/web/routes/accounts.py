@@ -304,6 +304,7 @@ def _tokens_json(tokens: list[accounts.ApiToken]) -> list[dict[str, Any]]:
             "prefix": t.prefix,
             "createdAt": t.created_at.isoformat(),
             "lastUsedAt": t.last_used_at.isoformat() if t.last_used_at else None,
+            "expiresAt": t.expires_at.isoformat() if t.expires_at else None,
         }
         for t in tokens
     ]
@@ -328,15 +329,26 @@ def settings_page(request: Request, container: ContainerDep, format: Format = "h
 
 
 @router.post("/settings/tokens", summary="Create an API token")
-def create_token(request: Request, container: ContainerDep, name: Text = "") -> Response:
+def create_token(
+    request: Request, container: ContainerDep, name: Text = "", expires_days: Text = ""
+) -> Response:
     user = current_user(request)
     if user is None:
         return see_other("/login?next=/settings")
     try:
-        raw = accounts.create_api_token(container.engine, user.id, name)
+        days = expires_days.strip()
+        if days and not days.isdigit():
+            raise AccountError("Give the expiry as a number of days, or leave it empty.",
+                               "expires_days")
+        raw = accounts.create_api_token(
+            container.engine, user.id, name, expires_days=int(days) if days else None
+        )
     except AccountError as exc:
         context = _settings_context(
-            container, user, values={"name": name}, errors={exc.field or "form": exc.message}
+            container,
+            user,
+            values={"name": name, "expires_days": expires_days},
+            errors={exc.field or "form": exc.message},
         )
         return page(request, "accounts/settings.html", context, status_code=400)
     context = _settings_context(container, user, new_token=raw, values={}, errors={})
@@ -380,6 +392,7 @@ def resend_verification(request: Request, container: ContainerDep) -> Response:
 
 class TokenCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100)
+    expiresDays: int | None = Field(default=None, ge=1, le=3650)  # noqa: N815 (JSON name)
 
 
 @router.get("/api/me", summary="The account making this request")
@@ -402,7 +415,9 @@ def api_create_token(
         return FastJSON({"detail": "API tokens are created from a logged-in session (the "
                                    "settings page), not with another token."}, status_code=403)
     try:
-        raw = accounts.create_api_token(container.engine, user.id, data.name)
+        raw = accounts.create_api_token(
+            container.engine, user.id, data.name, expires_days=data.expiresDays
+        )
     except AccountError as exc:
         return FastJSON({"detail": exc.message}, status_code=400)
     return FastJSON({"token": raw, "name": data.name.strip()}, status_code=201)

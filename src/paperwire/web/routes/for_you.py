@@ -39,7 +39,7 @@ def _trending(container):
 def build_feed(container, user, since_text: str | None) -> library.ForYouFeed:
     since = library.parse_since(since_text, utc_today())
     return library.for_you_feed(container.engine, container.search, user, since=since,
-                                trending=_trending(container))
+                                trending=_trending(container), cache=container.for_you_cache)
 
 
 def feed_json(feed: library.ForYouFeed) -> dict[str, object]:

@@ -202,6 +202,12 @@ class Settings(BaseSettings):
     rate_limit_submit: str = Field("20/3600", description="Submissions per account and per IP.")
     rate_limit_comment: str = Field("30/600", description="Comments per account and per IP.")
     rate_limit_api: str = Field("600/60", description="Requests under /api per account and IP.")
+    mail_throttle_recipient: str = Field(
+        "3/3600", description="Account/subscription mails per recipient address: COUNT/SECONDS."
+    )
+    mail_throttle_ip: str = Field(
+        "20/3600", description="Account/subscription mails asked for per IP: COUNT/SECONDS."
+    )
     login_lockout_failures: int = Field(5, description="Failed logins in a row before a lock.")
     login_lockout_base_s: int = Field(30, description="First lockout; doubles per failure.")
     login_lockout_max_s: int = Field(3600, description="Longest lockout.")
@@ -209,6 +215,7 @@ class Settings(BaseSettings):
     @field_validator(
         "rate_limit_login", "rate_limit_signup", "rate_limit_signup_attempts",
         "rate_limit_submit", "rate_limit_comment", "rate_limit_api",
+        "mail_throttle_recipient", "mail_throttle_ip",
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:

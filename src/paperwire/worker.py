@@ -158,10 +158,11 @@ class Worker:
         """Embed new papers (or every paper, after a model change) before the digests."""
         from paperwire.services.embeddings import embed_missing
 
-        if self.settings.embedder == "none":
-            return "semantic search is off"
         if self.embed_in_subprocess:
             from paperwire.background_embed import run_embed_child
+
+            if self.settings.embedder == "none":
+                return "semantic search is off"
 
             return run_embed_child(self.settings, echo=self.echo, should_stop=self._should_stop)
         embedder = self.container.embedder

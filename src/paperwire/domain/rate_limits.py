@@ -78,3 +78,8 @@ def lockout_remaining(
         return 0
     lock = lockout_seconds(consecutive_failures, threshold=threshold, base_s=base_s, max_s=max_s)
     return max(0, math.ceil(last_failure_at + lock - now)) if lock else 0
+
+
+def window_start(now: float, limit: RateLimit) -> int:
+    """Start (unix seconds) of the fixed window of `limit` that holds `now`."""
+    return int(now // limit.window_s * limit.window_s)

@@ -86,6 +86,16 @@ login_attempts = Table(
     Index("ix_login_attempts_account_key_created_at", "account_key", "created_at"),
 )
 
+# Fixed-window counters shared by every process: (bucket, key, window start) -> hits.
+throttle_counters = Table(
+    "throttle_counters",
+    metadata,
+    Column("bucket", String(32), primary_key=True),
+    Column("key", String(320), primary_key=True),
+    Column("window_start", Integer, primary_key=True),  # unix seconds
+    Column("count", Integer, nullable=False),
+)
+
 paper_votes = Table(
     "paper_votes",
     metadata,

@@ -48,16 +48,28 @@ class AccountMail:
 
     # -- what requests call: queue and return -------------------------------------------
 
-    def send_verification(self, user: User) -> None:
-        self.jobs.enqueue(ACCOUNT_MAIL_QUEUE, {"kind": VERIFY_EMAIL, "user_id": user.id})
+    # Each is throttled per recipient and per IP (services/mail_throttle.py); over the
+    # limit nothing is queued and the caller answers as usual.
 
-    def send_magic_link(self, email: str) -> None:
+    def send_verification(self, user: User, ip: str = "") -> None:
+        if self._allowed(user.email, ip):
+            self.jobs.enqueue(ACCOUNT_MAIL_QUEUE, {"kind": VERIFY_EMAIL, "user_id": user.id})
+
+    def send_magic_link(self, email: str, ip: str = "") -> None:
         """Mail a login link if the address has an account; silent otherwise."""
-        self.jobs.enqueue(ACCOUNT_MAIL_QUEUE, {"kind": MAGIC_LINK, "email": email[:320]})
+        if self._allowed(email, ip):
+            self.jobs.enqueue(ACCOUNT_MAIL_QUEUE, {"kind": MAGIC_LINK, "email": email[:320]})
 
-    def send_password_reset(self, email: str) -> None:
+    def send_password_reset(self, email: str, ip: str = "") -> None:
         """Mail a reset link if the address has an account; silent otherwise."""
-        self.jobs.enqueue(ACCOUNT_MAIL_QUEUE, {"kind": RESET_PASSWORD, "email": email[:320]})
+        if self._allowed(email, ip):
+            self.jobs.enqueue(ACCOUNT_MAIL_QUEUE,
+                              {"kind": RESET_PASSWORD, "email": email[:320]})
+
+    def _allowed(self, email: str, ip: str) -> bool:
+        from paperwire.services.mail_throttle import allow_mail
+
+        return allow_mail(self.engine, self.settings, recipient=email[:320], ip=ip)
 
     # -- the background job ---------------------------------------------------------------
 

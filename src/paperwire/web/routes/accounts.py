@@ -94,7 +94,7 @@ def signup(
         )
     except AccountError as exc:
         return _form(request, "accounts/signup.html", values=values, error=exc, status=400)
-    _mail(container).send_verification(user)
+    _mail(container).send_verification(user, client_ip(request))
     return page(
         request,
         "accounts/message.html",
@@ -148,7 +148,7 @@ def login(
 
 @router.post("/login/email-link", summary="Mail me a login link")
 def request_magic_link(request: Request, container: ContainerDep, email: Text = "") -> Response:
-    _mail(container).send_magic_link(email)
+    _mail(container).send_magic_link(email, client_ip(request))
     return page(
         request, "accounts/message.html", {"title": "Check your email", "message": CHECK_MAIL}
     )
@@ -246,7 +246,7 @@ def forgot_form(request: Request) -> Response:
 
 @router.post("/forgot-password", summary="Mail a password reset link")
 def forgot_password(request: Request, container: ContainerDep, email: Text = "") -> Response:
-    _mail(container).send_password_reset(email)
+    _mail(container).send_password_reset(email, client_ip(request))
     return page(
         request, "accounts/message.html", {"title": "Check your email", "message": CHECK_MAIL}
     )
@@ -376,7 +376,7 @@ def resend_verification(request: Request, container: ContainerDep) -> Response:
     if user is None:
         return see_other("/login?next=/settings")
     if not user.email_verified:
-        _mail(container).send_verification(user)
+        _mail(container).send_verification(user, client_ip(request))
     context = _settings_context(
         container,
         user,

@@ -18,6 +18,8 @@ from paperwire.domain.email_addresses import InvalidEmail
 from paperwire.domain.signed_tokens import TokenError
 from paperwire.mail.transport import MailError
 from paperwire.services import subscriptions as service
+from paperwire.services.mail_throttle import allow_mail
+from paperwire.web.auth import client_ip
 from paperwire.web.deps import ContainerDep
 from paperwire.web.templating import templates
 
@@ -91,6 +93,11 @@ async def subscribe(request: Request, container: ContainerDep) -> HTMLResponse:
     try:
         form, choices = await _read_choices(request)
         user = getattr(request.state, "user", None)
+        email = str(form["email"])
+        if not await run_in_threadpool(allow_mail, container.engine, container.settings,
+                                       recipient=email, ip=client_ip(request)):
+            return _page(request, "subscriptions/check_inbox.html", email=email,
+                         outcome="throttled")
         result = await run_in_threadpool(
             service.subscribe, container.engine, container.jobs, container.settings,
             str(form["email"]), choices, user_id=getattr(user, "id", None),

@@ -1,0 +1,107 @@
+"""Mails anyone can ask for are throttled per recipient and per IP, with counters in
+the database: two app instances (as two web processes) on one database share them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from paperwire.config import load_settings
+from paperwire.domain.rate_limits import RateLimit, window_start
+from paperwire.services.mail_throttle import allow_mail
+from paperwire.store.accounts_tables import throttle_counters
+from paperwire.web.app import create_app
+from paperwire.wiring import build_container
+from tests.accounts.conftest import csrf_of, make_user
+
+
+@pytest.fixture
+def two_instances(tmp_path, database_url) -> Iterator[list]:
+    containers = []
+    for _ in range(2):
+        settings = load_settings(
+            data_dir=tmp_path / "data", database_url=database_url, embedder="none",
+            base_url="http://testserver", rate_limit_login="1000/60",
+            mail_throttle_recipient="3/3600", mail_throttle_ip="5/3600",
+        )
+        container = build_container(settings)
+        container.prepare_database()
+        containers.append(container)
+    try:
+        yield containers
+    finally:
+        for container in containers:
+            container.close()
+
+
+def _mails(container) -> int:
+    container.jobs.drain()
+    return len(list(container.settings.outbox_dir.glob("*.eml")))
+
+
+def _notice(html: str) -> str:
+    return html.split('<section class="notice-page">', 1)[1].split("</section>", 1)[0]
+
+
+def _post(client, path, **data):
+    token = csrf_of(client.get("/login").text)
+    return client.post(path, data=data | {"csrf_token": token})
+
+
+def test_per_recipient_limit_holds_across_two_instances(two_instances):
+    a, b = two_instances
+    make_user(a, "alice")
+    clients = [TestClient(create_app(a)), TestClient(create_app(b))]
+    answers = set()
+    for i in range(8):  # alternate instances, with and without an account
+        client = clients[i % 2]
+        path = "/login/email-link" if i % 4 < 2 else "/forgot-password"
+        reply = _post(client, path, email="alice@example.org")
+        assert reply.status_code == 200
+        answers.add(_notice(reply.text))
+    assert len(answers) == 1  # a throttled request answers exactly like the others
+    assert _mails(a) == 3
+
+
+def test_per_ip_limit_across_addresses(two_instances):
+    a, b = two_instances
+    for n in range(8):
+        make_user(a, f"user{n}")
+    clients = [TestClient(create_app(a)), TestClient(create_app(b))]
+    for n in range(8):
+        _post(clients[n % 2], "/forgot-password", email=f"user{n}@example.org")
+    assert _mails(b) == 5  # the sixth address from the same IP got nothing
+
+
+def test_subscribe_is_throttled_per_ip(two_instances):
+    a, b = two_instances
+    clients = [TestClient(create_app(a)), TestClient(create_app(b))]
+    throttled = []
+    for i in range(8):  # eight addresses from one IP, alternating instances
+        token = csrf_of(clients[i % 2].get("/subscribe").text)
+        reply = clients[i % 2].post("/subscribe", data={"email": f"reader{i}@example.org",
+                                                        "frequency": "daily",
+                                                        "csrf_token": token})
+        assert reply.status_code == 200, reply.text
+        throttled.append("a moment ago" in reply.text)
+    assert throttled == [False] * 5 + [True] * 3
+    assert _mails(a) == 5
+
+
+def test_counter_is_one_upsert_per_hit(two_instances):
+    a, _ = two_instances
+    limit = RateLimit.parse(a.settings.mail_throttle_recipient)
+    results = [allow_mail(a.engine, a.settings, recipient="X@example.org", ip="",
+                          now=1_000_000.0) for _ in range(4)]
+    assert results == [True, True, True, False]
+    with a.engine.connect() as conn:
+        rows = conn.execute(select(throttle_counters.c.count, throttle_counters.c.window_start)
+                            .where(throttle_counters.c.key == "x@example.org")).all()
+        assert [tuple(r) for r in rows] == [(4, window_start(1_000_000.0, limit))]
+        assert conn.execute(select(func.count()).select_from(throttle_counters)).scalar() == 1
+    # A new window starts counting again.
+    assert allow_mail(a.engine, a.settings, recipient="x@example.org", ip="",
+                      now=1_000_000.0 + limit.window_s)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from paperwire.store.jobs import DEFAULT_STALE_AFTER_S
 from paperwire.wiring import Container
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ class Worker:
         self.worker_id = f"worker-{uuid.uuid4().hex[:10]}"
         self.echo = echo or log.info
         self._stop = threading.Event()
+        self._claim_lost: threading.Event | None = None
+        self.claim_renew_s = DEFAULT_STALE_AFTER_S / 5  # renew well before others see it stale
 
     def describe(self) -> str:
         transport = self.container.mailer.describe()
@@ -96,20 +99,39 @@ class Worker:
             self._run_step(step, day)
 
     def _run_step(self, step: str, day: date) -> None:
-        claim, finish = _claim_functions()
+        import traceback
+
+        from paperwire.store.jobs import ClaimRenewal, claim_scheduled_run, finish_scheduled_run
+
         engine = self.container.engine
-        if not claim(engine, f"daily-{step}", day.isoformat(), self.worker_id):
-            return  # done already, or running elsewhere
+        job_name, run_key = f"daily-{step}", day.isoformat()
+        if not claim_scheduled_run(engine, job_name, run_key, self.worker_id):
+            return  # done already, running elsewhere, or backing off after a failure
         ok, detail = True, None
         self.echo(f"worker {day} {step}: started")
-        try:
-            detail = getattr(self, "_" + step.replace("-", "_"))(day)
-            self.echo(f"worker {day} {step}: {detail}")
-        except Exception as exc:  # one failing step must not stop the others
-            ok, detail = False, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            self.echo(f"worker {day} {step} failed: {detail}")
-        finally:
-            finish(engine, f"daily-{step}", day.isoformat(), self.worker_id, ok=ok, detail=detail)
+        # The claim is renewed while the step runs; a step whose claim was taken over
+        # (this worker looked dead to another) stops at its next should_stop check.
+        with ClaimRenewal(engine, job_name, run_key, self.worker_id,
+                          interval_s=self.claim_renew_s) as renewal:
+            self._claim_lost = renewal.lost
+            try:
+                detail = getattr(self, "_" + step.replace("-", "_"))(day)
+                self.echo(f"worker {day} {step}: {detail}")
+            except Exception as exc:  # one failing step must not stop the others
+                ok = False
+                line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                detail = traceback.format_exc()  # kept in job_runs.detail
+                self.echo(f"worker {day} {step} failed: {line}")
+            finally:
+                self._claim_lost = None
+        if renewal.lost.is_set():
+            self.echo(f"worker {day} {step}: claim taken over by another worker; stopped")
+            return
+        finish_scheduled_run(engine, job_name, run_key, self.worker_id, ok=ok, detail=detail)
+
+    def _should_stop(self) -> bool:
+        lost = self._claim_lost
+        return self._stop.is_set() or (lost is not None and lost.is_set())
 
     def _hf_daily(self, day: date) -> str:
         from paperwire.services.ingest import ingest
@@ -136,23 +158,24 @@ class Worker:
         """Embed new papers (or every paper, after a model change) before the digests."""
         from paperwire.services.embeddings import embed_missing
 
-        if self.settings.embedder == "none":
-            return "semantic search is off"
         if self.embed_in_subprocess:
             from paperwire.background_embed import run_embed_child
 
-            return run_embed_child(self.settings, echo=self.echo, should_stop=self._stop.is_set)
+            if self.settings.embedder == "none":
+                return "semantic search is off"
+
+            return run_embed_child(self.settings, echo=self.echo, should_stop=self._should_stop)
         embedder = self.container.embedder
         if embedder is None:
             return "semantic search is off"
-        done = embed_missing(self.container.engine, embedder, should_stop=self._stop.is_set)
+        done = embed_missing(self.container.engine, embedder, should_stop=self._should_stop)
         return f"embedded {done} papers ({embedder.model_id})"
 
     def _enrich(self, day: date) -> str:
         """Keyphrases and summaries for the new papers (and generated ones, if configured)."""
         from paperwire.services.enrichment import enrich_papers, generate_summaries
 
-        line = enrich_papers(self.container.engine, should_stop=self._stop.is_set).summary_line()
+        line = enrich_papers(self.container.engine, should_stop=self._should_stop).summary_line()
         summarizer = self.container.summarizer
         if summarizer is not None and not self._stop.is_set():
             report = generate_summaries(self.container.engine, summarizer,
@@ -167,52 +190,9 @@ class Worker:
             self.container.engine, self.container.mailer, self.settings, day,
             search=optional_adapter(self.container, "search"),
             vector_index=optional_adapter(self.container, "vector_index"),
-            should_stop=self._stop.is_set,
+            should_stop=self._should_stop,
         )
         return report.summary_line()
-
-
-def _claim_functions():
-    """The jobs area's scheduled-run claims, or this area's own unique-row claim."""
-    try:
-        from paperwire.store.jobs import claim_scheduled_run, finish_scheduled_run
-
-        return claim_scheduled_run, finish_scheduled_run
-    except ImportError:  # pragma: no cover - the jobs area is part of the release
-        return _claim_own, _finish_own
-
-
-def _claim_own(engine, job_name: str, run_key: str, worker_id: str) -> bool:
-    from datetime import UTC
-
-    from sqlalchemy import insert
-    from sqlalchemy.exc import IntegrityError
-
-    from paperwire.store.digest_tables import digest_schedule_claims
-
-    try:
-        with engine.begin() as conn:
-            conn.execute(insert(digest_schedule_claims).values(
-                job_name=job_name, run_key=run_key, worker_id=worker_id,
-                claimed_at=datetime.now(UTC)))
-        return True
-    except IntegrityError:
-        return False
-
-
-def _finish_own(engine, job_name: str, run_key: str, worker_id: str, *, ok: bool = True,
-                detail: str | None = None) -> bool:
-    if not ok:  # free the day so that a later tick retries it
-        from sqlalchemy import delete
-
-        from paperwire.store.digest_tables import digest_schedule_claims
-
-        with engine.begin() as conn:
-            conn.execute(delete(digest_schedule_claims).where(
-                digest_schedule_claims.c.job_name == job_name,
-                digest_schedule_claims.c.run_key == run_key,
-                digest_schedule_claims.c.worker_id == worker_id))
-    return True
 
 
 def start_background_worker(

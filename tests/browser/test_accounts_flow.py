@@ -69,7 +69,7 @@ def _flow(page, base: str, container) -> None:
     page.evaluate("window.__noReload = true")
     page.click(".upvote-button")
     page.wait_for_selector(".upvote-button[aria-pressed=true]")
-    assert page.inner_text(".upvote-form .upvote-total") == "1"
+    assert page.inner_text(".paper-vote .upvote-count") == "1"
     assert page.evaluate("window.__noReload") is True
 
     page.fill("#new-comment", "Great read, thanks **@Margaret**!")
@@ -78,7 +78,7 @@ def _flow(page, base: str, container) -> None:
     assert "Great read" in page.inner_text(".comment-thread")
 
     page.reload()
-    assert page.inner_text(".upvote-form .upvote-total") == "1"  # the vote was stored
+    assert page.inner_text(".paper-vote .upvote-count") == "1"  # the vote was stored
 
     page.click(".nav-account button:has-text('Log out')")
     page.wait_for_selector(".nav-account >> text=Log in")

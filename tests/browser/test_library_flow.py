@@ -65,21 +65,21 @@ def test_library_and_for_you_flow(browser, tmp_path, database_url):
             settings.base_url = server.url
             page = browser.new_page()
             try:
-                _flow(page, server.url, settings, bib, tmp_path)
+                _flow(page, server.url, container, bib, tmp_path)
             finally:
                 page.close()
     finally:
         container.close()
 
 
-def _flow(page, base, settings, bib, tmp_path) -> None:
+def _flow(page, base, container, bib, tmp_path) -> None:
     page.goto(f"{base}/signup")
     page.fill("#f-username", "Rosalind")
     page.fill("#f-email", "rosalind@example.org")
     page.fill("#f-password", "double-helix-51")
     page.click("button[type=submit]:has-text('Sign up')")
     page.wait_for_selector("text=Check your email")
-    [link] = outbox_links(settings.outbox_dir, "/verify-email")
+    [link] = outbox_links(container, "/verify-email")
     page.goto(link)
     page.click("text=Confirm my email address")
     page.wait_for_selector("text=your email address is confirmed")

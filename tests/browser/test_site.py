@@ -20,10 +20,6 @@ def site(container):
         yield url, container
 
 
-def has_search(container) -> bool:
-    return getattr(type(container), "search", None) is not None
-
-
 def test_daily_next_day_paper_and_similar(browser, site, artifacts):
     url, container = site
     page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -49,12 +45,11 @@ def test_daily_next_day_paper_and_similar(browser, site, artifacts):
     expect(page.locator("h1")).to_have_text("Min-Seop Kwak")
     page.go_back()
     page.screenshot(path=artifacts / "paper.png", full_page=True)
-    if has_search(container):
-        similar = page.locator(".similar h3.card-title a")
-        expect(similar.first).to_be_visible()
-        similar.first.click()
-        expect(page).to_have_url(re.compile(r"/papers/"))
-        expect(page.locator("h1")).to_be_visible()
+    similar = page.locator(".similar h3.card-title a")
+    expect(similar.first).to_be_visible()
+    similar.first.click()
+    expect(page).to_have_url(re.compile(r"/papers/"))
+    expect(page.locator("h1")).to_be_visible()
     page.close()
 
 
@@ -82,8 +77,6 @@ def test_week_and_month_tabs(browser, site, artifacts):
 
 def test_search_and_filters(browser, site, artifacts):
     url, container = site
-    if not has_search(container):
-        pytest.skip("the search service is not wired in")
     page = browser.new_page()
     page.goto(f"{url}/search")
     page.get_by_label("Query").fill("gaussian splatting")

@@ -89,12 +89,18 @@ def test_serve_demo_never_loads_over_real_papers(cli, database_url):
     assert _counts(database_url) == (0, 3, 0)
 
 
+def _unset_base_url_until_teardown(monkeypatch) -> None:
+    """derive_base_url writes os.environ itself; setenv first makes teardown remove it."""
+    monkeypatch.setenv("PAPERWIRE_BASE_URL", "")
+    monkeypatch.delenv("PAPERWIRE_BASE_URL")
+
+
 def test_base_url_from_host_and_port_when_unset(monkeypatch, tmp_path):
     from paperwire.cli.serve import derive_base_url
     from paperwire.config import load_settings
 
     monkeypatch.setenv("PAPERWIRE_CONFIG", str(tmp_path / "absent.toml"))
-    monkeypatch.delenv("PAPERWIRE_BASE_URL", raising=False)
+    _unset_base_url_until_teardown(monkeypatch)
     note = derive_base_url("127.0.0.1", 8765)
     assert note and "http://127.0.0.1:8765" in note and "PAPERWIRE_BASE_URL" in note
     assert load_settings().base_url == "http://127.0.0.1:8765"
@@ -111,7 +117,7 @@ def test_mail_links_use_the_derived_base_url(monkeypatch, tmp_path, database_url
     from paperwire.config import load_settings
 
     monkeypatch.setenv("PAPERWIRE_CONFIG", str(tmp_path / "absent.toml"))
-    monkeypatch.delenv("PAPERWIRE_BASE_URL", raising=False)
+    _unset_base_url_until_teardown(monkeypatch)
     derive_base_url("127.0.0.1", 8765)
     from fastapi.testclient import TestClient
 

@@ -87,9 +87,11 @@ def test_scheduled_run_takeover_rules(database_url):
         conn.execute(update(job_runs).values(heartbeat_at=utcnow() - timedelta(hours=1)))
     assert claim_scheduled_run(engine, "ingest", "2025-06-16", "b", stale_after_s=60)
     assert not finish_scheduled_run(engine, "ingest", "2025-06-16", "a")  # lost its claim
-    # failed runs may be retried; done runs never run again
+    # failed runs may be retried (after their back-off); done runs never run again
     assert finish_scheduled_run(engine, "ingest", "2025-06-16", "b", ok=False, detail="boom")
-    assert claim_scheduled_run(engine, "ingest", "2025-06-16", "c")
+    assert not claim_scheduled_run(engine, "ingest", "2025-06-16", "c")  # backing off
+    assert claim_scheduled_run(engine, "ingest", "2025-06-16", "c",
+                               now=utcnow() + timedelta(hours=1))
     assert finish_scheduled_run(engine, "ingest", "2025-06-16", "c")
     with engine.begin() as conn:
         conn.execute(update(job_runs).values(heartbeat_at=utcnow() - timedelta(days=3)))

@@ -7,12 +7,11 @@ import time
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from paperwire.cli.context import fail, is_terminal, open_container
+from paperwire.cli.context import fail, open_container
+from paperwire.cli.progress import progress_for
 from paperwire.search.embedder import EmbedderUnavailable
 from paperwire.search.vectors import VectorIndex
 from paperwire.services.embeddings import DEFAULT_BATCH_SIZE, EmbedStats, embed_missing
-
-LOG_EVERY_S = 10.0
 
 
 def register(app: typer.Typer) -> None:
@@ -43,7 +42,7 @@ def embed_command(
         if embedder is None:
             raise fail("semantic search is switched off (PAPERWIRE_EMBEDDER=none)")
         stats = EmbedStats()
-        progress = TerminalProgress() if is_terminal() else LogProgress()
+        progress = progress_for("embedding")
         started = time.perf_counter()
         typer.echo(f"model {embedder.model_id} on {container.settings.embed_device}", err=True)
         try:
@@ -75,64 +74,3 @@ def embed_command(
         f"embedded {done:,} papers ({stats.cached:,} from cache) in {elapsed:.1f} s "
         f"({rate:,.1f}/s); {embedded:,} of {total:,} papers have embeddings for {embedder.model_id}"
     )
-
-
-class LogProgress:
-    """One log line every few seconds when stderr is not a terminal."""
-
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
-        self.last = 0.0
-
-    def update(self, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if done not in (0, total) and now - self.last < LOG_EVERY_S:
-            return
-        self.last = now
-        elapsed = now - self.started
-        rate = done / elapsed if elapsed > 0 and done else 0.0
-        eta = f", ETA {(total - done) / rate:,.0f} s" if rate > 0 and done < total else ""
-        typer.echo(f"embedded {done:,}/{total:,} ({rate:,.1f}/s{eta})", err=True)
-
-    def __enter__(self) -> LogProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-class TerminalProgress:
-    """A rich progress bar on stderr."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn("embedding"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self._task = self._progress.add_task("embed", total=None)
-
-    def update(self, done: int, total: int) -> None:
-        self._progress.update(self._task, completed=done, total=total)
-
-    def __enter__(self) -> TerminalProgress:
-        self._progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._progress.stop()

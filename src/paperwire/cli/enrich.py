@@ -7,9 +7,8 @@ import time
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from paperwire.cli.context import fail, is_terminal, open_container
-
-LOG_EVERY_S = 10.0
+from paperwire.cli.context import fail, open_container
+from paperwire.cli.progress import progress_for
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +34,7 @@ def enrich_command(
     with open_container() as container:
         started = time.perf_counter()
         try:
-            with _progress("enriching") as progress:
+            with progress_for("enriching") as progress:
                 report = enrich_papers(container.engine, limit=limit, progress=progress.update)
         except KeyboardInterrupt:
             raise fail("interrupted; every finished batch is saved, run `paperwire enrich` "
@@ -54,7 +53,7 @@ def enrich_command(
             if summarizer is not None:
                 typer.echo(f"generating summaries with {summarizer.describe()}", err=True)
                 batch = container.settings.summary_llm_batch
-                with _progress("generating") as progress:
+                with progress_for("generating") as progress:
                     generated = generate_summaries(
                         container.engine, summarizer,
                         limit=min(batch, limit) if limit is not None else batch,
@@ -68,63 +67,3 @@ def enrich_command(
         f"keywords {counts['source_keywords']:,} from Hugging Face, "
         f"{counts['extracted_keywords']:,} extracted"
     )
-
-
-def _progress(label: str):
-    return TerminalProgress(label) if is_terminal() else LogProgress(label)
-
-
-class LogProgress:
-    """One log line every few seconds when stderr is not a terminal."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.started = time.perf_counter()
-        self.last = 0.0
-
-    def update(self, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if done not in (0, total) and now - self.last < LOG_EVERY_S:
-            return
-        self.last = now
-        elapsed = now - self.started
-        rate = done / elapsed if elapsed > 0 and done else 0.0
-        typer.echo(f"{self.label} {done:,}/{total:,} ({rate:,.1f}/s)", err=True)
-
-    def __enter__(self) -> LogProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-class TerminalProgress:
-    """A rich progress bar on stderr."""
-
-    def __init__(self, label: str) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("ETA"), TimeRemainingColumn(), console=Console(stderr=True),
-            transient=True,
-        )
-        self._task = self._progress.add_task(label, total=None)
-
-    def update(self, done: int, total: int) -> None:
-        self._progress.update(self._task, completed=done, total=total)
-
-    def __enter__(self) -> TerminalProgress:
-        self._progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._progress.stop()

@@ -15,20 +15,24 @@ _SCHEMES = frozenset({"http", "https"})
 # C0 controls, space, DEL and C1 controls: browsers strip tabs/newlines inside a URL and
 # leading C0/space, so "java\tscript:" and "\x01javascript:" both run as javascript:.
 _UNSAFE_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f]")
+_TAB_OR_NEWLINE = re.compile(r"[\t\r\n]")
 _HOST = re.compile(r"^[A-Za-z0-9.\-_~%\[\]:]+$")
 
 
 def safe_url(
     value: object, *, allow_relative: bool = False, max_length: int = MAX_URL_LENGTH
 ) -> str | None:
-    """Return the URL (surrounding whitespace removed) if it is a safe http(s) link, else None.
+    """The URL, tabs, newlines and outer spaces removed, if it is a safe http(s) link; else None.
 
     With `allow_relative`, a site-relative path such as "/avatars/x.svg" (as Hugging Face
     gives avatars) is accepted too; "//host" and backslashes never are.
     """
     if not isinstance(value, str):
         return None
-    text = value.strip(" \t\r\n")  # surrounding whitespace; any control character refuses
+    # As browsers do (WHATWG URL parsing), tabs and newlines are removed anywhere, so what is
+    # stored is what a browser would follow: "https://github.com/\nowner/repo" is kept
+    # mended, and "java\tscript:" becomes "javascript:", which the scheme check refuses.
+    text = _TAB_OR_NEWLINE.sub("", value).strip(" ")
     if not text or len(text) > max_length or _UNSAFE_CHARS.search(text):
         return None
     if allow_relative and text.startswith("/") and not text.startswith("//"):

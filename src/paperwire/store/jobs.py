@@ -19,7 +19,8 @@ Timestamps are UTC and come from the caller's clock: keep the machines on NTP.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -89,6 +90,13 @@ jobs = Table(
 
 DEFAULT_STALE_AFTER_S = 15 * 60
 DEFAULT_LEASE_S = 10 * 60
+RETRY_FIRST_S = 60  # a failed scheduled run is tried again after 1, 2, 4, ... minutes
+RETRY_MAX_S = 6 * 60 * 60  # ... at most every 6 hours
+
+
+def retry_delay_s(attempts: int) -> float:
+    """How long a scheduled run that failed `attempts` times waits before the next try."""
+    return float(min(RETRY_FIRST_S * 2 ** max(attempts - 1, 0), RETRY_MAX_S))
 
 
 def utcnow() -> datetime:
@@ -105,9 +113,14 @@ def claim_scheduled_run(
     worker_id: str,
     *,
     stale_after_s: float = DEFAULT_STALE_AFTER_S,
+    now: datetime | None = None,
 ) -> bool:
-    """Try to become the one worker that runs (job_name, run_key); True if we won."""
-    now = utcnow()
+    """Try to become the one worker that runs (job_name, run_key); True if we won.
+
+    A failed run is claimed again only after `retry_delay_s(attempts)` (exponential,
+    capped), not on every tick.
+    """
+    now = now or utcnow()
     try:
         with engine.begin() as conn:
             conn.execute(
@@ -132,6 +145,10 @@ def claim_scheduled_run(
     stale = aware_utc(row.heartbeat_at) < now - timedelta(seconds=stale_after_s)
     if row.status == "running" and not stale:
         return False
+    if row.status == "failed" and row.finished_at is not None and (
+        now < aware_utc(row.finished_at) + timedelta(seconds=retry_delay_s(row.attempts))
+    ):
+        return False
     with engine.begin() as conn:
         taken = conn.execute(
             update(job_runs)
@@ -147,13 +164,14 @@ def claim_scheduled_run(
         return taken.rowcount == 1
 
 
-def heartbeat_scheduled_run(engine: Engine, job_name: str, run_key: str, worker_id: str) -> bool:
+def heartbeat_scheduled_run(engine: Engine, job_name: str, run_key: str, worker_id: str,
+                            *, now: datetime | None = None) -> bool:
     """Tell others we are alive (call during long runs); False if we lost the claim."""
     with engine.begin() as conn:
         result = conn.execute(
             update(job_runs)
             .where(*_run_owned(job_name, run_key, worker_id))
-            .values(heartbeat_at=utcnow())
+            .values(heartbeat_at=now or utcnow())
         )
         return result.rowcount == 1
 
@@ -166,9 +184,10 @@ def finish_scheduled_run(
     *,
     ok: bool = True,
     detail: str | None = None,
+    now: datetime | None = None,
 ) -> bool:
-    """Mark our run done (never runs again) or failed (may be claimed again)."""
-    now = utcnow()
+    """Mark our run done (never runs again) or failed (may be claimed again, later)."""
+    now = now or utcnow()
     with engine.begin() as conn:
         result = conn.execute(
             update(job_runs)
@@ -346,3 +365,47 @@ def queue_counts(engine: Engine, queue: str) -> dict[str, int]:
             select(jobs.c.status, func.count()).where(jobs.c.queue == queue).group_by(jobs.c.status)
         ).all()
     return {status: count for status, count in rows}
+
+
+class ClaimRenewal:
+    """Renews a scheduled-run claim while its step runs, from a thread of its own.
+
+    `lost` is set when a renewal finds the claim taken over (the step should stop: its
+    `should_stop` reads it). `renew_once` is the unit a test drives with its own clock.
+    """
+
+    def __init__(self, engine: Engine, job_name: str, run_key: str, worker_id: str, *,
+                 interval_s: float = DEFAULT_STALE_AFTER_S / 5,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine, self.job_name, self.run_key, self.worker_id = (
+            engine, job_name, run_key, worker_id)
+        self.interval_s = interval_s
+        self.clock = clock
+        self.lost = threading.Event()
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def renew_once(self) -> bool:
+        try:
+            kept = heartbeat_scheduled_run(self.engine, self.job_name, self.run_key,
+                                           self.worker_id, now=self.clock())
+        except Exception:  # the database is briefly away: keep the step, try again
+            return True
+        if not kept:
+            self.lost.set()
+        return kept
+
+    def _loop(self) -> None:
+        while not self._done.wait(self.interval_s):
+            if not self.renew_once():
+                return
+
+    def __enter__(self) -> ClaimRenewal:
+        self._thread = threading.Thread(target=self._loop, name="claim-renewal", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()

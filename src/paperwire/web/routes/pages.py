@@ -102,10 +102,7 @@ def _paper_json(request: Request, container, arxiv_id: str) -> Response:
 
 
 def _similar(request: Request, container, conn, paper_id: str) -> list[paper_service.PaperCard]:
-    """Similar papers from the search service; the page still renders if search is unavailable."""
-    if getattr(type(container), "search", None) is None:
-        return []  # no search service wired in
-
+    """Similar papers from the search service (query-by-example, not cached after a failure)."""
     def load() -> list[str]:
         hits = container.search.similar(paper_id, limit=6)
         return [h.paper_id for h in hits if h.paper_id != paper_id]

@@ -85,18 +85,21 @@ class JobRunner:
         ran = 0
         for queue, handler in self.handlers.items():
             while ran < limit:
-                claimed = claim_jobs(self.engine, queue, self.worker_id, lease_s=self.lease_s)
-                if not claimed:
-                    break
-                job = claimed[0]
+                # Counted in flight from before the claim, so `drain` in another thread never
+                # sees a job that is claimed here but not yet running as "nothing to wait for".
                 with self._idle:
                     self._in_flight += 1
                 try:
-                    self._run_one(job, handler)
+                    claimed = claim_jobs(self.engine, queue, self.worker_id,
+                                         lease_s=self.lease_s)
+                    if claimed:
+                        self._run_one(claimed[0], handler)
                 finally:
                     with self._idle:
                         self._in_flight -= 1
                         self._idle.notify_all()
+                if not claimed:
+                    break
                 ran += 1
         return ran
 

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -64,7 +65,10 @@ def _stdio_client(container, token: str | None) -> Client:
 
 
 def _run(body: Callable[[], Awaitable[None]]) -> None:
-    anyio.run(body)
+    # A thread of its own: Playwright's sync API (browser tests on the same xdist worker)
+    # keeps an event loop running in the main thread, where anyio.run would refuse.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(anyio.run, body).result()
 
 
 def _data(result) -> dict:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import Connection, delete, func, insert, select
 
-from paperwire.store.db import aware_utc
+from paperwire.store.db import aware_utc, utcnow
 from paperwire.store.tables import paper_embeddings, papers
 
 
@@ -47,7 +47,7 @@ def save_embeddings(conn: Connection, model_id: str, rows: Sequence[EmbeddingRow
             paper_embeddings.c.model_id == model_id, paper_embeddings.c.paper_id.in_(ids)
         )
     )
-    now = datetime.now(UTC)
+    now = utcnow()
     conn.execute(
         insert(paper_embeddings),
         [

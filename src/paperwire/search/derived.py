@@ -42,12 +42,15 @@ T = TypeVar("T")
 class SnapshotFolder:
     """The snapshots of one index, `<folder>/<name>.meta.json` + `<name>.snap-*/`."""
 
-    def __init__(self, folder: Path, name: str) -> None:
+    def __init__(self, folder: Path, name: str, *, legacy: str | None = None) -> None:
+        """`legacy`: a regular expression for files and folders of an older snapshot
+        layout, removed like unreferenced snapshots."""
         self.folder = Path(folder)
         self.name = name
         self.meta_path = self.folder / f"{name}.meta.json"
         self._lock_path = self.folder / f"{name}.lock"
-        self._pattern = re.compile(re.escape(name) + r"\.snap-[0-9a-z-]+(\.tmp)?")
+        self._pattern = re.compile(re.escape(name) + r"\.snap-[0-9a-z-]+")
+        self._legacy = re.compile(legacy) if legacy else None
 
     @contextlib.contextmanager
     def _locked(self, mode: int) -> Iterator[None]:
@@ -104,6 +107,11 @@ class SnapshotFolder:
                 continue
             if path.is_dir() and self._pattern.fullmatch(path.name):
                 shutil.rmtree(path, ignore_errors=True)  # open memory maps stay valid
+            elif self._legacy is not None and self._legacy.match(path.name):
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
             elif path.name.startswith(f"{self.meta_path.name}.") and path.name.endswith(".tmp"):
                 path.unlink(missing_ok=True)
 

@@ -107,7 +107,9 @@ class VectorIndex:
         self.refresh_interval_s = refresh_interval_s
         self._derived: DerivedState[_State] = DerivedState(
             _State((), {}, np.zeros((0, self.dim), dtype=np.float32)))
-        self._snapshots = (SnapshotFolder(snapshot_dir, snapshot_stem(model_id))
+        stem = snapshot_stem(model_id)  # legacy: the flat files of snapshot version 1
+        self._snapshots = (SnapshotFolder(snapshot_dir, stem,
+                                          legacy=re.escape(stem) + r"\.\d+-\d+\.")
                            if snapshot_dir is not None else None)
         self._writer: SnapshotWriter[_State] = SnapshotWriter(self._save_snapshot,
                                                               "vector-snapshot")

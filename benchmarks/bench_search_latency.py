@@ -154,7 +154,7 @@ def compare(args: argparse.Namespace) -> None:
         for name, src in (others.items() if round_no % 2 == 0
                           else reversed(list(others.items()))):
             env = dict(os.environ, PYTHONPATH=src)
-            done = subprocess.run([*base, "--data-dir-suffix", name], env=env, check=True,
+            done = subprocess.run(base, env=env, check=True,
                                   capture_output=True, text=True)
             line = [x for x in done.stdout.splitlines() if x.startswith("{")][-1]
             for mode, p50 in json.loads(line).items():
@@ -183,7 +183,6 @@ def main() -> None:
                         help="another checkout's src/ to measure alternately with this one")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--data-dir-suffix", default="", help=argparse.SUPPRESS)
     parser.add_argument("--embed-cache",
                         default=str(ROOT / "benchmarks/out/evaldata/embedding-cache"),
                         help="content-hash embedding cache (the one `paperwire eval` fills)")
@@ -204,8 +203,6 @@ def main() -> None:
     if args.scale:
         db = grow(db, args.scale)
     data_dir = db.parent / (f"{db.stem}-data" if args.scale else "latency-data")
-    if args.data_dir_suffix:
-        data_dir = data_dir.with_name(f"{data_dir.name}-{args.data_dir_suffix}")
     settings = load_settings(database_url=f"sqlite:///{db}", data_dir=data_dir)
     container = build_container(settings)
     service = container.search

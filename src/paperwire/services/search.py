@@ -160,7 +160,7 @@ class SearchService:
         query_vector = self._query_vector(plan.query.text)
         dense = index.search(query_vector, max(plan.pool, SEMANTIC_DEPTH),
                              candidates=plan.candidates)
-        floor = self._floor(query_vector, index)
+        floor = self._floor(query_vector, index, coverage[0])
         above = {pid: v for pid, v in dense if v >= floor}
         if mode == "hybrid":
             def similarity(pid: str) -> float | None:
@@ -173,7 +173,7 @@ class SearchService:
             return self.stages.partial_semantic_set(plan, above, model_id)
         return self.stages.semantic_set(plan, above)
 
-    def _floor(self, query_vector: np.ndarray, index: Any) -> float:
+    def _floor(self, query_vector: np.ndarray, index: Any, embedded: int) -> float:
         """The similarity a paper needs before semantic search may return it for this query.
 
         Calibrated against unrelated papers, on the model's own scale. Per query: its cosine
@@ -183,12 +183,12 @@ class SearchService:
         none. Per model: a paper more similar than nonsense ever is (`chance_ceiling`) also
         counts, so a broad topic whose background is wide still finds its papers.
         """
-        sample = self._background_ids(index)
+        sample = self._background_ids(index, embedded)
         found = index.search(query_vector, len(sample), candidates=sample) if sample else []
         if len(found) < 16:
             return -1.0  # too few papers to calibrate: the similarity alone ranks
         centre, spread = background([v for _, v in found])
-        floor = semantic_floor(centre, spread, max(2, index.coverage()[0]))
+        floor = semantic_floor(centre, spread, max(2, embedded))
         return min(floor, self._chance_ceiling(index, sample) + 1e-6)
 
     def _chance_ceiling(self, index: Any, sample: list[str]) -> float:
@@ -208,7 +208,7 @@ class SearchService:
         self._ceiling = (now, ceiling)
         return ceiling
 
-    def _background_ids(self, index: Any) -> list[str]:
+    def _background_ids(self, index: Any, embedded: int) -> list[str]:
         """A fixed sample of the papers that have a vector (every n-th by id).
 
         Drawn from the embedded papers, not from all papers: while only 2% have a vector, a
@@ -221,7 +221,6 @@ class SearchService:
         from paperwire.store.tables import paper_embeddings
 
         now = time.monotonic()
-        embedded = index.coverage()[0]
         cached = self._background
         if cached is not None and now - cached[0] < BACKGROUND_TTL_S and (
                 len(cached[2]) >= BACKGROUND_SAMPLE or cached[1] == embedded):

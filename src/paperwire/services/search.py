@@ -217,7 +217,7 @@ class SearchService:
         if candidates is not None and not candidates:
             return [], 0
         pool = offset + limit
-        query_vector = self._query_vector(parsed.text)
+        query_vector = self._query_vector(parsed.embed_text)
         dense = dict(index.search(query_vector, max(pool, SEMANTIC_DEPTH), candidates=candidates))
         floor = self._floor(query_vector, index)
         above = {pid: v for pid, v in dense.items() if v >= floor}

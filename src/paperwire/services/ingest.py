@@ -6,7 +6,6 @@ import time
 from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from itertools import islice
 
 import numpy as np
@@ -15,6 +14,7 @@ from sqlalchemy import Engine
 from paperwire.domain.records import Rejected, SourceItem, clean_paper_links
 from paperwire.services.batch_writer import BatchWriter, Written, default_writers
 from paperwire.store import ingest_runs
+from paperwire.store.db import utcnow
 
 BATCH_SIZE = 2000
 MAX_LOGGED_ERRORS = 1000
@@ -138,7 +138,7 @@ def ingest(
     started = time.perf_counter()
     with engine.begin() as conn:
         run_id = ingest_runs.start_run(
-            conn, source=source, parameters=parameters, started_at=datetime.now(UTC)
+            conn, source=source, parameters=parameters, started_at=utcnow()
         )
 
     def on_written(written: Written, read: int) -> None:
@@ -178,7 +178,7 @@ def ingest(
                 conn,
                 run_id,
                 status=status,
-                finished_at=datetime.now(UTC),
+                finished_at=utcnow(),
                 duration_s=report.duration_s,
                 papers_seen=report.papers,
                 papers_new=report.new,

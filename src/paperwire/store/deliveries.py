@@ -13,11 +13,11 @@ import os
 import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from paperwire.store.db import aware_utc, insert_ignore, utcnow
 from paperwire.store.digest_tables import digest_deliveries, sent_papers, subscribers
 
 HOST = socket.gethostname()
@@ -31,27 +31,9 @@ class ClaimedDelivery:
     attempts: int
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def worker_identity(tag: str) -> str:
     """host:pid:tag: lets a later run on this host see that the claiming process is gone."""
     return f"{HOST}:{os.getpid()}:{tag}"
-
-
-def _insert_ignoring_duplicates(conn: Connection, table, rows: list[dict]) -> None:
-    if not rows:
-        return
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        statement = postgresql.insert(table).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table).on_conflict_do_nothing()
-    else:  # pragma: no cover - only the two supported backends
-        raise RuntimeError(f"unsupported database {dialect}")
-    for start in range(0, len(rows), 5000):
-        conn.execute(statement, rows[start : start + 5000])
 
 
 def create_deliveries(conn: Connection, digest_date: date, subscriber_ids: Sequence[int]) -> int:
@@ -66,7 +48,8 @@ def create_deliveries(conn: Connection, digest_date: date, subscriber_ids: Seque
          "created_at": now}
         for sid in subscriber_ids if sid not in existing
     ]
-    _insert_ignoring_duplicates(conn, digest_deliveries, rows)
+    if rows:
+        conn.execute(insert_ignore(conn, digest_deliveries), rows)
     return len(rows)
 
 
@@ -112,11 +95,8 @@ def _process_is_gone(pid: int) -> bool:
 def claim_is_abandoned(claimed_by: str | None, claimed_at: datetime | None, *,
                        now: datetime, lease: timedelta) -> bool:
     """A claim is abandoned when its process on this host is gone, or its lease ran out."""
-    if claimed_at is not None:
-        if claimed_at.tzinfo is None:
-            claimed_at = claimed_at.replace(tzinfo=UTC)
-        if claimed_at < now - lease:
-            return True
+    if claimed_at is not None and aware_utc(claimed_at) < now - lease:
+        return True
     host, _, rest = (claimed_by or "").partition(":")
     pid_text = rest.partition(":")[0]
     return host == HOST and pid_text.isdigit() and _process_is_gone(int(pid_text))
@@ -167,10 +147,11 @@ def mark_sent(
             last_error=None,
         )
     )
-    _insert_ignoring_duplicates(conn, sent_papers, [
-        {"subscriber_id": delivery.subscriber_id, "paper_id": pid,
-         "digest_date": delivery.digest_date} for pid in ids
-    ])
+    if ids:
+        conn.execute(insert_ignore(conn, sent_papers), [
+            {"subscriber_id": delivery.subscriber_id, "paper_id": pid,
+             "digest_date": delivery.digest_date} for pid in ids
+        ])
     conn.execute(
         update(subscribers).where(subscribers.c.id == delivery.subscriber_id)
         .values(last_digest_at=sent_at)

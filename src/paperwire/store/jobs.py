@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -46,11 +46,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
-from paperwire.store.db import aware_utc
+from paperwire.store.db import aware_utc, insert_ignore, utcnow
 from paperwire.store.tables import metadata
 
 job_runs = Table(
@@ -97,10 +96,6 @@ RETRY_MAX_S = 6 * 60 * 60  # ... at most every 6 hours
 def retry_delay_s(attempts: int) -> float:
     """How long a scheduled run that failed `attempts` times waits before the next try."""
     return float(min(RETRY_FIRST_S * 2 ** max(attempts - 1, 0), RETRY_MAX_S))
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- scheduled runs -------------------------------------------------------------------
@@ -278,8 +273,7 @@ def enqueue_jobs(
     ]
     if not rows:
         return 0
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(jobs).on_conflict_do_nothing(index_elements=["queue", "dedupe_key"])
+    statement = insert_ignore(engine, jobs, index_elements=["queue", "dedupe_key"])
     added = 0
     with engine.begin() as conn:
         for start in range(0, len(rows), 1000):

@@ -138,12 +138,13 @@ class ResultStages:
         self,
         plan: SearchPlan,
         above: Mapping[str, float],
-        similarity: Callable[[str], float | None],
+        similarities: Callable[[list[str]], dict[str, float]],
     ) -> ResultSet:
         """Every keyword match, plus the semantic-only papers above the floor (none when
         the query has a quoted phrase: every paper that holds it is a keyword match).
 
-        `similarity(paper_id)`: the paper's cosine to the query, None without a vector.
+        `similarities(ids)`: those papers' cosine to the query (papers without a vector are
+        absent), in one call.
         """
         depth = max(plan.pool, FUSION_DEPTH)
         found, matched = self.keyword.search_page(
@@ -164,10 +165,7 @@ class ResultStages:
             return ResultSet(total=total, keyword_spec=plan.spec, extra=semantic_only,
                              keyword=keyword, dense=dense)
         scored = {pid: v for pid, v in above.items() if pid in keyword or pid in semantic_only}
-        for pid in keyword.keys() - scored.keys():
-            value = similarity(pid)
-            if value is not None:
-                scored[pid] = value
+        scored.update(similarities(sorted(keyword.keys() - scored.keys())))
         fused = fuse(keyword, scored, keyword_share=keyword_weight(plan.n_words))
         ranked = [SearchHit(f.paper_id, f.score, None, f.keyword, f.semantic) for f in fused]
         return ResultSet(total=total, ranked=ranked, keyword_spec=plan.spec,

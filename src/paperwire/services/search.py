@@ -94,6 +94,7 @@ class SearchService:
         self._ceiling: tuple[float, float] | None = None
         self._lock = threading.Lock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_vectors_lock = threading.Lock()
 
     # ---- public API -----------------------------------------------------------------
 
@@ -158,7 +159,7 @@ class SearchService:
     ) -> ResultSet:
         """Semantic and hybrid result sets, from the papers above the calibrated floor."""
         embedder, index = parts
-        query_vector = self._query_vector(plan.query.text)
+        query_vector = self._query_vector(plan.query.embed_text)
         dense = index.search(query_vector, max(plan.pool, SEMANTIC_DEPTH),
                              candidates=plan.candidates)
         floor = self._floor(query_vector, index, coverage[0])
@@ -397,15 +398,19 @@ class SearchService:
             self._semantic_checked_at = time.monotonic()
 
     def _query_vector(self, text: str) -> np.ndarray:
-        cached = self._query_vectors.get(text)
-        if cached is not None:
-            self._query_vectors.move_to_end(text)
-            return cached
+        # Requests run in several threads: the LRU is only touched under its lock (the
+        # embedding itself runs outside it).
+        with self._query_vectors_lock:
+            cached = self._query_vectors.get(text)
+            if cached is not None:
+                self._query_vectors.move_to_end(text)
+                return cached
         embedder, _, _ = self._semantic_parts()
         vector = np.asarray(embedder.embed([text])[0], dtype=np.float32)
-        self._query_vectors[text] = vector
-        if len(self._query_vectors) > QUERY_VECTOR_CACHE:
-            self._query_vectors.popitem(last=False)
+        with self._query_vectors_lock:
+            self._query_vectors[text] = vector
+            while len(self._query_vectors) > QUERY_VECTOR_CACHE:
+                self._query_vectors.popitem(last=False)
         return vector
 
 

@@ -18,6 +18,7 @@ from paperwire.services.accounts.common import (
     utcnow,
 )
 from paperwire.store.accounts_tables import api_tokens, users
+from paperwire.store.db import lock_for_write
 
 TOKEN_PREFIX = "pw_"
 
@@ -54,6 +55,8 @@ def create_api_token(
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     with engine.begin() as conn:
+        # Count and insert as one: two creations at once cannot both see 49.
+        lock_for_write(conn, "accounts", [f"api-tokens:{user_id}"])
         active = conn.execute(
             select(func.count())
             .select_from(api_tokens)

@@ -100,12 +100,8 @@ def _copy(conn: Connection, statement: str, values: list[list[object]]) -> None:
 
     raw = conn.connection.driver_connection
     try:
-        with raw.cursor() as cursor:
-            with cursor.copy(statement) as copy:
-                for row in values:
-                    copy.write_row(row)
-            # COPY bypasses SQLAlchemy's execution events; tell their listeners (the
-            # page cache empties itself on paper writes) as an INSERT would.
-            conn.dispatch.after_cursor_execute(conn, cursor, statement, (), None, True)
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in values:
+                copy.write_row(row)
     except psycopg.Error as exc:
         raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc

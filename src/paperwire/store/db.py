@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from paperwire.config import mask_url_password
+from paperwire.store.events import install as install_change_events
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -41,14 +42,16 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        connect_args={"connect_timeout": 5},
-    )
+    else:
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            connect_args={"connect_timeout": 5},
+        )
+    install_change_events(engine)  # store.events: published after each commit
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -11,6 +11,8 @@ import numpy as np
 from sqlalchemy import Connection, delete, func, insert, select
 
 from paperwire.store.db import aware_utc
+from paperwire.store.events import EmbeddingsChanged
+from paperwire.store.events import record as record_event
 from paperwire.store.tables import paper_embeddings, papers
 
 
@@ -65,6 +67,7 @@ def save_embeddings(conn: Connection, model_id: str, rows: Sequence[EmbeddingRow
     from paperwire.search.pgvector import write_pgvector_column
 
     write_pgvector_column(conn, model_id, [(r.paper_id, r.vector) for r in rows])
+    record_event(conn, EmbeddingsChanged(model_id, frozenset(ids)))
 
 
 def stored_hashes(conn: Connection, model_id: str) -> dict[str, str]:

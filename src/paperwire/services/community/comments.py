@@ -23,6 +23,8 @@ from paperwire.store.accounts_tables import (
     comments,
     users,
 )
+from paperwire.store.events import CommentsChanged
+from paperwire.store.events import record as record_event
 from paperwire.store.tables import papers
 
 
@@ -116,6 +118,7 @@ def add_comment(
             .where(papers.c.id == paper_id)
             .values(local_comments=papers.c.local_comments + 1)
         )
+        record_event(conn, CommentsChanged(frozenset({paper_id})))
     return get_comment(engine, comment_id)
 
 
@@ -195,6 +198,7 @@ def edit_comment(engine: Engine, user: User | None, comment_id: int, body: str) 
             .where(comments.c.id == comment_id)
             .values(body_source=body, body_html=_render(conn, body), edited_at=utcnow())
         )
+        record_event(conn, CommentsChanged(frozenset({row.paper_id})))
     return get_comment(engine, comment_id)
 
 
@@ -216,4 +220,5 @@ def delete_comment(engine: Engine, user: User | None, comment_id: int) -> str:
                 .where(papers.c.id == row.paper_id)
                 .values(local_comments=papers.c.local_comments - 1)
             )
+            record_event(conn, CommentsChanged(frozenset({row.paper_id})))
     return row.paper_id

@@ -25,6 +25,8 @@ from paperwire.store.accounts_tables import (
     organization_paper_links,
     users,
 )
+from paperwire.store.events import OrganizationsChanged, PapersChanged
+from paperwire.store.events import record as record_event
 from paperwire.store.tables import organizations, papers
 
 
@@ -62,6 +64,7 @@ def create_organization(
                     name=name, fullname=fullname or None, created_at=utcnow()
                 )
             )
+            record_event(conn, OrganizationsChanged())
     except IntegrityError:
         raise CommunityError(f"The organization {name!r} exists already.", 409, "name") from None
     return get_organization(engine, name)
@@ -169,3 +172,4 @@ def link_paper(engine: Engine, user: User | None, org_name: str, paper_id: str) 
             )
         )
         conn.execute(update(papers).where(papers.c.id == paper_id).values(organization_id=org.id))
+        record_event(conn, PapersChanged.of([paper_id]), OrganizationsChanged())

@@ -51,7 +51,8 @@ def pause_after(engine: Engine, pattern: str, second: Callable[[], object]
             thread = threading.Thread(target=run_second)
             worker.append(thread)
             thread.start()
-            progressed.wait()
+            if not progressed.wait(120):  # a guard against hanging, not a synchronisation
+                raise AssertionError("the second operation is stuck, not on a write lock")
 
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)

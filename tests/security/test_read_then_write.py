@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 
+import pytest
 from sqlalchemy import func, select
 
 from paperwire.domain import signed_tokens
@@ -15,7 +16,7 @@ from paperwire.services.subscriptions import CONFIRMATION_QUEUE, Choices
 from paperwire.store import subscribers as subscriber_store
 from paperwire.store.accounts_tables import api_tokens
 from paperwire.store.jobs import jobs
-from tests.accounts.conftest import make_user
+from tests.accounts.conftest import PASSWORD, make_user
 from tests.security.interleave import pause_after
 
 
@@ -88,3 +89,29 @@ def test_a_confirm_racing_an_unsubscribe_never_undoes_it(container):
     assert stored.status == "unsubscribed"
     assert stored.token_version == subscriber.token_version + 1
 
+
+
+def test_a_login_that_upgrades_the_hash_keeps_a_password_reset_made_meanwhile(container):
+    """A login whose stored hash has old parameters re-hashes the password it checked;
+    a reset committed between its read and that write must not be overwritten."""
+    from argon2 import PasswordHasher
+    from sqlalchemy import update
+
+    from paperwire.store.accounts_tables import users
+
+    engine, settings = container.engine, container.settings
+    alice = make_user(container, "alice")
+    with engine.begin() as conn:  # a hash made with weaker, older parameters
+        conn.execute(update(users).where(users.c.id == alice.id).values(
+            password_hash=PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)))
+    raw = accounts.issue_one_time_token(engine, settings, alice.id, accounts.RESET_PASSWORD)
+    with pause_after(engine, r"FROM users\s+WHERE users.username_key",
+                     lambda: accounts.reset_password(engine, raw, "a brand new password")
+                     ) as second:
+        accounts.authenticate(engine, settings, login="alice", password=PASSWORD, ip=None)
+    assert second["ran"] and "error" not in second
+    user = accounts.authenticate(engine, settings, login="alice",
+                                 password="a brand new password", ip=None)
+    assert user.id == alice.id
+    with pytest.raises(accounts.AccountError):
+        accounts.authenticate(engine, settings, login="alice", password=PASSWORD, ip=None)

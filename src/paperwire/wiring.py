@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from paperwire.sources.arxiv_api import ArxivApi
     from paperwire.sources.http_client import HttpClient
 
+SNAPSHOT_FLUSH_S = 120.0  # how long close() waits for derived-index snapshots to be written
+
 
 class Container:
     """Adapters and services for one process."""
@@ -168,6 +170,10 @@ class Container:
             require_current_schema(self.engine)
 
     def close(self) -> None:
+        for name in ("vector_index", "keyword_index"):  # let a snapshot being written finish
+            index = self.__dict__.get(name)
+            if index is not None and hasattr(index, "wait_snapshots"):
+                index.wait_snapshots(SNAPSHOT_FLUSH_S)
         if "jobs" in self.__dict__:
             self.jobs.stop()
         if "mailer" in self.__dict__:

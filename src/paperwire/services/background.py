@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 
 from paperwire.store.jobs import claim_jobs, complete_job, enqueue_jobs, fail_job
+from paperwire.store.leases import worker_identity
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class JobRunner:
         self.poll_s = poll_s
         self.lease_s = lease_s
         self.max_attempts = max_attempts
-        self.worker_id = f"jobs-{uuid.uuid4().hex[:10]}"
+        self.worker_id = worker_identity(f"jobs-{uuid.uuid4().hex[:10]}")
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Condition()

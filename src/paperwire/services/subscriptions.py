@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +24,7 @@ from paperwire.mail.message import build_message
 from paperwire.mail.transport import Mailer
 from paperwire.services.background import JobQueue
 from paperwire.store import subscribers as store
-from paperwire.store.db import lock_for_write
+from paperwire.store.db import lock_for_write, utcnow
 from paperwire.store.subscribers import Subscriber
 
 FREQUENCIES = ("daily", "weekly")
@@ -59,10 +59,6 @@ class Choices:
 class SubscribeResult:
     subscriber: Subscriber
     outcome: str  # created | resent | already_confirmed | throttled
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def link(settings: Settings, path: str, purpose: str, subscriber: Subscriber) -> str:
@@ -104,7 +100,7 @@ def subscribe(
     address = normalize_email(raw_email)
     key = email_key(address)
     choices = choices.checked()
-    now = _now()
+    now = utcnow()
     with engine.begin() as conn:
         _lock(conn, key)
         existing = store.find_subscriber(conn, key)
@@ -220,7 +216,7 @@ def confirm(engine: Engine, settings: Settings, token: str) -> Subscriber:
     with engine.begin() as conn:
         subscriber = _locked_for_token(conn, settings, signed_tokens.CONFIRM, token)
         if not subscriber.is_confirmed:
-            store.set_status(conn, subscriber.id, confirmed_at=_now(), status="active",
+            store.set_status(conn, subscriber.id, confirmed_at=utcnow(), status="active",
                              bounce_count=0)
         updated = store.get_subscriber(conn, subscriber.id)
     assert updated is not None
@@ -304,7 +300,7 @@ def add_subscriber(engine: Engine, raw_email: str, choices: Choices, *,
                                  weekdays_only=choices.weekdays_only,
                                  paper_count=choices.paper_count, topics=choices.topics)
             if confirmed and not existing.is_confirmed:
-                store.set_status(conn, sid, confirmed_at=_now(), status="active")
+                store.set_status(conn, sid, confirmed_at=utcnow(), status="active")
             created = False
         subscriber = store.get_subscriber(conn, sid)
     assert subscriber is not None

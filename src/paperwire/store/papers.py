@@ -15,8 +15,8 @@ from paperwire.domain.records import (
     PaperRecord,
     merge_papers,
 )
-from paperwire.store.bulk_insert import insert_ignoring_duplicates, insert_rows
-from paperwire.store.db import aware_utc, lock_for_write
+from paperwire.store.bulk_insert import insert_rows
+from paperwire.store.db import aware_utc, insert_ignore, lock_for_write, utcnow
 from paperwire.store.events import DailyEntriesChanged, OrganizationsChanged, PapersChanged
 from paperwire.store.events import record as record_event
 from paperwire.store.tables import daily_entries, organizations, paper_authors, papers
@@ -50,10 +50,6 @@ def _same_organization(combined: PaperRecord, old: PaperRecord) -> PaperRecord:
     return combined
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def author_key(name: str) -> str:
     """The lookup key of an author name: case- and space-insensitive."""
     return " ".join(name.casefold().split())
@@ -76,7 +72,7 @@ def ensure_organizations(conn: Connection, orgs: Iterable[OrganizationRecord]) -
     if missing:
         now = utcnow()
         conn.execute(
-            insert_ignoring_duplicates(conn, organizations),
+            insert_ignore(conn, organizations),
             [
                 {
                     "name": o.name,

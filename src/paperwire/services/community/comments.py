@@ -13,16 +13,15 @@ from paperwire.domain.permissions import can_delete_comment, can_edit_comment
 from paperwire.services.accounts import User
 from paperwire.services.community.common import (
     CommunityError,
-    as_aware,
     paper_exists,
     paper_not_found,
     require_active,
-    utcnow,
 )
 from paperwire.store.accounts_tables import (
     comments,
     users,
 )
+from paperwire.store.db import aware_utc, utcnow
 from paperwire.store.events import CommentsChanged
 from paperwire.store.events import record as record_event
 from paperwire.store.tables import papers
@@ -147,8 +146,8 @@ def _comment_rows(conn: Connection, condition) -> list[CommentView]:
                 author_id=r.user_id,
                 body_source="" if deleted else r.body_source,
                 body_html="" if deleted else r.body_html,
-                created_at=as_aware(r.created_at),
-                edited_at=as_aware(r.edited_at),
+                created_at=aware_utc(r.created_at),
+                edited_at=aware_utc(r.edited_at),
                 deleted=deleted,
             )
         )

@@ -12,11 +12,9 @@ from paperwire.domain.permissions import Action, paper_link_refusal
 from paperwire.services.accounts import User, find_user
 from paperwire.services.community.common import (
     CommunityError,
-    insert_ignore,
     paper_exists,
     require,
     require_active,
-    utcnow,
 )
 from paperwire.services.papers import find_organization
 from paperwire.store.accounts_tables import (
@@ -25,6 +23,7 @@ from paperwire.store.accounts_tables import (
     organization_paper_links,
     users,
 )
+from paperwire.store.db import insert_ignore, utcnow
 from paperwire.store.events import OrganizationsChanged, PapersChanged
 from paperwire.store.events import record as record_event
 from paperwire.store.tables import organizations, papers

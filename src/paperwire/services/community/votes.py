@@ -8,15 +8,11 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from paperwire.services.accounts import User
-from paperwire.services.community.common import (
-    insert_ignore,
-    paper_not_found,
-    require_active,
-    utcnow,
-)
+from paperwire.services.community.common import paper_not_found, require_active
 from paperwire.store.accounts_tables import (
     paper_votes,
 )
+from paperwire.store.db import insert_ignore, utcnow
 from paperwire.store.events import VotesChanged
 from paperwire.store.events import record as record_event
 from paperwire.store.tables import papers

@@ -4,15 +4,15 @@ every web process counts against the same limits (issue 15).
 
 The counters are short-lived bookkeeping: the old table is dropped, not converted.
 
-Revision ID: 0015_throttle_windows
-Revises: 0014_throttle_counters
+Revision ID: 0016_throttle_windows
+Revises: 0015_run_heartbeats
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_throttle_windows"
-down_revision = "0014_throttle_counters"
+revision = "0016_throttle_windows"
+down_revision = "0015_run_heartbeats"
 branch_labels = None
 depends_on = None
 

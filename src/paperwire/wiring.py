@@ -17,6 +17,7 @@ from paperwire.store.migrate import create_or_require_current, require_current_s
 if TYPE_CHECKING:
     from paperwire.llm.chat_summarizer import ChatSummarizer
     from paperwire.mail.transport import Mailer
+    from paperwire.ports import PaperFetcher
     from paperwire.search.bm25 import Bm25Index
     from paperwire.search.embedder import Embedder
     from paperwire.search.pgvector import PgVectorIndex
@@ -81,8 +82,8 @@ class Container:
 
     @cached_property
     def jobs(self) -> JobRunner:
-        """The background job queue and this process's runner of it (mails)."""
-        from paperwire.services import subscriptions
+        """The background job queue and this process's runner of it (mails, submissions)."""
+        from paperwire.services import submissions, subscriptions
         from paperwire.services.accounts.mails import ACCOUNT_MAIL_QUEUE
         from paperwire.services.background import JobRunner
 
@@ -90,7 +91,17 @@ class Container:
             ACCOUNT_MAIL_QUEUE: lambda payload: self.account_mail.deliver(payload),
             subscriptions.CONFIRMATION_QUEUE: lambda payload: subscriptions.deliver_confirmation(
                 self.engine, self.mailer, self.settings, payload),
+            submissions.SUBMIT_QUEUE: lambda payload: submissions.run_submission(
+                self.engine, payload, fetch=self.paper_fetcher,
+                max_age_days=self.settings.submit_max_age_days),
         })
+
+    @cached_property
+    def paper_fetcher(self) -> PaperFetcher:
+        """Papers by arXiv id from the arXiv API (submissions, library imports)."""
+        from paperwire.sources.arxiv_api import fetch_arxiv_papers
+
+        return lambda ids: fetch_arxiv_papers(self.http_client, self.settings, ids)
 
     @cached_property
     def account_mail(self) -> AccountMail:

@@ -185,12 +185,11 @@ class Worker:
         return line
 
     def _digests(self, day: date) -> str:
-        from paperwire.services.digests import optional_adapter, send_digests
+        from paperwire.services.digests import send_digests
 
         report = send_digests(
             self.container.engine, self.container.mailer, self.settings, day,
-            search=optional_adapter(self.container, "search"),
-            vector_index=optional_adapter(self.container, "vector_index"),
+            search=self.container.search,
             should_stop=self._should_stop,
         )
         return report.summary_line()

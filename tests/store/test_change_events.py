@@ -165,3 +165,20 @@ def test_the_write_path_publishes_paper_entry_vote_and_comment_events(engine, de
         [VotesChanged(frozenset({"2501.00001"}))],
         [CommentsChanged(frozenset({"2501.00001"}))],
     ]
+
+
+def test_the_page_cache_is_kept_through_embedding_batches(engine):
+    """The worker stores embeddings batch after batch; the page cache stays warm."""
+    import numpy as np
+
+    from paperwire.store.embeddings import EmbeddingRow, save_embeddings
+
+    cache = TTLCache()
+    cache.watch(engine)
+    cache.get_or_compute("daily", 60, lambda: "page")
+    with engine.begin() as conn:
+        save_embeddings(conn, "m", [EmbeddingRow("2501.00001", np.ones(4, np.float32), "h")])
+    assert cache.get("daily") == "page"
+    with engine.begin() as conn:
+        _retitle(conn, "New title")
+    assert cache.get("daily") is MISSING

@@ -392,7 +392,7 @@ class Bm25Index:
             built = self._build()  # no lock held: searches and catch-ups go on meanwhile
             with self._derived.catching_up():
                 self._install(*built)
-            self._submit_snapshot()
+                self._submit_snapshot()  # what the segment saw, before any later catch-up
         except Exception as exc:  # searches keep using FTS; say why once
             self.last_error = str(exc) or type(exc).__name__
             log.exception("could not build the keyword index")
@@ -492,8 +492,9 @@ class Bm25Index:
         return True
 
     def _submit_snapshot(self) -> None:
-        """Hand the state just built to the snapshot writer (it writes after the swap,
-        with no index lock held). Only the segment is saved: the tail is re-read."""
+        """Hand the state just installed to the snapshot writer (it writes after the
+        swap, with no index lock held). Call it under the catch-up lock, right after
+        `_install`: the segment is saved with the read time and pairs of its own read."""
         if self._snapshots is not None and self._state is not None:
             self._writer.submit((self._state.segment, self._read_at, dict(self._recent)))
 

@@ -54,7 +54,13 @@ class SnapshotFolder:
 
     @contextlib.contextmanager
     def _locked(self, mode: int) -> Iterator[None]:
-        with open(self._lock_path, "a+b") as handle:
+        try:
+            handle = open(self._lock_path, "a+b")  # noqa: SIM115
+        except PermissionError:  # a read-only data folder: snapshots can still be read
+            if mode != fcntl.LOCK_SH:
+                raise
+            handle = open(self._lock_path if self._lock_path.exists() else self.meta_path, "rb")  # noqa: SIM115
+        with handle:
             fcntl.flock(handle, mode)
             try:
                 yield

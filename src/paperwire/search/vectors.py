@@ -224,7 +224,9 @@ class VectorIndex:
     def maybe_refresh(self) -> None:
         if (not self._loaded or self._dirty
                 or time.monotonic() - self._checked_at >= self.refresh_interval_s):
-            self.refresh(wait=not self._loaded)
+            # Wait for another thread's catch-up only before the first load, or when this
+            # process committed embeddings a search must see (read your own writes).
+            self.refresh(wait=not self._loaded or self._dirty)
 
     def refresh(self, *, force: bool = False, wait: bool = True) -> int:
         """Catch up with the database; returns how many vectors were added or replaced.

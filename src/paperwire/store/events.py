@@ -80,7 +80,11 @@ class OrganizationsChanged(SharedChange):
 
 
 @dataclass(frozen=True, slots=True)
-class EmbeddingsChanged(SharedChange):
+class EmbeddingsChanged(ChangeEvent):
+    """Vectors stored for one model. Not a SharedChange: the worker stores a batch every
+    few seconds for an hour, and pages do not show vectors (similar papers follow within
+    their cache time)."""
+
     model_id: str
     paper_ids: frozenset[str]
 

@@ -244,6 +244,45 @@ def enqueue_jobs(
     return added
 
 
+def enqueue_job(engine: Engine, queue: str, payload: Any, *,
+                dedupe_key: str | None = None) -> int:
+    """Add one job and return its id; with a `dedupe_key` already queued, that job's id."""
+    now = utcnow()
+    row = {"queue": queue, "dedupe_key": dedupe_key, "payload": payload, "status": "pending",
+           "attempts": 0, "available_at": now, "created_at": now}
+    statement = insert_ignore(engine, jobs, index_elements=["queue", "dedupe_key"])
+    with engine.begin() as conn:
+        added = conn.execute(statement.returning(jobs.c.id), row).scalar()
+        if added is not None:
+            return int(added)
+        return int(conn.execute(
+            select(jobs.c.id).where(jobs.c.queue == queue, jobs.c.dedupe_key == dedupe_key)
+        ).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class JobView:
+    """A job as its outcome is shown: pending | claimed | done | failed, and why."""
+
+    id: int
+    queue: str
+    payload: Any
+    status: str
+    attempts: int
+    last_error: str | None
+    available_at: datetime | None
+    finished_at: datetime | None
+
+
+def get_job(engine: Engine, job_id: int) -> JobView | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(jobs).where(jobs.c.id == job_id)).one_or_none()
+    if row is None:
+        return None
+    return JobView(row.id, row.queue, row.payload, row.status, row.attempts, row.last_error,
+                   aware_utc(row.available_at), aware_utc(row.finished_at))
+
+
 def claim_jobs(
     engine: Engine,
     queue: str,

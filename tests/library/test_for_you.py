@@ -166,7 +166,6 @@ def _term_stats(texts: dict[str, str]):
 
     from paperwire.domain.library_match import TermStats
     from paperwire.search.text_analysis import Analyzer
-
     from paperwire.services.library.for_you import stop_stems
 
     analyzer, vocab = Analyzer(), {}

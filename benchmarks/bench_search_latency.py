@@ -1,7 +1,9 @@
 """Search latency, warm and in-process: keyword, hybrid (with query embedding), similar.
 
     .venv/bin/python benchmarks/bench_search_latency.py [--db benchmarks/out/latency.db]
-        [--scale 1000000] [--baseline-queries 20] [--no-embed]
+        [--scale 1000000] [--baseline-queries 20] [--no-embed] [--synthetic-vectors]
+    .venv/bin/python benchmarks/bench_search_latency.py --no-embed --synthetic-vectors \
+        --baseline-queries 0 --queries 200 --compare /tmp/old-checkout/src --rounds 3
 
 The database is built once from the keywords-dev corpus through the product's ingest
 and embedding paths (embeddings come from the content-hash cache when present) and kept
@@ -9,14 +11,24 @@ under benchmarks/out/. `--scale N` grows a copy of it to N papers with synthetic
 (rewritten ids, same text and vectors) before measuring, and states the memory used.
 The 600 dev queries are run once each per mode; arxiv-sanity-lite's scorer is timed in
 the same run on a sample of them (it takes about a second per query).
+
+`--synthetic-vectors` stores a random unit vector (seeded) for every paper that has none,
+under the configured embedder's model id: latency only, never quality (no paper clears the
+semantic floor with them; the query is still embedded by the real model). `--compare SRC`
+measures another checkout's code (its `src/`, on PYTHONPATH) and this one alternately,
+`--rounds` times each, on the same database, in child processes, and prints the p50 of
+each and their ratio (this / other): on a shared, noisy machine the ratio is the figure.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import resource
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -104,6 +116,60 @@ def build(db: Path, embed: bool, cache_dir: Path) -> None:
     container.close()
 
 
+def synthetic_vectors(db: Path, data_dir: Path) -> None:
+    """Random unit vectors for the papers without one (latency only; see the docstring)."""
+    import numpy as np
+
+    from paperwire.store.embeddings import EmbeddingRow, save_embeddings
+
+    settings = load_settings(database_url=f"sqlite:///{db}", data_dir=data_dir)
+    container = build_container(settings)
+    embedder = container.embedder
+    with container.engine.connect() as conn:
+        missing = [r[0] for r in conn.execute(text(
+            "SELECT id FROM papers WHERE id NOT IN (SELECT paper_id FROM paper_embeddings "
+            "WHERE model_id = :m) ORDER BY id"), {"m": embedder.model_id})]
+    rng = np.random.default_rng(0)
+    for start in range(0, len(missing), 5000):
+        part = missing[start : start + 5000]
+        vectors = rng.standard_normal((len(part), embedder.dim)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        with container.engine.begin() as conn:
+            save_embeddings(conn, embedder.model_id, [
+                EmbeddingRow(pid, v, "synthetic") for pid, v in zip(part, vectors, strict=True)])
+    if missing:
+        print(f"# stored {len(missing)} synthetic (random) vectors for {embedder.model_id}")
+    container.close()
+
+
+def compare(args: argparse.Namespace) -> None:
+    """This checkout and another, alternately, in child processes on the same database."""
+    others = {"this": str(ROOT / "src"), "other": str(Path(args.compare).resolve())}
+    runs: dict[str, dict[str, list[float]]] = {name: {} for name in others}
+    base = [sys.executable, __file__, "--db", args.db, "--baseline-queries", "0",
+            "--queries", str(args.queries), "--no-embed", "--json"]
+    if args.scale:
+        base += ["--scale", str(args.scale)]
+    for round_no in range(args.rounds):
+        for name, src in (others.items() if round_no % 2 == 0
+                          else reversed(list(others.items()))):
+            env = dict(os.environ, PYTHONPATH=src)
+            done = subprocess.run(base, env=env, check=True,
+                                  capture_output=True, text=True)
+            line = [x for x in done.stdout.splitlines() if x.startswith("{")][-1]
+            for mode, p50 in json.loads(line).items():
+                runs[name].setdefault(mode, []).append(p50)
+            print(f"# round {round_no + 1} {name}: {line}", flush=True)
+    print(f"p50 per round (ms); ratio = this / other (median of rounds); code under test: "
+          f"this={others['this']} other={others['other']}")
+    for mode in runs["this"]:
+        mine, theirs = runs["this"][mode], runs["other"].get(mode, [])
+        ratios = sorted(a / b for a, b in zip(mine, theirs, strict=False) if b)
+        ratio = ratios[len(ratios) // 2] if ratios else float("nan")
+        print(f"{mode:14s} this p50={sorted(mine)[len(mine) // 2]:7.1f} ms  "
+              f"other p50={sorted(theirs)[len(theirs) // 2]:7.1f} ms  ratio={ratio:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=str(ROOT / "benchmarks/out/latency.db"))
@@ -111,13 +177,29 @@ def main() -> None:
     parser.add_argument("--baseline-queries", type=int, default=20)
     parser.add_argument("--no-embed", action="store_true")
     parser.add_argument("--queries", type=int, default=0, help="use only the first N queries")
+    parser.add_argument("--synthetic-vectors", action="store_true",
+                        help="random vectors for the papers without one (latency only)")
+    parser.add_argument("--compare", metavar="SRC",
+                        help="another checkout's src/ to measure alternately with this one")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--embed-cache",
                         default=str(ROOT / "benchmarks/out/evaldata/embedding-cache"),
                         help="content-hash embedding cache (the one `paperwire eval` fills)")
     args = parser.parse_args()
     db = Path(args.db)
     db.parent.mkdir(parents=True, exist_ok=True)
-    build(db, embed=not args.no_embed, cache_dir=Path(args.embed_cache))
+    if args.compare and not args.json:
+        build(db, embed=not args.no_embed, cache_dir=Path(args.embed_cache))
+        if args.synthetic_vectors:
+            synthetic_vectors(db, db.parent / "latency-data")
+        if args.scale:
+            grow(db, args.scale)
+        return compare(args)
+    if not args.json:
+        build(db, embed=not args.no_embed, cache_dir=Path(args.embed_cache))
+    if args.synthetic_vectors:
+        synthetic_vectors(db, db.parent / "latency-data")
     if args.scale:
         db = grow(db, args.scale)
     data_dir = db.parent / (f"{db.stem}-data" if args.scale else "latency-data")
@@ -129,8 +211,8 @@ def main() -> None:
         queries = queries[: args.queries]
     with container.engine.connect() as conn:
         n_papers = conn.execute(text("SELECT count(*) FROM papers")).scalar_one()
-        sample_sql = text("SELECT id FROM papers ORDER BY random() LIMIT 600")
-        ids = [r[0] for r in conn.execute(sample_sql)]
+        every = [r[0] for r in conn.execute(text("SELECT id FROM papers ORDER BY id"))]
+        ids = random.Random(0).sample(every, min(600, len(every)))  # the same in every run
     # Warm up: page cache, model, vector index, keyword index (not counted).
     started = time.perf_counter()
     if container.keyword_index is not None:
@@ -150,7 +232,16 @@ def main() -> None:
         "keyword": timed(lambda q: service.search(q, mode="keyword", limit=20), queries),
         "hybrid": timed(lambda q: service.search(q, mode="hybrid", limit=20), queries),
         "similar": timed(lambda pid: service.similar(pid, limit=10), ids[: len(queries)]),
+        # date order: the keyword matches in SQL order (an ordered full-text query)
+        "keyword-date": timed(lambda q: service.search(q, mode="keyword", sort="date",
+                                                       limit=20), queries),
+        "hybrid-date": timed(lambda q: service.search(q, mode="hybrid", sort="date",
+                                                      limit=20), queries),
     }
+    if args.json:
+        print(json.dumps({name: round(percentile(v, .5), 2) for name, v in results.items()}))
+        container.close()
+        return
     probe = service.search(queries[0], mode="hybrid")
     index = container.vector_index
     coverage = index.coverage() if index is not None else (0, n_papers)

@@ -26,8 +26,11 @@ if TYPE_CHECKING:
     from paperwire.services.fulltext import FulltextService
     from paperwire.services.library.ranking_cache import RankingCache
     from paperwire.services.search import SearchService
+    from paperwire.services.submissions import PaperFetcher
     from paperwire.sources.arxiv_api import ArxivApi
     from paperwire.sources.http_client import HttpClient
+
+SNAPSHOT_FLUSH_S = 120.0  # how long close() waits for derived-index snapshots to be written
 
 
 class Container:
@@ -79,8 +82,8 @@ class Container:
 
     @cached_property
     def jobs(self) -> JobRunner:
-        """The background job queue and this process's runner of it (mails)."""
-        from paperwire.services import subscriptions
+        """The background job queue and this process's runner of it (mails, submissions)."""
+        from paperwire.services import submissions, subscriptions
         from paperwire.services.accounts.mails import ACCOUNT_MAIL_QUEUE
         from paperwire.services.background import JobRunner
 
@@ -88,7 +91,17 @@ class Container:
             ACCOUNT_MAIL_QUEUE: lambda payload: self.account_mail.deliver(payload),
             subscriptions.CONFIRMATION_QUEUE: lambda payload: subscriptions.deliver_confirmation(
                 self.engine, self.mailer, self.settings, payload),
+            submissions.SUBMIT_QUEUE: lambda payload: submissions.run_submission(
+                self.engine, payload, fetch=self.paper_fetcher,
+                max_age_days=self.settings.submit_max_age_days),
         })
+
+    @cached_property
+    def paper_fetcher(self) -> PaperFetcher:
+        """Papers by arXiv id from the arXiv API (submissions, library imports)."""
+        from paperwire.sources.arxiv_api import fetch_arxiv_papers
+
+        return lambda ids: fetch_arxiv_papers(self.http_client, self.settings, ids)
 
     @cached_property
     def account_mail(self) -> AccountMail:
@@ -168,6 +181,10 @@ class Container:
             require_current_schema(self.engine)
 
     def close(self) -> None:
+        for name in ("vector_index", "keyword_index"):  # let a snapshot being written finish
+            index = self.__dict__.get(name)
+            if index is not None and hasattr(index, "wait_snapshots"):
+                index.wait_snapshots(SNAPSHOT_FLUSH_S)
         if "jobs" in self.__dict__:
             self.jobs.stop()
         if "mailer" in self.__dict__:

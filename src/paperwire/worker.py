@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from paperwire.store.jobs import DEFAULT_STALE_AFTER_S
+from paperwire.store.leases import worker_identity
 from paperwire.wiring import Container
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class Worker:
         self.settings = container.settings
         self.at = parse_worker_time(self.settings.worker_time)
         self.zone = parse_timezone(self.settings.worker_timezone)
-        self.worker_id = f"worker-{uuid.uuid4().hex[:10]}"
+        self.worker_id = worker_identity(f"worker-{uuid.uuid4().hex[:10]}")
         self.echo = echo or log.info
         self._stop = threading.Event()
         self._claim_lost: threading.Event | None = None

@@ -28,21 +28,61 @@ def _logged_in(container, username="alice", role="user"):
 
 def test_failed_submissions_create_nothing_and_say_why(container, arxiv_stub):
     client, token = _logged_in(container)
+    for typed, message in {"not an id": "is not an arXiv id", "": "Enter an arXiv id"}.items():
+        response = client.post("/submit", data={"arxiv_id": typed, "csrf_token": token})
+        assert response.status_code == 400, (typed, response.status_code)
+        assert message in response.text, typed
+        assert f'value="{typed}"' in response.text
+    # Papers that are not stored are fetched by a queued job; its page says how it went.
     arxiv_stub.add("2511.00002", "Old Paper", published=datetime.now(UTC) - timedelta(days=40))
     arxiv_stub.failing.add("2511.00003")
     cases = {
-        "not an id": "is not an arXiv id",
-        "2511.09999": "arXiv has no paper 2511.09999",
-        "2511.00003": "arXiv did not answer",
-        "2511.00002": "only papers from the last 14 days",
-        "": "Enter an arXiv id",
+        "2511.09999": ("failed", "arXiv has no paper 2511.09999"),
+        "2511.00003": ("pending", "arXiv did not answer"),  # tried again later
+        "2511.00002": ("failed", "only papers from the last 14 days"),
     }
-    for typed, message in cases.items():
-        response = client.post("/submit", data={"arxiv_id": typed, "csrf_token": token})
-        assert response.status_code in (400, 404, 502), (typed, response.status_code)
-        assert message in response.text, typed
-        assert f'value="{typed}"' in response.text
+    queued = {}
+    for typed in cases:
+        response = client.post("/submit", data={"arxiv_id": typed, "csrf_token": token},
+                               follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"].startswith("/submit/")
+        queued[typed] = response.headers["location"]
+    assert arxiv_stub.requests == 0  # the requests answered without asking arXiv
+    container.jobs.drain()
+    for typed, (state, message) in cases.items():
+        status = client.get(queued[typed] + "?format=json").json()
+        assert (status["status"], status["id"]) == (state, typed)
+        assert message in status["reason"], typed
+        html = client.get(queued[typed])
+        assert html.status_code == 200 and message in html.text
+        assert ('http-equiv="refresh"' in html.text) == (state == "pending")
     assert _counts(container) == (0, 0)
+
+
+def test_queued_submission_is_added_and_only_its_submitter_sees_it(container, arxiv_stub):
+    client, token = _logged_in(container)
+    arxiv_stub.add("2511.00001", "Fresh Results on Widgets", ["Bob Builder"])
+    response = client.post("/submit", data={"arxiv_id": "2511.00001", "csrf_token": token},
+                           follow_redirects=False)
+    location = response.headers["location"]
+    assert client.get(location + "?format=json").json()["status"] == "pending"
+    assert _counts(container) == (0, 0)
+    container.jobs.drain()
+    done = client.get(location + "?format=json").json()
+    assert done["status"] == "added" and done["url"] == "/papers/2511.00001"
+    assert client.get(location, follow_redirects=False).headers["location"] == "/papers/2511.00001"
+    assert _counts(container) == (1, 1)
+    other, _ = _logged_in(container, "mallory")
+    assert other.get(location + "?format=json").status_code == 404
+    assert new_client(container).get(location + "?format=json").status_code == 401
+    assert client.get("/submit/999999?format=json").status_code == 404
+    # The API answers 202 with where to look, then the same outcome.
+    arxiv_stub.add("2511.00004", "Another One")
+    api = client.post("/api/papers/index", json={"arxivId": "2511.00004"},
+                      headers={"X-CSRF-Token": token})
+    assert api.status_code == 202 and api.json()["status"] == "pending"
+    container.jobs.drain()
+    assert client.get(api.json()["statusUrl"]).json()["status"] == "added"
 
 
 def test_api_index_uses_stored_metadata_and_refuses_duplicates(container, arxiv_stub):

@@ -53,7 +53,10 @@ def test_submit_vote_comment(client, container, arxiv_stub):
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
-    assert response.headers["location"] == "/papers/2511.00001"
+    assert response.headers["location"].startswith("/submit/")  # fetched by a queued job
+    container.jobs.drain()
+    added = client.get(response.headers["location"], follow_redirects=False)
+    assert added.headers["location"] == "/papers/2511.00001"
     with container.engine.connect() as conn:
         entry = conn.execute(select(daily_entries)).one()
     assert entry.paper_id == "2511.00001" and entry.submitted_by == "bob"

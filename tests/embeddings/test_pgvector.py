@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from paperwire.search.pgvector import PgVectorIndex, has_pgvector_column
+from paperwire.search.pgvector import PgVectorIndex
 from paperwire.search.vectors import build_vector_index
 from paperwire.services.embeddings import embed_missing
 from paperwire.store.db import create_db_engine
+from paperwire.store.pgvector_columns import has_pgvector_column
 from tests.embeddings.conftest import add_papers
 
 pytestmark = pytest.mark.postgres_only

@@ -40,9 +40,11 @@ def test_vector_backend_is_chosen_and_described(container, embedder):
     index = build_vector_index(
         container.engine, embedder.model_id, embedder.dim, container.settings.data_dir
     )
-    # The test servers have no pgvector, so both backends use the in-process index here.
-    assert index.backend in {"numpy", "pgvector"}
+    # The test servers have no pgvector extension: both databases get the in-process
+    # index (tests/embeddings/test_pgvector.py covers the pgvector one).
+    assert isinstance(index, VectorIndex) and index.backend == "numpy"
     assert embedder.model_id in index.describe()
+    assert index.snapshot_dir == container.settings.data_dir / "vectors"
 
 
 def test_index_search_candidates_and_consistency(container, embedder, shared_papers):
@@ -76,6 +78,7 @@ def test_index_search_candidates_and_consistency(container, embedder, shared_pap
     query = embedder.embed([newcomer.title])[0]
     assert index.search(query, 3)[0][0] == newcomer.id
     assert index.coverage() == (40, 40)
+    assert index.wait_snapshots(30)
 
     # A fresh process loads the snapshot and catches up from the database.
     fresh = VectorIndex(engine, embedder.model_id, embedder.dim, snapshot_dir=snapshots)
@@ -117,38 +120,6 @@ def test_stale_text_is_re_embedded(container, embedder):
     assert stored == content_hash(text, embedder.model_id)
 
 
-def test_hnsw_graph_for_big_indexes(container, embedder, shared_papers):
-    """The ANN path (used from 200k vectors on) gives the exact results on a small index."""
-    engine = container.engine
-    add_papers(engine, shared_papers[:30])
-    embed_missing(engine, embedder)
-    snapshots = container.settings.data_dir / "vectors"
-    exact = VectorIndex(engine, embedder.model_id, embedder.dim, ann_min_vectors=None)
-    ann = VectorIndex(
-        engine,
-        embedder.model_id,
-        embedder.dim,
-        snapshot_dir=snapshots,
-        ann_min_vectors=10,
-        refresh_interval_s=0,
-    )
-    assert ann.build_ann(wait=True)
-    assert "HNSW" in ann.describe()
-    queries = embedder.embed([p.title for p in shared_papers[:5]])
-    for q in queries:
-        assert ann.search(q, 5) == exact.search(q, 5)
-
-    # Papers added after the graph was built are found too, and the graph is saved.
-    add_papers(engine, shared_papers[30:])
-    embed_missing(engine, embedder)
-    q = embedder.embed([shared_papers[35].title])[0]
-    assert ann.search(q, 1)[0][0] == shared_papers[35].id
-    reloaded = VectorIndex(
-        engine, embedder.model_id, embedder.dim, snapshot_dir=snapshots, ann_min_vectors=10
-    )
-    assert reloaded.search(q, 1)[0][0] == shared_papers[35].id
-
-
 def test_a_restart_after_a_bulk_embed_does_not_re_read_the_vectors(
     container, embedder, shared_papers, monkeypatch
 ):
@@ -159,7 +130,8 @@ def test_a_restart_after_a_bulk_embed_does_not_re_read_the_vectors(
     embed_missing(engine, embedder)
     snapshots = container.settings.data_dir / "vectors"
     first = VectorIndex(engine, embedder.model_id, embedder.dim, snapshot_dir=snapshots)
-    assert len(first) == 20 and list(snapshots.glob("*.meta.json"))
+    assert len(first) == 20 and first.wait_snapshots(30)
+    assert list(snapshots.glob("*.meta.json"))
 
     reads = []
     original = VectorIndex._apply_increment

@@ -14,12 +14,12 @@ from sqlalchemy import insert
 from typer.testing import CliRunner
 
 from paperwire.cli import app
+from paperwire.clock import utcnow
 from paperwire.demo import demo_items
 from paperwire.services.ingest import ingest
 from paperwire.store import backup as backup_module
 from paperwire.store.backup import BackupError, backup_database, find_pg_dump
 from paperwire.store.db import create_db_engine
-from paperwire.store.papers import utcnow
 from paperwire.store.tables import organizations
 from tests.conftest import BACKEND
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from paperwire.clock import utcnow
 from paperwire.store.db import create_db_engine
 from paperwire.store.jobs import (
     claim_jobs,
@@ -19,7 +20,6 @@ from paperwire.store.jobs import (
     job_runs,
     jobs,
     queue_counts,
-    utcnow,
 )
 from tests.postgres import job_workers
 

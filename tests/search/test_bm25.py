@@ -104,7 +104,7 @@ def test_new_and_changed_papers_are_searchable_at_once(seeded):
 
 def test_snapshot_loads_without_rebuilding_and_catches_up(seeded, tmp_path, monkeypatch):
     first = Bm25Index(seeded.engine, snapshot_dir=tmp_path / "kw")
-    assert first.wait_ready()
+    assert first.wait_ready() and first.wait_snapshots(30)
     assert (tmp_path / "kw" / "keyword-index.meta.json").is_file()
     ingest(seeded.engine, [SourceItem(paper("2507.00007", "Quokka census", "Counting quokkas."))],
            source="t", parameters={})
@@ -246,7 +246,7 @@ def test_papers_imported_just_before_a_build_do_not_cause_rebuilds(seeded, tmp_p
     ingest(seeded.engine, [SourceItem(paper(f"2510.{i:05d}", f"Bulk capybara {i}", "Capybaras."))
                            for i in range(6)], source="t", parameters={})
     index = Bm25Index(seeded.engine, snapshot_dir=tmp_path / "kw", tail_merge_docs=3)
-    assert index.wait_ready()
+    assert index.wait_ready() and index.wait_snapshots(30)
     rebuilds = []
     monkeypatch.setattr(Bm25Index, "_schedule_rebuild", lambda self: rebuilds.append(1))
     with seeded.engine.begin() as conn:  # a vote: newest modified_at moves, no text changes
@@ -273,3 +273,55 @@ def test_a_write_committed_after_a_read_that_began_later_is_still_found(seeded):
            source="t", parameters={})  # a later write moves the newest modified_at
     found = {pid for pid, _ in index.search(["wombat"], 5)[0]}
     assert found == {"2511.00001", "2511.00002"}
+
+
+def test_a_search_during_a_snapshot_write_returns_correct_results(seeded, tmp_path):
+    """The snapshot writer is held inside its write (file lock taken); searches, and
+    a catch-up with a new paper, are answered meanwhile; then one snapshot is left."""
+    import threading
+
+    index = Bm25Index(seeded.engine, snapshot_dir=tmp_path / "kw", tail_merge_docs=3)
+    assert index.wait_ready() and index.wait_snapshots(30)
+    writing, release = threading.Event(), threading.Event()
+    save = index._snapshots.save
+
+    def blocked_save(meta, write):
+        def slow_write(path):
+            writing.set()
+            assert release.wait(30)
+            write(path)
+        return save(meta, slow_write)
+
+    index._snapshots.save = blocked_save
+    ingest(seeded.engine, [SourceItem(paper(f"2512.{i:05d}", f"Okapi herd {i}", "Okapis."))
+                           for i in range(5)], source="t", parameters={})
+    index.refresh()  # 5 > 3 changed papers: a background rebuild, then its snapshot
+    try:
+        assert writing.wait(30)  # the rebuilt state is installed; its snapshot is being written
+        found, total = index.search(["okapi"], 10)
+        assert total == 5 and {pid for pid, _ in found} == {f"2512.{i:05d}" for i in range(5)}
+        assert index.search(["molecules"], 5)[0][0][0] == "2502.00002"
+        ingest(seeded.engine, [SourceItem(paper("2512.00099", "Lone okapi", "Okapis."))],
+               source="t", parameters={})
+        assert index.search(["okapi"], 10)[1] == 6  # catch-ups go on too
+    finally:
+        release.set()
+    assert index.wait_snapshots(30)
+    assert len(index._snapshots.snapshot_folders()) == 1
+    restarted = Bm25Index(seeded.engine, snapshot_dir=tmp_path / "kw")
+    restarted.start()
+    assert restarted.search(["okapi"], 10)[1] == 6
+
+
+def test_a_deletion_committed_here_is_seen_by_the_next_search(seeded):
+    """Deleting papers moves no modified_at; the change event names them."""
+    from paperwire.store.events import PapersChanged, record
+
+    index = Bm25Index(seeded.engine)
+    assert index.wait_ready()
+    assert index.search(["molecules"], 5)[1] == 1
+    with seeded.engine.begin() as conn:
+        conn.execute(delete(papers).where(papers.c.id == "2502.00002"))
+        record(conn, PapersChanged.of(["2502.00002"]))
+    assert index.search(["molecules"], 5) == ([], 0)  # no count check, no rebuild needed
+    assert index._build_thread is None

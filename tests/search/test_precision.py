@@ -234,3 +234,99 @@ def test_digest_topics_use_the_same_precision_rule(precise):
     assert ids and set(ids) == {h.paper_id for h in keyword.hits}  # nothing padded in
     assert run_search(precise, "asdkjhqwe zzqxv", after=date(2025, 1, 1),
                       before=date(2026, 1, 1)) == []
+
+
+def test_semantic_mode_on_a_two_percent_embedded_corpus_finds_the_unembedded_papers(container):
+    """While embeddings are partial, semantic mode ranks papers without a vector by their
+    keyword score next to the embedded ones above the floor, rather than hiding them."""
+    nvs = [paper(f"2506.{i:05d}", f"Novel view synthesis with radiance fields {i}",
+                 "Novel view synthesis from sparse images with neural radiance fields renders "
+                 "unseen camera poses.", published_at=datetime(2025, 6, 1 + i, tzinfo=UTC))
+           for i in range(20)]
+    other = [paper(f"2608.{i:05d}", f"Advances in {TOPIC_WORDS[i % 10]} {i}",
+                   f"This work studies {TOPIC_WORDS[i % 10]} with new methods.",
+                   published_at=datetime(2026, 8, 1 + i % 28, tzinfo=UTC)) for i in range(980)]
+    ingest(container.engine, [SourceItem(p) for p in nvs + other], source="t", parameters={})
+    embedder = WideHashingEmbedder()
+    embed_missing(container.engine, embedder, limit=20)  # 2%: the newest, all off-topic
+    index = VectorIndex(container.engine, embedder.model_id, embedder.dim, refresh_interval_s=0)
+    assert index.coverage() == (20, 1000)
+    assert all(index.vector_for(p.id) is None for p in nvs)
+    service = SearchService(container.engine, lambda: (embedder, index, None),
+                            keyword_index=container.keyword_index)
+    query = "radiance fields view synthesis"
+    results = service.search(query, mode="semantic", limit=10)
+    assert results.mode == "semantic" and results.notice is None
+    assert results.embedding_coverage == (20, 1000)  # the progress, once, for the header
+    assert [h.paper_id[:4] for h in results.hits] == ["2506"] * 10
+    assert results.total == 20  # every on-topic paper; no off-topic one clears the floor
+    assert all(h.keyword_score is not None and h.snippet for h in results.hits)
+    # the same set under every sort, page after page
+    by_date = [h.paper_id for off in range(0, 30, 10)
+               for h in service.search(query, mode="semantic", sort="date", limit=10,
+                                       offset=off).hits]
+    assert by_date == sorted({p.id for p in nvs}, reverse=True)
+    assert service.search(query, mode="semantic", sort="upvotes").total == 20
+    # a junk query still finds nothing, and an embedded on-topic paper still counts
+    assert service.search("asdkjhqwe zzqxv", mode="semantic").total == 0
+    embed_missing(container.engine, embedder)  # now every paper: plain semantic ranking
+    index.refresh(force=True)
+    full = service.search(query, mode="semantic", limit=10)
+    assert full.embedding_coverage == (1000, 1000)
+    assert [h.paper_id[:4] for h in full.hits] == ["2506"] * 10
+
+
+@pytest.fixture
+def partial(container):
+    """The same 60 papers, half of them embedded: semantic mode's mixed path runs."""
+    ingest(container.engine, [SourceItem(p) for p in _corpus()], source="test", parameters={})
+    embedder = WideHashingEmbedder()
+    embed_missing(container.engine, embedder, limit=30)
+    index = VectorIndex(container.engine, embedder.model_id, embedder.dim, refresh_interval_s=0)
+    assert index.coverage() == (30, 60)
+    return SearchService(container.engine, lambda: (embedder, index, None),
+                         keyword_index=container.keyword_index)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(query=NASTY, mode=st.sampled_from(MODES), with_filter=st.booleans())
+def test_hostile_queries_on_partial_embeddings_give_results_or_a_message(
+    partial, query, mode, with_filter
+):
+    from paperwire.search.query_parser import parse_query
+    from paperwire.services.search import EMPTY_QUERY_NOTICE, SearchFilters
+
+    filters = SearchFilters(has_code=True) if with_filter else None
+    totals = set()
+    for sort in ("relevance", "date", "upvotes"):
+        results = partial.search(query, mode=mode, sort=sort, filters=filters, limit=5)
+        assert results.mode == mode  # the semantic side took part: nothing fell over
+        assert len(results.hits) <= 5 and results.total >= len(results.hits), (query, sort)
+        assert results.hits or results.total == 0 or not query.strip()
+        parsed = parse_query(query)
+        if not (parsed.has_text or parsed.has_filters or with_filter):  # nothing to search for
+            assert results.total == 0 and EMPTY_QUERY_NOTICE in results.notice
+        for hit in results.hits:
+            if hit.snippet:
+                assert not re.search(r"<(?!/?mark>)", hit.snippet)
+        totals.add(results.total)
+    assert len(totals) == 1, totals  # the count never depends on the sort
+
+
+def test_accented_query_words_match_folded_words(container):
+    """The keyword index folds diacritics like FTS5 does: a query typed with accents finds
+    the paper (and marks it), under every sort, with the same count."""
+    ingest(container.engine, [SourceItem(paper(
+        "2507.00001", "Schrödinger bridges for generative modelling",
+        "We learn Schrödinger bridges between data distributions.",
+        published_at=datetime(2025, 7, 1, tzinfo=UTC)))], source="t", parameters={})
+    service = container.search
+    for query in ("Schrödinger bridge", "schrodinger bridges", "SCHRÖDINGER"):
+        for sort in ("relevance", "date"):
+            results = service.search(query, mode="keyword", sort=sort)
+            assert [h.paper_id for h in results.hits] == ["2507.00001"], (query, sort)
+            assert results.total == 1
+    marked = service.search("Schrödinger", mode="keyword").hits[0].snippet
+    assert "<mark>Schrödinger</mark>" in marked

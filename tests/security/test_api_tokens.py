@@ -9,9 +9,9 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from paperwire.services import accounts
-from paperwire.services.accounts.common import as_aware
 from paperwire.services.accounts.one_time_tokens import RESET_PASSWORD, issue_one_time_token
 from paperwire.store.accounts_tables import api_tokens
+from paperwire.store.db import aware_utc, utcnow
 from tests.accounts.conftest import csrf_of, login, make_user, new_client
 
 
@@ -51,28 +51,28 @@ def test_last_used_is_written_at_most_once_a_minute(container):
     assert served["lastUsedAt"] is not None
 
     # Used again 30 s after the stored time: nothing is written.
-    recent = accounts.utcnow() - timedelta(seconds=30)
+    recent = utcnow() - timedelta(seconds=30)
     _set(container, raw, last_used_at=recent)
     api.get("/api/me", headers=_bearer(raw))
-    assert as_aware(_token_row(container, raw).last_used_at) == recent
+    assert aware_utc(_token_row(container, raw).last_used_at) == recent
     # Two minutes after: the time moves on.
-    old = accounts.utcnow() - timedelta(seconds=120)
+    old = utcnow() - timedelta(seconds=120)
     _set(container, raw, last_used_at=old)
     api.get("/api/me", headers=_bearer(raw))
-    assert as_aware(_token_row(container, raw).last_used_at) > recent
+    assert aware_utc(_token_row(container, raw).last_used_at) > recent
 
 
 def test_expiring_tokens_stop_working(container):
     user = make_user(container, "alice")
     forever = accounts.create_api_token(container.engine, user.id, "forever")
     week = accounts.create_api_token(container.engine, user.id, "week", expires_days=7)
-    expires = as_aware(_token_row(container, week).expires_at)
-    assert timedelta(days=6, hours=23) < expires - accounts.utcnow() <= timedelta(days=7)
+    expires = aware_utc(_token_row(container, week).expires_at)
+    assert timedelta(days=6, hours=23) < expires - utcnow() <= timedelta(days=7)
     assert _token_row(container, forever).expires_at is None
     api = new_client(container)
     assert api.get("/api/me", headers=_bearer(week)).status_code == 200
 
-    _set(container, week, expires_at=accounts.utcnow() - timedelta(seconds=1))
+    _set(container, week, expires_at=utcnow() - timedelta(seconds=1))
     assert api.get("/api/me", headers=_bearer(week)).status_code == 401
     assert api.get("/api/me", headers=_bearer(forever)).status_code == 200
     # Expired tokens leave the list (and stop counting against the limit of 50).
@@ -117,7 +117,7 @@ def test_cli_token_with_expiry(container, monkeypatch, settings):
     out = CliRunner().invoke(app, ["user", "token", "alice", "--expires-days", "3"])
     assert out.exit_code == 0, out.output
     row = _token_row(container, out.output.strip())
-    left = as_aware(row.expires_at) - accounts.utcnow()
+    left = aware_utc(row.expires_at) - utcnow()
     assert timedelta(days=2, hours=23) < left <= timedelta(days=3)
     refused = CliRunner().invoke(app, ["user", "token", "alice", "--expires-days", "0"])
     assert refused.exit_code == 1 and "1 to 3650 days" in refused.output

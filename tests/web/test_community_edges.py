@@ -69,11 +69,13 @@ def test_submit_shows_its_rules_and_a_paper_is_on_the_page_once_per_window(seede
     from datetime import timedelta
 
     import pytest
+    from sqlalchemy import select
 
     from paperwire.domain.records import DailyEntryRecord, PaperRecord, SourceItem
     from paperwire.services.community import CommunityError
     from paperwire.services.ingest import ingest
-    from paperwire.services.submissions import submit_paper
+    from paperwire.services.submissions import run_submission, submit_paper
+    from paperwire.store.tables import daily_entries
     from tests.accounts.conftest import login, make_user
 
     ada = make_user(seeded, "ada")
@@ -88,7 +90,7 @@ def test_submit_shows_its_rules_and_a_paper_is_on_the_page_once_per_window(seede
                                                               "fixture"))],
            source="fixture", parameters={})
     with pytest.raises(CommunityError) as refused:
-        submit_paper(seeded.engine, ada, "2506.40001", fetch=lambda ids: [], max_age_days=14,
+        submit_paper(seeded.engine, ada, "2506.40001", jobs=seeded.jobs, max_age_days=14,
                      today=today)
     assert refused.value.status == 409 and "once per 14 days" in refused.value.message
     assert "2025-06-15" in refused.value.message
@@ -96,6 +98,11 @@ def test_submit_shows_its_rules_and_a_paper_is_on_the_page_once_per_window(seede
     other = PaperRecord(id="2506.40002", title="Fresh", abstract="x",
                         published_at=datetime(2025, 6, 18, tzinfo=UTC),
                         sources=frozenset({"fixture"}))
-    done = submit_paper(seeded.engine, ada, "2506.40002", fetch=lambda ids: [other],
-                        max_age_days=14, today=today)
-    assert done.day == today
+    queued = submit_paper(seeded.engine, ada, "2506.40002", jobs=seeded.jobs,
+                          max_age_days=14, today=today)
+    assert queued.day == today
+    run_submission(seeded.engine, queued.payload, fetch=lambda ids: [other], max_age_days=14)
+    with seeded.engine.connect() as conn:
+        days = conn.execute(select(daily_entries.c.day)
+                            .where(daily_entries.c.paper_id == "2506.40002")).scalars().all()
+    assert days == [today]

@@ -17,6 +17,7 @@ from paperwire.cli import (
     mcp,
     search,
     serve,
+    status,
     users,
 )
 
@@ -38,7 +39,7 @@ def _root() -> None:
 
 
 for module in (serve, ingest, live, search, embed, enrich, db, users, digest, library, demo,
-               mcp):
+               mcp, status):
     module.register(app)
 
 

@@ -35,37 +35,42 @@ def serve(
     import uvicorn
 
     from paperwire.services.first_run import start_first_run_fetch
-    from paperwire.wiring import build_container
+    from paperwire.web.asgi import serving_app
     from paperwire.worker import start_background_worker
 
     base_url_note = derive_base_url(host, port)
-    # One process checks the connection and migrates; the workers only connect.
+    # This process checks the connection and migrates; web processes it starts only connect.
     with open_container(schema="migrate") as container:
         if demo:
             _load_demo(container)
         typer.echo(f"database: {mask_url_password(container.settings.database_url)}")
-    if base_url_note:
-        typer.echo(base_url_note)
-    plural = "es" if workers > 1 else ""
-    typer.echo(f"serving on http://{host}:{port} with {workers} process{plural}")
-    # The scheduled jobs run once, in this (supervising) process, whatever the web worker count.
-    jobs_container = build_container(container.settings)
-    stop_first_run = start_first_run_fetch(jobs_container, echo=_echo)
-    stop_jobs = (
-        start_background_worker(jobs_container, echo=_echo, embed_in_subprocess=True)
-        if worker
-        else _worker_off()
-    )
-    try:
-        # A worker on a busy machine can take a while to import; don't kill it for that.
-        # proxy_headers=False: the app itself trusts X-Forwarded-* only from
-        # PAPERWIRE_TRUSTED_PROXIES (uvicorn's FORWARDED_ALLOW_IPS is not used).
-        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
-                    log_level=log_level, timeout_worker_healthcheck=60, proxy_headers=False)
-    finally:
-        stop_first_run()
-        stop_jobs()
-        jobs_container.close()
+        if base_url_note:
+            typer.echo(base_url_note)
+        plural = "es" if workers > 1 else ""
+        typer.echo(f"serving on http://{host}:{port} with {workers} process{plural}")
+        # One container per process. With one web process the app runs here, on this
+        # container, beside the worker; with several, each web process builds its own
+        # and the scheduled jobs run once, in this (supervising) process.
+        if workers == 1:
+            target, factory = serving_app(container, owns_container=False), False
+        else:
+            target, factory = APP_FACTORY, True
+        stop_first_run = start_first_run_fetch(container, echo=_echo)
+        stop_jobs = (
+            start_background_worker(container, echo=_echo, embed_in_subprocess=True)
+            if worker
+            else _worker_off()
+        )
+        try:
+            # A worker on a busy machine can take a while to import; don't kill it for
+            # that. proxy_headers=False: the app itself trusts X-Forwarded-* only from
+            # PAPERWIRE_TRUSTED_PROXIES (uvicorn's FORWARDED_ALLOW_IPS is not used).
+            uvicorn.run(target, factory=factory, host=host, port=port, workers=workers,
+                        log_level=log_level, timeout_worker_healthcheck=60,
+                        proxy_headers=False)
+        finally:
+            stop_first_run()
+            stop_jobs()
 
 
 def _echo(line: str) -> None:

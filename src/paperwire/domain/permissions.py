@@ -19,6 +19,7 @@ class Action(StrEnum):
     DECIDE_CLAIM = "decide_claim"
     MANAGE_ORGANIZATIONS = "manage_organizations"
     MODERATE = "moderate"  # see the moderation page
+    VIEW_RUNS = "view_runs"  # see the ingest runs and worker steps (admins)
 
 
 _MODERATOR_ACTIONS = frozenset(

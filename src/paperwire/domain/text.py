@@ -10,14 +10,30 @@ _PARAGRAPH = re.compile(r"\n\s*\n")
 
 def normalize_title(title: str | None) -> str:
     """Join arXiv's hard-wrapped title lines into one line."""
-    return _WS.sub(" ", title or "").strip()
+    return " ".join((title or "").split())
 
 
 def normalize_abstract(abstract: str | None) -> str:
-    """Join hard-wrapped lines while keeping blank-line paragraph breaks."""
-    text = (abstract or "").strip()
-    paragraphs = [_WS.sub(" ", part).strip() for part in _PARAGRAPH.split(text)]
-    return "\n\n".join(p for p in paragraphs if p)
+    """Join hard-wrapped lines while keeping blank-line paragraph breaks.
+
+    Paragraphs are separated by lines that hold only whitespace; each paragraph's
+    whitespace runs become single spaces. No regex: the bulk import runs this on
+    every abstract.
+    """
+    text = abstract or ""
+    if "\n" not in text:
+        return " ".join(text.split())
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in text.strip().split("\n"):
+        if line.strip():
+            current.append(line)
+        elif current:
+            paragraphs.append(" ".join(" ".join(current).split()))
+            current = []
+    if current:
+        paragraphs.append(" ".join(" ".join(current).split()))
+    return "\n\n".join(paragraphs)
 
 
 def split_author_list(authors: str | None) -> list[str]:

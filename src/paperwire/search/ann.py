@@ -2,7 +2,8 @@
 
 Only used for large indexes (see VectorIndex.ann_min_vectors): the graph proposes
 candidate rows, and the caller re-scores them exactly with the float32 matrix, so
-scores are always true cosines. Keys are matrix row numbers.
+scores are always true cosines. Keys are matrix row numbers. A graph that searches use
+is never changed: the index updates a `copy()` and swaps it in.
 """
 
 from __future__ import annotations
@@ -58,6 +59,18 @@ class HnswGraph:
         if len(vectors):
             keys = np.arange(first_row, first_row + len(vectors), dtype=np.uint64)
             self._index.add(keys, np.ascontiguousarray(vectors, dtype=np.float32), threads=threads)
+
+    def copy(self) -> HnswGraph:
+        """An independent copy: the graph a search uses is never changed (copy, update,
+        swap)."""
+        return HnswGraph(self.dim, index=self._index.copy())
+
+    def replace(self, rows: np.ndarray, vectors: np.ndarray) -> None:
+        """New vectors for rows already in the graph."""
+        if len(rows):
+            keys = np.asarray(rows, dtype=np.uint64)
+            self._index.remove(keys)
+            self._index.add(keys, np.ascontiguousarray(vectors, dtype=np.float32))
 
     def search(self, query: np.ndarray, count: int) -> np.ndarray:
         matches = self._index.search(np.asarray(query, dtype=np.float32), count)

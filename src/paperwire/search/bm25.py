@@ -11,11 +11,15 @@ It scores exactly as FTS5's `bm25()` with equal column weights (k1 = 1.2, b = 0.
 log((N - df + 0.5) / (df + 0.5)) floored at 1e-6, document length over all three fields),
 with the same unicode61 + Porter analysis, so both paths rank alike.
 
-Kept in step with the database like the vector index: a snapshot under
+A derived index (search.derived), like the vector index: a snapshot under
 `data_dir/keyword/` is memory-mapped at start-up, papers whose `modified_at` moved are
 re-analysed into a small tail segment (their old postings are masked), a paper count that
 no longer matches triggers a rebuild, and a large tail is merged by a rebuild in the
 background. Until the first build is ready, `ready` is False and callers use FTS.
+Catch-ups read the database under the catch-up lock only; searches read the current
+state without a lock, and snapshots are written by a background writer after the swap.
+Papers this process commits arrive as change events (PapersChanged): the next search
+re-reads exactly those, deleted ones included.
 
 What changed is found from (id, modified_at) pairs alone: every read remembers the pairs
 of the papers modified within RECHECK_MARGIN of the read's start (a transaction still open
@@ -45,9 +49,11 @@ from paperwire.search.bm25_segment import (
     proximity_bonus,
     saturation,
 )
-from paperwire.search.bm25_snapshot import load_snapshot, write_snapshot
+from paperwire.search.bm25_snapshot import load_snapshot, snapshot_folder, write_snapshot
+from paperwire.search.derived import DerivedState, SnapshotWriter
 from paperwire.search.text_analysis import Analyzer, document_text
 from paperwire.store.db import aware_utc
+from paperwire.store.events import PapersChanged, bus_for
 from paperwire.store.tables import papers
 
 log = logging.getLogger(__name__)
@@ -108,9 +114,13 @@ class Bm25Index:
         self.snapshot_dir = snapshot_dir
         self.tail_merge_docs = tail_merge_docs
         self.analyzer = Analyzer()
-        self._state: _State | None = None
-        self._lock = threading.Lock()
+        self._derived: DerivedState[_State | None] = DerivedState(None)
+        self._snapshots = snapshot_folder(snapshot_dir) if snapshot_dir is not None else None
+        self._writer: SnapshotWriter[tuple] = SnapshotWriter(self._save_snapshot,
+                                                             "keyword-snapshot")
+        self._lock = threading.Lock()  # guards _build_thread and _changed_ids only
         self._build_thread: threading.Thread | None = None
+        self._changed_ids: set[str] = set()  # from change events, not yet re-read
         self._read_at: datetime | None = None  # when the read behind the state began
         self._recent: dict[str, datetime] = {}  # id -> modified_at within the margin of it
         self._seen_max: datetime | None = None
@@ -119,6 +129,11 @@ class Bm25Index:
         self._terms_by_id: tuple[Segment, list[str]] | None = None
         self._pairs: tuple[Segment, bytes, np.ndarray, np.ndarray] | None = None
         self._pairs_lock = threading.Lock()
+        bus_for(engine).subscribe(self._on_changes)
+
+    @property
+    def _state(self) -> _State | None:
+        return self._derived.current
 
     # ---- public API -------------------------------------------------------------------
 
@@ -137,7 +152,9 @@ class Bm25Index:
 
     def start(self) -> None:
         """Load the snapshot, or build: inline for small databases, else in the background."""
-        with self._lock:
+        if self._state is not None or self._build_thread is not None:
+            return
+        with self._derived.catching_up():
             if self._state is not None or self._build_thread is not None:
                 return
             if self._load_snapshot():
@@ -145,14 +162,27 @@ class Bm25Index:
             with self.engine.connect() as conn:
                 n_papers = conn.execute(select(func.count()).select_from(papers)).scalar_one()
             if n_papers <= SYNC_BUILD_MAX:
-                built = self._build()
-                self._install(*built)
-                self._write_snapshot(built[0])
+                self._install(*self._build())
+                self._submit_snapshot()
                 return
-            self._build_thread = threading.Thread(
-                target=self._build_in_background, name="bm25-build", daemon=True
-            )
-            self._build_thread.start()
+            with self._lock:
+                self._build_thread = threading.Thread(
+                    target=self._build_in_background, name="bm25-build", daemon=True
+                )
+                self._build_thread.start()
+
+    def wait_snapshots(self, timeout: float | None = None) -> bool:
+        """Until the snapshots handed to the writer are on disk (tests, CLI)."""
+        return self._writer.wait(timeout)
+
+    def _on_changes(self, events) -> None:
+        ids = set()
+        for ev in events:
+            if isinstance(ev, PapersChanged):
+                ids |= ev.paper_ids
+        if ids:
+            with self._lock:
+                self._changed_ids |= ids
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         self.start()
@@ -247,9 +277,10 @@ class Bm25Index:
         in `skip`, e.g. stopwords), with each term's and each adjacent pair's document
         frequency: the raw material of per-reader term models (For-you), read from memory.
         Papers the index does not hold are left out; None until `ready`."""
-        state = self._state
-        if state is None:
+        if self._state is None:
             return None
+        self.refresh()  # as a search does: papers added since are seen
+        state = self._state
         segment = state.segment
         skip_ids = np.array(sorted(i for s in skip if (i := segment.vocab.get(s)) is not None),
                             dtype=np.int64)
@@ -383,42 +414,53 @@ class Bm25Index:
         """Catch up with papers added or changed since the last look; returns how many."""
         if self._state is None:
             return 0
+        # A search waits for a catch-up running in another thread only when this
+        # process committed papers the state does not show yet (read your own writes).
+        with self._derived.catching_up(wait=bool(self._changed_ids)) as mine:
+            return self._catch_up() if mine else 0
+
+    def _catch_up(self) -> int:
+        """Caller holds the catch-up lock: read, build the next state, swap it in."""
+        with self._lock:
+            events, self._changed_ids = self._changed_ids, set()
         with self.engine.connect() as conn:
             newest = conn.execute(select(func.max(papers.c.modified_at))).scalar()
         now = time.monotonic()
         full_check = now - self._full_check_at >= FULL_CHECK_INTERVAL_S
-        if newest == self._seen_max and not full_check:
+        if newest == self._seen_max and not full_check and not events:
             return 0
-        with self._lock:
-            changed = 0
-            if newest != self._seen_max:  # look for changes only when rows moved
-                read_at = aware_utc(datetime.now(UTC))
-                since = self._read_at - RECHECK_MARGIN if self._read_at else None
-                # A count first: during a big import, listing every row on each search
-                # would cost more than the rebuild it leads to.
-                unknown_at_least = self._count_since(since) - len(self._recent)
-                listed = [] if unknown_at_least > self.tail_merge_docs else (
-                    self._modified_since(since))
-                stale = [pid for pid, modified in listed if self._recent.get(pid) != modified]
-                if unknown_at_least > self.tail_merge_docs or len(stale) > self.tail_merge_docs:
-                    # A bulk import: rebuild in the background rather than analyse it all
-                    # inside this search; the current state serves until then.
-                    self._seen_max = newest
-                    self._schedule_rebuild()
-                else:
-                    changed = self._apply_changes(self._state, stale)
-                    self._read_at, self._seen_max = read_at, newest
-                    self._recent = _recent_pairs(listed, read_at)
-            if full_check:
-                self._full_check_at = now
-                with self.engine.connect() as conn:
-                    stored = conn.execute(select(func.count()).select_from(papers)).scalar_one()
-                if stored != self._state.live:
-                    log.info("keyword index out of step (%d vs %d papers): rebuilding",
-                             self._state.live, stored)
-                    self._schedule_rebuild()
-            if len(self._state.tail_ids) > self.tail_merge_docs:
+        changed = 0
+        if events and newest == self._seen_max:  # e.g. deletions: no row moved
+            changed = self._apply_changes(self._state, sorted(events))
+        elif newest != self._seen_max or events:  # look for changes only when rows moved
+            read_at = aware_utc(datetime.now(UTC))
+            since = self._read_at - RECHECK_MARGIN if self._read_at else None
+            # A count first: during a big import, listing every row on each search
+            # would cost more than the rebuild it leads to.
+            unknown_at_least = self._count_since(since) - len(self._recent)
+            listed = [] if unknown_at_least > self.tail_merge_docs else (
+                self._modified_since(since))
+            stale = sorted({pid for pid, modified in listed
+                            if self._recent.get(pid) != modified} | events)
+            if unknown_at_least > self.tail_merge_docs or len(stale) > self.tail_merge_docs:
+                # A bulk import: rebuild in the background rather than analyse it all
+                # inside this search; the current state serves until then.
+                self._seen_max = newest
                 self._schedule_rebuild()
+            else:
+                changed = self._apply_changes(self._state, stale)
+                self._read_at, self._seen_max = read_at, newest
+                self._recent = _recent_pairs(listed, read_at)
+        if full_check:
+            self._full_check_at = now
+            with self.engine.connect() as conn:
+                stored = conn.execute(select(func.count()).select_from(papers)).scalar_one()
+            if stored != self._state.live:
+                log.info("keyword index out of step (%d vs %d papers): rebuilding",
+                         self._state.live, stored)
+                self._schedule_rebuild()
+        if len(self._state.tail_ids) > self.tail_merge_docs:
+            self._schedule_rebuild()
         return changed
 
     def _modified_since(self, since: datetime | None) -> list[tuple[str, datetime]]:
@@ -482,34 +524,37 @@ class Bm25Index:
 
     def _build_in_background(self) -> None:
         try:
-            built = self._build()
-            with self._lock:
+            built = self._build()  # no lock held: searches and catch-ups go on meanwhile
+            with self._derived.catching_up():
                 self._install(*built)
-                self._write_snapshot(built[0])
+                self._submit_snapshot()  # what the segment saw, before any later catch-up
         except Exception as exc:  # searches keep using FTS; say why once
             self.last_error = str(exc) or type(exc).__name__
             log.exception("could not build the keyword index")
         finally:
-            self._build_thread = None
+            with self._lock:
+                self._build_thread = None
 
     def _schedule_rebuild(self) -> None:
-        """Rebuild in the background; the current state keeps serving (caller holds lock)."""
-        if self._build_thread is None:
-            self._build_thread = threading.Thread(
-                target=self._build_in_background, name="bm25-rebuild", daemon=True
-            )
-            self._build_thread.start()
+        """Rebuild in the background; the current state keeps serving."""
+        with self._lock:
+            if self._build_thread is None:
+                self._build_thread = threading.Thread(
+                    target=self._build_in_background, name="bm25-rebuild", daemon=True
+                )
+                self._build_thread.start()
 
     def _install(
         self, state: _State, read_at: datetime | None, recent: dict[str, datetime]
     ) -> None:
-        self._state = state
+        self._derived.swap(state)
         self._read_at, self._recent = read_at, recent
         self._seen_max = None  # the next refresh looks for what the read missed
         self._full_check_at = time.monotonic()
 
     def _apply_changes(self, state: _State, ids: Sequence[str]) -> int:
-        """Re-analyse these papers into the tail (caller holds the lock)."""
+        """Re-analyse these papers into the tail; those no longer stored die (caller
+        holds the catch-up lock)."""
         rows = dict(state.rows)
         tail_ids = list(state.tail_ids)
         postings = {k: list(v) for k, v in state.tail_postings.items()}
@@ -518,7 +563,9 @@ class Bm25Index:
         dead_docs: list[int] = []
         added = 0
         avgdl = state.segment.avgdl
+        found: set[str] = set()
         for pid, text, digest, _modified in self._read_papers(ids) if ids else ():
+            found.add(pid)
             old = rows.get(pid)
             if hashes.get(pid) == digest or (
                 pid not in hashes and old is not None and old < len(state.segment.ids)
@@ -539,6 +586,11 @@ class Bm25Index:
                 for stem, w in zip(unique.tolist(), weights.tolist(), strict=True):
                     postings.setdefault(stem, []).append((doc, w))
             added += 1
+        for pid in set(ids) - found:  # deleted
+            if (old := rows.pop(pid, None)) is not None:
+                dead_docs.append(old)
+                hashes.pop(pid, None)
+                added += 1
         if not added:
             return 0
         size = len(state.segment.ids) + len(tail_ids)
@@ -547,11 +599,11 @@ class Bm25Index:
             dead[: len(state.dead)] = state.dead
         if dead_docs:
             dead[np.asarray(dead_docs, dtype=np.int64)] = True
-        self._state = _State(
+        self._derived.swap(_State(
             state.segment, rows, tuple(tail_ids),
             {k: tuple(v) for k, v in postings.items()}, hashes, tail_tokens,
             dead if dead.any() else None, len(rows),
-        )
+        ))
         return added
 
     # ---- snapshot ---------------------------------------------------------------------
@@ -561,9 +613,9 @@ class Bm25Index:
         return self.engine.url.render_as_string(hide_password=True)
 
     def _load_snapshot(self) -> bool:
-        if self.snapshot_dir is None:
+        if self._snapshots is None:
             return False
-        loaded = load_snapshot(self.snapshot_dir, self._database_name())
+        loaded = load_snapshot(self._snapshots, self._database_name())
         if loaded is None:
             return False
         segment, read_at, recent = loaded
@@ -574,10 +626,17 @@ class Bm25Index:
         log.info("loaded the keyword index snapshot: %d papers", len(ids))
         return True
 
-    def _write_snapshot(self, state: _State) -> None:
-        if self.snapshot_dir is not None:
-            write_snapshot(self.snapshot_dir, self._database_name(), state.segment,
-                           self._read_at, self._recent)
+    def _submit_snapshot(self) -> None:
+        """Hand the state just installed to the snapshot writer (it writes after the
+        swap, with no index lock held). Call it under the catch-up lock, right after
+        `_install`: the segment is saved with the read time and pairs of its own read."""
+        if self._snapshots is not None and self._state is not None:
+            self._writer.submit((self._state.segment, self._read_at, dict(self._recent)))
+
+    def _save_snapshot(self, snapshot: tuple) -> None:
+        segment, read_at, recent = snapshot
+        assert self._snapshots is not None
+        write_snapshot(self._snapshots, self._database_name(), segment, read_at, recent)
 
 
 def _recent_pairs(

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 
 from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select
 
-from paperwire.store.tables import organizations, paper_authors, papers
+from paperwire.store.tables import organizations, paper_authors, paper_embeddings, papers
 
 
 @dataclass(frozen=True)
@@ -22,12 +22,16 @@ class FilterSpec:
     has_code: bool = False
     # Only these papers (a user's library, say); None: no restriction.
     paper_ids: frozenset[str] | None = None
+    # Only papers with no embedding for this model id (semantic mode's keyword side while
+    # embeddings are partial); None: no restriction.
+    unembedded_for: str | None = None
 
     @property
     def active(self) -> bool:
         return bool(
             self.after or self.before or self.categories or self.organization
             or self.authors or self.has_code or self.paper_ids is not None
+            or self.unembedded_for is not None
         )
 
 
@@ -78,4 +82,8 @@ def filter_conditions(spec: FilterSpec) -> list[ColumnElement[bool]]:
         conditions.append(and_(papers.c.github_repo.is_not(None), papers.c.github_repo != ""))
     if spec.paper_ids is not None:
         conditions.append(papers.c.id.in_(sorted(spec.paper_ids)))
+    if spec.unembedded_for is not None:
+        conditions.append(~exists().where(
+            and_(paper_embeddings.c.paper_id == papers.c.id,
+                 paper_embeddings.c.model_id == spec.unembedded_for)))
     return conditions

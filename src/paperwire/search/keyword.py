@@ -30,7 +30,7 @@ from paperwire.search.bm25 import Bm25Index
 from paperwire.search.filters import FilterSpec, filter_conditions
 from paperwire.search.highlight import highlight
 from paperwire.search.query_parser import ParsedQuery, to_fts5_match, to_websearch_text
-from paperwire.search.text_analysis import Analyzer
+from paperwire.search.text_analysis import Analyzer, fold
 from paperwire.store.db import is_sqlite
 from paperwire.store.tables import papers
 
@@ -112,19 +112,21 @@ class KeywordSearcher:
         ranked by its most specific words, weighted by how often it uses them, as
         query-by-example is.
         """
+        terms = [fold(t) for t in query.terms]  # the index holds folded words ("à" is "a")
         if not query.all_terms:
-            return list(query.terms), True
+            return terms, True
         from paperwire.domain.example_query import count_terms, select_terms
         from paperwire.search.query_parser import STOPWORDS
 
-        stems = self.analyzer.stems(list(query.all_terms))
-        counts, surface = count_terms(zip(query.all_terms, stems, strict=True), STOPWORDS)
+        all_terms = [fold(t) for t in query.all_terms]
+        stems = self.analyzer.stems(all_terms)
+        counts, surface = count_terms(zip(all_terms, stems, strict=True), STOPWORDS)
         if not counts:
-            return list(query.terms), True
+            return terms, True
         df, n_docs = ranker.document_frequencies(counts)
         selected = select_terms(counts, surface, df, n_docs)
         if not selected:
-            return list(query.terms), True
+            return terms, True
         # In query order first (so adjacent query words keep their proximity bonus), then
         # the repeats that weight frequent words.
         order = {stem: i for i, stem in reversed(list(enumerate(stems)))}
@@ -172,6 +174,11 @@ class KeywordSearcher:
         if allowed is not None:
             hits = [h for h in hits if h.paper_id in allowed]
         return hits[:limit]
+
+    def takes_candidates(self, query: ParsedQuery) -> bool:
+        """Whether this query runs on the in-memory ranker, which restricts by a list of
+        candidate ids (the database's index applies the filters in SQL instead)."""
+        return self._ranker_for(query) is not None
 
     def _ranker_for(self, query: ParsedQuery) -> Bm25Index | None:
         """The in-memory ranker when it can answer this query (plain words, index loaded)."""
@@ -268,7 +275,8 @@ class KeywordSearcher:
         """HTML-safe abstract snippets with <mark> around matched words."""
         if not query.has_text or not paper_ids:
             return {}
-        stems = set(self.analyzer.stems([*query.terms, *(w for p in query.phrases for w in p)]))
+        stems = set(self.analyzer.stems(
+            [fold(w) for w in (*query.terms, *(w for p in query.phrases for w in p))]))
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(papers.c.id, papers.c.abstract).where(papers.c.id.in_(list(paper_ids)))

@@ -1,74 +1,24 @@
-"""pgvector support: used when the PostgreSQL server has the `vector` extension.
+"""pgvector search: used when the PostgreSQL server has the `vector` extension.
 
-Migration 0003 adds a nullable `embedding vector` column to `paper_embeddings` when the
-server offers the extension. The raw float32 `vector` bytes are always written too, so
-`db copy` and the in-process index keep working everywhere. When the column exists,
-`PgVectorIndex` searches inside PostgreSQL with a per-model partial HNSW index.
+The column itself (added by migration 0003, filled when embeddings are saved) is
+store/pgvector_columns.py. When it exists, `PgVectorIndex` searches inside PostgreSQL
+with a per-model partial HNSW index.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy import Engine, bindparam, text
 
-log = logging.getLogger(__name__)
-
-
-def extension_available(conn: Connection) -> bool:
-    row = conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")).first()
-    return row is not None
-
-
-def add_pgvector_column(conn: Connection) -> bool:
-    """Enable pgvector and add the column, if the server can; never fails the migration."""
-    if conn.dialect.name != "postgresql" or not extension_available(conn):
-        return False
-    try:
-        with conn.begin_nested():
-            conn.execute(text("CREATE EXTENSION IF NOT EXISTS vector"))
-            conn.execute(
-                text("ALTER TABLE paper_embeddings ADD COLUMN IF NOT EXISTS embedding vector")
-            )
-    except Exception as exc:  # e.g. no privilege to create extensions
-        log.warning("pgvector is available but could not be enabled: %s", exc)
-        return False
-    return True
-
-
-def has_pgvector_column(conn: Connection) -> bool:
-    if conn.dialect.name != "postgresql":
-        return False
-    row = conn.execute(
-        text(
-            "SELECT 1 FROM information_schema.columns "
-            "WHERE table_name = 'paper_embeddings' AND column_name = 'embedding' "
-            "AND table_schema = current_schema()"
-        )
-    ).first()
-    return row is not None
-
-
-def vector_literal(vector: np.ndarray) -> str:
-    return "[" + ",".join(f"{x:.7g}" for x in np.asarray(vector, dtype=np.float32)) + "]"
-
-
-def write_pgvector_column(
-    conn: Connection, model_id: str, rows: Sequence[tuple[str, np.ndarray]]
-) -> None:
-    """Fill the pgvector column for freshly saved rows (no-op without pgvector)."""
-    if not rows or not has_pgvector_column(conn):
-        return
-    conn.execute(
-        text(
-            "UPDATE paper_embeddings SET embedding = CAST(:v AS vector) "
-            "WHERE model_id = :m AND paper_id = :p"
-        ),
-        [{"v": vector_literal(vec), "m": model_id, "p": pid} for pid, vec in rows],
-    )
+from paperwire.store.embeddings import count_embeddings, count_papers, from_blob, load_vector
+from paperwire.store.pgvector_columns import (  # noqa: F401  (has_pgvector_column re-exported)
+    has_pgvector_column,
+    vector_literal,
+    write_pgvector_column,
+)
 
 
 def index_name(model_id: str) -> str:
@@ -89,8 +39,6 @@ class PgVectorIndex:
 
     def backfill(self, chunk: int = 2000) -> int:
         """Fill the pgvector column where only the raw bytes exist (e.g. after `db copy`)."""
-        from paperwire.store.embeddings import from_blob
-
         filled = 0
         while True:
             with self.engine.begin() as conn:
@@ -152,14 +100,10 @@ class PgVectorIndex:
             return [(row.paper_id, float(row.score)) for row in conn.execute(query_text, params)]
 
     def vector_for(self, paper_id: str) -> np.ndarray | None:
-        from paperwire.store.embeddings import load_vector
-
         with self.engine.connect() as conn:
             return load_vector(conn, self.model_id, paper_id)
 
     def coverage(self) -> tuple[int, int]:
-        from paperwire.store.embeddings import count_embeddings, count_papers
-
         with self.engine.connect() as conn:
             return count_embeddings(conn, self.model_id), count_papers(conn)
 

@@ -1,25 +1,31 @@
 """The in-process vector index: exact cosine search over stored embeddings.
 
 Vectors live in the database (`paper_embeddings`); this index mirrors one model's vectors
-in a float32 matrix. At start-up it memory-maps a snapshot under `data_dir/vectors/`
-(written atomically: temp file + rename) and then catches up from the database, so it
+in a float32 matrix. It is a derived index (search.derived): at start-up it memory-maps
+its snapshot under `data_dir/vectors/` and then catches up from the database, so it
 loads in milliseconds and is never stale: new or re-embedded papers are picked up
 incrementally (by `created_at`), and a count check triggers a full reload when rows were
-deleted. Searches refresh at most every `refresh_interval_s` seconds.
+deleted. Embeddings this process commits arrive as change events (the next search
+catches up at once); those of other processes within `refresh_interval_s`.
+
+States are never changed in place: a catch-up that replaces vectors copies the matrix
+first (appended rows go past the end of what any state shows), and the HNSW graph of a
+state is never added to; rows appended or replaced since the graph was built are scored
+exactly on every search, and the graph is refreshed (a copy, updated, swapped in) in the
+background once there are many of them.
 
 `search(..., candidates=...)` takes PAPER IDS (strings), not row positions.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,29 +33,44 @@ import numpy as np
 from sqlalchemy import Engine
 
 from paperwire.search.ann import HnswGraph, usearch_available
+from paperwire.search.derived import DerivedState, SnapshotFolder, SnapshotWriter
 from paperwire.store.embeddings import (
     count_embeddings,
     count_papers,
     iter_vectors,
     newest_embedding,
 )
+from paperwire.store.events import EmbeddingsChanged, bus_for
 
 log = logging.getLogger(__name__)
 
 # Rows committed slightly out of created_at order are still caught by re-reading this window.
 WATERMARK_MARGIN = timedelta(seconds=120)
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
 # From this many vectors on, an HNSW graph (usearch) proposes candidates; exact below.
 # Exact float32 search over 80k vectors takes ~10-35 ms on 2 busy cores, HNSW ~1 ms.
 # PAPERWIRE_ANN_MIN_VECTORS overrides it (0 switches the graph off).
 ANN_MIN_VECTORS = 50_000
+# Rows outside the graph (appended or replaced since it was built) past which it is updated.
+GRAPH_UPDATE_ROWS = 1_024
 
 
 @dataclass(frozen=True, slots=True)
 class _State:
-    ids: list[str]
+    """What a search reads; replaced as a whole, never changed in place."""
+
+    ids: tuple[str, ...]
     rows: dict[str, int]
     matrix: np.ndarray  # (n, dim) float32, L2-normalised rows
+    graph: HnswGraph | None = None  # over rows [0, graph_rows) as they were when built
+    graph_rows: int = 0
+    # Rows replaced since the graph was built -> the catch-up generation that replaced them.
+    stale: dict[int, int] = field(default_factory=dict)
+    generation: int = 0
+    lineage: int = 0  # changes with every full reload (row numbers start over)
+
+    def outside_graph(self) -> int:
+        return len(self.ids) - self.graph_rows + len(self.stale)
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
@@ -84,24 +105,38 @@ class VectorIndex:
         self.dim = int(dim)
         self.snapshot_dir = snapshot_dir
         self.refresh_interval_s = refresh_interval_s
-        self._lock = threading.Lock()
-        self._state = _State([], {}, np.zeros((0, self.dim), dtype=np.float32))
-        self._buffer: np.ndarray | None = None  # writable storage once rows are added
+        self._derived: DerivedState[_State] = DerivedState(
+            _State((), {}, np.zeros((0, self.dim), dtype=np.float32)))
+        stem = snapshot_stem(model_id)  # legacy: the flat files of snapshot version 1
+        self._snapshots = (SnapshotFolder(snapshot_dir, stem,
+                                          legacy=re.escape(stem) + r"\.\d+-\d+\.")
+                           if snapshot_dir is not None else None)
+        self._writer: SnapshotWriter[_State] = SnapshotWriter(self._save_snapshot,
+                                                              "vector-snapshot")
+        # Catch-up bookkeeping: touched only by the thread holding the catch-up lock.
+        self._buffer: np.ndarray | None = None  # owned storage; rows past len(ids) are free
         self._watermark: datetime | None = None
+        self._seen_newest: datetime | None = None
+        self._snapshot_rows = 0
+        self._meta_outdated = False
         self._checked_at = 0.0
         self._coverage: tuple[int, int] = (0, 0)
-        self._seen_newest: datetime | None = None
         self._loaded = False
-        # Approximate search for big indexes: an HNSW graph over rows [0, _ann_rows).
+        self._dirty = False  # a change event of this process arrived
         self.ann_min_vectors = ann_min_vectors if usearch_available() else None
-        self._ann: HnswGraph | None = None
-        self._ann_rows = 0
-        self._ann_thread: threading.Thread | None = None
+        self._graph_thread: threading.Thread | None = None
+        self._graph_lock = threading.Lock()
+        bus_for(engine).subscribe(self._on_changes)
+
+    @property
+    def _state(self) -> _State:
+        return self._derived.current
 
     # ---- public API -------------------------------------------------------------------
 
     def describe(self) -> str:
-        kind = "HNSW (usearch) + exact re-scoring" if self._ann else "exact (numpy float32)"
+        kind = ("HNSW (usearch) + exact re-scoring" if self._state.graph is not None
+                else "exact (numpy float32)")
         return f"in-process {kind} index for {self.model_id}: {len(self)} vectors"
 
     def __len__(self) -> int:
@@ -123,14 +158,16 @@ class VectorIndex:
         q = np.asarray(query, dtype=np.float32).reshape(-1)
         if q.shape[0] != self.dim:
             raise ValueError(f"query has {q.shape[0]} dimensions, the index has {self.dim}")
-        ann, ann_rows = self._ann, self._ann_rows
         if candidates is None:
-            if ann is not None and ann_rows <= len(state.ids):
-                # Graph proposals + rows added since the graph was built, re-scored exactly.
-                proposed = ann.search(q, max(4 * k, 200))
-                rows = np.concatenate(
-                    [proposed[proposed < ann_rows], np.arange(ann_rows, len(state.ids))]
-                )
+            if state.graph is not None:
+                # Graph proposals + rows the graph does not know (appended, replaced since
+                # it was built), all re-scored exactly.
+                proposed = state.graph.search(q, max(4 * k, 200))
+                rows = np.concatenate([
+                    proposed[(proposed >= 0) & (proposed < state.graph_rows)],
+                    np.arange(state.graph_rows, len(state.ids)),
+                    np.fromiter(state.stale, dtype=np.int64, count=len(state.stale)),
+                ])
                 return self._score_rows(state, rows, q, k)
             scores = state.matrix @ q
             best = top_k(scores, k)
@@ -147,53 +184,31 @@ class VectorIndex:
     def _score_rows(
         state: _State, rows: np.ndarray, q: np.ndarray, k: int
     ) -> list[tuple[str, float]]:
-        rows = np.unique(rows)
+        rows = np.unique(rows.astype(np.int64))
         scores = state.matrix[rows] @ q
         best = top_k(scores, k)
         return [(state.ids[rows[i]], float(scores[i])) for i in best]
 
     def build_ann(self, *, wait: bool = True) -> bool:
-        """Build the HNSW graph if the index is big enough; True when one is in use."""
+        """Build (or bring up to date) the HNSW graph if the index is big enough; True
+        when one is in use."""
         self._ensure_loaded()
         if self.ann_min_vectors is None or len(self._state.ids) < self.ann_min_vectors:
             return False
-        with self._lock:
-            if self._ann is None and self._ann_thread is None:
-                self._ann_thread = threading.Thread(
-                    target=self._build_ann_graph, name="ann-build", daemon=True
-                )
-                self._ann_thread.start()
-            thread = self._ann_thread
+        with self._graph_lock:
+            if self._graph_thread is None and (self._state.graph is None
+                                               or self._state.outside_graph() > 0):
+                self._graph_thread = threading.Thread(
+                    target=self._update_graph, name="ann-build", daemon=True)
+                self._graph_thread.start()
+            thread = self._graph_thread
         if wait and thread is not None:
             thread.join()
-        return self._ann is not None
+        return self._state.graph is not None
 
-    def _build_ann_graph(self) -> None:
-        try:
-            state = self._state
-            graph = HnswGraph(self.dim)
-            started = time.perf_counter()
-            graph.add(0, state.matrix[: len(state.ids)])
-            with self._lock:
-                if self._state.ids[: len(state.ids)] == state.ids:  # rows kept their numbers
-                    self._ann, self._ann_rows = graph, len(state.ids)
-                    self._sync_ann()
-                    if self.snapshot_dir is not None:
-                        self._write_snapshot()
-            log.info(
-                "built the HNSW graph over %d vectors in %.0f s",
-                len(state.ids),
-                time.perf_counter() - started,
-            )
-        finally:
-            self._ann_thread = None
-
-    def _sync_ann(self) -> None:
-        """Add rows appended since the graph was built (caller holds the lock)."""
-        graph, n = self._ann, len(self._state.ids)
-        if graph is not None and n > self._ann_rows:
-            graph.add(self._ann_rows, self._state.matrix[self._ann_rows : n])
-            self._ann_rows = n
+    def wait_snapshots(self, timeout: float | None = None) -> bool:
+        """Until the snapshots handed to the writer are on disk (tests, CLI)."""
+        return self._writer.wait(timeout)
 
     def vector_for(self, paper_id: str) -> np.ndarray | None:
         self.maybe_refresh()
@@ -207,19 +222,30 @@ class VectorIndex:
         return self._coverage
 
     def maybe_refresh(self) -> None:
-        if not self._loaded or time.monotonic() - self._checked_at >= self.refresh_interval_s:
-            self.refresh()
+        if (not self._loaded or self._dirty
+                or time.monotonic() - self._checked_at >= self.refresh_interval_s):
+            # Wait for another thread's catch-up only before the first load, or when this
+            # process committed embeddings a search must see (read your own writes).
+            self.refresh(wait=not self._loaded or self._dirty)
 
-    def refresh(self, *, force: bool = False) -> int:
-        """Catch up with the database; returns how many vectors were added or replaced."""
-        with self._lock:
+    def refresh(self, *, force: bool = False, wait: bool = True) -> int:
+        """Catch up with the database; returns how many vectors were added or replaced.
+
+        With `wait=False` a refresh that another thread is running already is skipped
+        (searches go on with the current state).
+        """
+        with self._derived.catching_up(wait=wait or force) as mine:
+            if not mine:
+                return 0
             if not self._loaded:
                 self._load_snapshot()
                 self._loaded = True
+            self._dirty = False
             changed = self._catch_up(full=force)
-            self._sync_ann()
             self._checked_at = time.monotonic()
-        if self._ann is None:
+        state = self._state
+        if self.ann_min_vectors is not None and len(state.ids) >= self.ann_min_vectors and (
+                state.graph is None or state.outside_graph() >= GRAPH_UPDATE_ROWS):
             self.build_ann(wait=False)
         return changed
 
@@ -227,7 +253,12 @@ class VectorIndex:
         if not self._loaded:
             self.refresh()
 
-    # ---- loading and catching up ------------------------------------------------------
+    def _on_changes(self, events) -> None:
+        if any(isinstance(e, EmbeddingsChanged) and e.model_id == self.model_id
+               for e in events):
+            self._dirty = True
+
+    # ---- loading and catching up (caller holds the catch-up lock) ----------------------
 
     def _catch_up(self, *, full: bool) -> int:
         since = None if full or self._watermark is None else self._watermark - WATERMARK_MARGIN
@@ -257,10 +288,12 @@ class VectorIndex:
             with self.engine.connect() as conn:
                 stored, total = count_embeddings(conn, self.model_id), count_papers(conn)
         self._coverage = (min(stored, len(self._state.ids)), total)
-        if self.snapshot_dir is not None and (
+        if self._snapshots is not None and (
             (changed and self._snapshot_due(changed)) or self._meta_outdated
         ):
-            self._write_snapshot()
+            self._snapshot_rows = len(self._state.ids)
+            self._meta_outdated = False
+            self._writer.submit(self._snapshot_of(self._state))
         return changed
 
     def _rebuild(self) -> int:
@@ -275,8 +308,9 @@ class VectorIndex:
                     newest = chunk_newest
         matrix = np.concatenate(parts) if parts else np.zeros((0, self.dim), dtype=np.float32)
         self._buffer = matrix
-        self._state = _State(ids, {pid: i for i, pid in enumerate(ids)}, matrix)
-        self._ann, self._ann_rows = None, 0
+        old = self._state
+        self._derived.swap(_State(tuple(ids), {pid: i for i, pid in enumerate(ids)}, matrix,
+                                  generation=old.generation + 1, lineage=old.lineage + 1))
         self._watermark = newest
         self._snapshot_rows = -1  # force a snapshot
         return len(ids)
@@ -285,7 +319,7 @@ class VectorIndex:
         state = self._state
         new_ids = list(state.ids)
         rows = dict(state.rows)
-        replaced: list[tuple[int, np.ndarray]] = []
+        replaced: dict[int, np.ndarray] = {}
         appended: list[np.ndarray] = []
         newest = self._watermark
         with self.engine.connect() as conn:
@@ -296,121 +330,154 @@ class VectorIndex:
                         rows[pid] = len(new_ids)
                         new_ids.append(pid)
                         appended.append(vec)
-                    elif not np.array_equal(state.matrix[row], vec):
-                        replaced.append((row, vec))
+                    elif row < len(state.ids) and not np.array_equal(state.matrix[row], vec):
+                        replaced[row] = vec
+                    elif row >= len(state.ids):
+                        appended[row - len(state.ids)] = vec
                 if chunk_newest and (newest is None or chunk_newest > newest):
                     newest = chunk_newest
         self._watermark = newest
         if not appended and not replaced:
             return 0
-        matrix = self._writable(len(new_ids))
-        for row, vec in replaced:
+        matrix = self._storage(len(new_ids), copy=bool(replaced))
+        for row, vec in replaced.items():
             matrix[row] = vec
         if appended:
             matrix[len(state.ids) : len(new_ids)] = np.stack(appended)
-        self._state = _State(new_ids, rows, matrix[: len(new_ids)])
+        generation = state.generation + 1
+        stale = dict(state.stale)
+        if self.ann_min_vectors is not None:  # the next graph update takes these in
+            stale.update((row, generation) for row in replaced)
+        self._derived.swap(replace(state, ids=tuple(new_ids), rows=rows,
+                                   matrix=matrix[: len(new_ids)], stale=stale,
+                                   generation=generation))
         return len(appended) + len(replaced)
 
-    def _writable(self, n: int) -> np.ndarray:
-        """A writable buffer with room for n rows whose first rows are the current ones."""
+    def _storage(self, n: int, *, copy: bool) -> np.ndarray:
+        """Storage for n rows whose first rows are the current ones.
+
+        Rows past the current count are written freely: no state shows them. With
+        `copy` (rows are about to be replaced) the storage is always new, so searches
+        reading the current state never see a row change under them.
+        """
         current = self._state.matrix
         buf = self._buffer
-        if buf is None or buf.shape[0] < n:
+        if copy or buf is None or buf.shape[0] < n or not _shares_start(buf, current):
             capacity = max(n, int(len(current) * 1.25) + 1024)
             buf = np.empty((capacity, self.dim), dtype=np.float32)
             buf[: len(current)] = current
             self._buffer = buf
         return buf
 
+    # ---- the HNSW graph ---------------------------------------------------------------
+
+    def _update_graph(self) -> None:
+        """Build the graph, or update a copy of the current one, outside every lock
+        searches take; swap it in if the rows it covers kept their numbers."""
+        try:
+            base = self._state
+            started = time.perf_counter()
+            n = len(base.ids)
+            if base.graph is None:
+                graph = HnswGraph(self.dim)
+                graph.add(0, base.matrix[:n])
+            else:
+                graph = base.graph.copy()
+                stale = sorted(r for r in base.stale if r < base.graph_rows)
+                if stale:
+                    graph.replace(np.asarray(stale, dtype=np.int64), base.matrix[stale])
+                graph.add(base.graph_rows, base.matrix[base.graph_rows : n])
+            with self._derived.catching_up():
+                current = self._state
+                if current.lineage != base.lineage or len(current.ids) < n:
+                    return  # reloaded meanwhile: row numbers changed
+                stale = {r: g for r, g in current.stale.items() if g > base.generation}
+                self._derived.swap(replace(current, graph=graph, graph_rows=n, stale=stale))
+                if self._snapshots is not None:
+                    self._writer.submit(self._snapshot_of(self._state))
+            log.info("HNSW graph over %d vectors ready in %.1f s", n,
+                     time.perf_counter() - started)
+        except Exception:
+            log.exception("could not build the HNSW graph")
+        finally:
+            with self._graph_lock:
+                self._graph_thread = None
+
     # ---- snapshot ---------------------------------------------------------------------
-
-    def _meta_path(self) -> Path:
-        assert self.snapshot_dir is not None
-        return self.snapshot_dir / f"{snapshot_stem(self.model_id)}.meta.json"
-
-    _snapshot_rows = 0
-    _meta_outdated = False  # a snapshot from before `seen_newest` was kept
 
     def _snapshot_due(self, changed: int) -> bool:
         return self._snapshot_rows < 0 or changed >= max(256, len(self._state.ids) // 100)
 
+    def _snapshot_of(self, state: _State) -> tuple[_State, datetime | None, datetime | None]:
+        return state, self._watermark, self._seen_newest
+
     def _load_snapshot(self) -> None:
-        if self.snapshot_dir is None:
+        if self._snapshots is None:
             return
-        try:
-            meta = json.loads(self._meta_path().read_text())
-            if meta.get("version") != SNAPSHOT_VERSION or meta.get("model_id") != self.model_id:
-                return
-            matrix = np.load(self.snapshot_dir / meta["vectors"], mmap_mode="r")
-            ids = np.load(self.snapshot_dir / meta["ids"]).tolist()
-        except (OSError, ValueError, KeyError, TypeError):
+        loaded = self._snapshots.load(self._read_snapshot)
+        if loaded is None:
             return
-        if matrix.shape != (len(ids), self.dim) or meta.get("count") != len(ids):
-            return
-        self._state = _State(ids, {pid: i for i, pid in enumerate(ids)}, matrix)
+        state, watermark, seen, outdated = loaded
+        self._derived.swap(state)
         self._buffer = None
-        if meta.get("ann") and self.ann_min_vectors is not None:
+        self._watermark, self._seen_newest, self._meta_outdated = watermark, seen, outdated
+        self._snapshot_rows = len(state.ids)
+        if self._watermark is None and state.ids:
+            self._watermark = datetime(1970, 1, 1, tzinfo=UTC)
+
+    def _read_snapshot(self, meta: dict, folder: Path):
+        if meta.get("version") != SNAPSHOT_VERSION or meta.get("model_id") != self.model_id:
+            return None
+        matrix = np.load(folder / "vectors.npy", mmap_mode="r")
+        ids = tuple(np.load(folder / "ids.npy").tolist())
+        if matrix.shape != (len(ids), self.dim) or meta.get("count") != len(ids):
+            return None
+        graph, graph_rows, stale = None, 0, {}
+        if meta.get("graph_rows") and self.ann_min_vectors is not None:
             try:
-                self._ann = HnswGraph.load(self.snapshot_dir / meta["ann"], self.dim)
-                self._ann_rows = int(meta["ann_rows"])
+                graph = HnswGraph.load(folder / "graph.usearch", self.dim)
+                graph_rows = int(meta["graph_rows"])
+                stale = {int(r): 0 for r in meta.get("stale", [])}
             except (OSError, ValueError, KeyError, RuntimeError) as exc:
                 log.warning("ignoring the saved HNSW graph: %s", exc)
-                self._ann, self._ann_rows = None, 0
-        watermark = meta.get("watermark")
-        self._watermark = datetime.fromisoformat(watermark) if watermark else None
+                graph, graph_rows, stale = None, 0, {}
+        state = _State(ids, {pid: i for i, pid in enumerate(ids)}, matrix, graph,
+                       graph_rows, stale)
+        watermark, seen = meta.get("watermark"), meta.get("seen_newest")
         # What the database looked like when the snapshot was written: if its newest
         # embedding and count are the same now, the first look needs no margin re-read
         # (after a bulk `paperwire embed`, the margin can hold every vector).
-        seen = meta.get("seen_newest")
-        self._seen_newest = datetime.fromisoformat(seen) if seen else None
-        self._meta_outdated = "seen_newest" not in meta
-        if self._watermark is None and ids:
-            self._watermark = datetime(1970, 1, 1, tzinfo=UTC)
+        return (state, datetime.fromisoformat(watermark) if watermark else None,
+                datetime.fromisoformat(seen) if seen else None, "seen_newest" not in meta)
 
-    def _write_snapshot(self) -> None:
-        """Write vectors and ids under fresh names, then switch the meta file atomically."""
-        assert self.snapshot_dir is not None
-        state = self._state
-        stem = snapshot_stem(self.model_id)
-        token = f"{int(time.time() * 1000)}-{os.getpid()}"
-        meta_path = self._meta_path()
-        try:
-            self.snapshot_dir.mkdir(parents=True, exist_ok=True)
-            old = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-            vec_name, ids_name = f"{stem}.{token}.vectors.npy", f"{stem}.{token}.ids.npy"
-            _atomic_save(
-                self.snapshot_dir / vec_name, np.ascontiguousarray(state.matrix, np.float32)
-            )
-            _atomic_save(self.snapshot_dir / ids_name, np.array(state.ids, dtype=str))
-            meta = {
-                "version": SNAPSHOT_VERSION,
-                "model_id": self.model_id,
-                "dim": self.dim,
-                "count": len(state.ids),
-                "watermark": self._watermark.isoformat() if self._watermark else None,
-                "seen_newest": self._seen_newest.isoformat() if self._seen_newest else None,
-                "vectors": vec_name,
-                "ids": ids_name,
-            }
-            if self._ann is not None:
-                meta["ann"], meta["ann_rows"] = f"{stem}.{token}.usearch", self._ann_rows
-                self._ann.save(self.snapshot_dir / meta["ann"])
-            tmp = meta_path.with_name(f"{meta_path.name}.{token}.tmp")
-            tmp.write_text(json.dumps(meta))
-            os.replace(tmp, meta_path)
-            self._snapshot_rows = len(state.ids)
-            self._meta_outdated = False
-            for key in ("vectors", "ids", "ann"):  # open memory maps of old files stay valid
-                if isinstance(old.get(key), str) and old[key] != meta[key]:
-                    (self.snapshot_dir / old[key]).unlink(missing_ok=True)
-        except (OSError, ValueError) as exc:  # a read-only data dir only costs start-up time
-            log.warning("could not write the vector snapshot: %s", exc)
+    def _save_snapshot(self, snapshot: tuple[_State, datetime | None, datetime | None]) -> None:
+        """Called by the snapshot writer's thread, with no index lock held."""
+        assert self._snapshots is not None
+        state, watermark, seen = snapshot
+        meta = {
+            "version": SNAPSHOT_VERSION,
+            "model_id": self.model_id,
+            "dim": self.dim,
+            "count": len(state.ids),
+            "watermark": watermark.isoformat() if watermark else None,
+            "seen_newest": seen.isoformat() if seen else None,
+            "graph_rows": state.graph_rows if state.graph is not None else 0,
+            "stale": sorted(state.stale),
+        }
+
+        def write(folder: Path) -> None:
+            np.save(folder / "vectors.npy", np.ascontiguousarray(state.matrix, np.float32))
+            np.save(folder / "ids.npy", np.array(state.ids, dtype=str))
+            if state.graph is not None:
+                state.graph.save(folder / "graph.usearch")
+
+        self._snapshots.save(meta, write)
 
 
-def _atomic_save(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npy")
-    np.save(tmp, array)
-    os.replace(tmp, path)
+def _shares_start(buffer: np.ndarray, matrix: np.ndarray) -> bool:
+    """Whether `matrix` is a view of the first rows of `buffer` (storage this index owns)."""
+    return len(matrix) == 0 or (matrix.base is buffer or matrix is buffer) and (
+        matrix.__array_interface__["data"][0] == buffer.__array_interface__["data"][0])
 
 
 def build_vector_index(engine: Engine, model_id: str, dim: int, data_dir: Path):

@@ -19,7 +19,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
-from paperwire.store.jobs import claim_jobs, complete_job, enqueue_jobs, fail_job
+from paperwire.store.jobs import claim_jobs, complete_job, enqueue_job, fail_job
+from paperwire.store.leases import worker_identity
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,9 @@ Handler = Callable[[Any], None]
 class JobQueue(Protocol):
     """What services need to hand work off."""
 
-    def enqueue(self, queue: str, payload: Any, *, dedupe_key: str | None = None) -> None: ...
+    def enqueue(self, queue: str, payload: Any, *, dedupe_key: str | None = None) -> int:
+        """Queue a job (committed on return); its id (an equal queued job's, if deduped)."""
+        ...
 
 
 def retry_delay_s(attempts: int) -> float:
@@ -62,7 +65,7 @@ class JobRunner:
         self.poll_s = poll_s
         self.lease_s = lease_s
         self.max_attempts = max_attempts
-        self.worker_id = f"jobs-{uuid.uuid4().hex[:10]}"
+        self.worker_id = worker_identity(f"jobs-{uuid.uuid4().hex[:10]}")
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Condition()
@@ -71,12 +74,14 @@ class JobRunner:
 
     # -- handing work off -------------------------------------------------------------
 
-    def enqueue(self, queue: str, payload: Any, *, dedupe_key: str | None = None) -> None:
-        """Queue a job (committed when this returns) and wake this process's runner."""
+    def enqueue(self, queue: str, payload: Any, *, dedupe_key: str | None = None) -> int:
+        """Queue a job (committed when this returns), wake this process's runner and
+        return the job's id (with a `dedupe_key` already queued: that job's id)."""
         if queue not in self.handlers:
             raise ValueError(f"no handler for the job queue {queue!r}")
-        enqueue_jobs(self.engine, queue, [(dedupe_key, payload)])
+        job_id = enqueue_job(self.engine, queue, payload, dedupe_key=dedupe_key)
         self._wake.set()
+        return job_id
 
     # -- running ----------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from sqlalchemy import Connection, Engine, delete, exists, func, select
 
 from paperwire.demo import DEMO_ORGANIZATIONS, DEMO_SOURCE, demo_items
+from paperwire.store.events import OrganizationsChanged, PapersChanged
+from paperwire.store.events import record as record_event
 from paperwire.store.tables import organizations, papers
 
 DEMO_ID_PREFIX = "0001."
@@ -41,6 +43,7 @@ def remove_demo_set(engine: Engine) -> int:
         if not removed:
             return 0
         conn.execute(delete(sent_papers).where(sent_papers.c.paper_id.like(DEMO_ID_PREFIX + "%")))
+        removed_ids = list(conn.execute(select(papers.c.id).where(IS_DEMO)).scalars())
         conn.execute(delete(papers).where(IS_DEMO))
         used = select(papers.c.id).where(papers.c.organization_id == organizations.c.id)
         conn.execute(
@@ -48,10 +51,5 @@ def remove_demo_set(engine: Engine) -> int:
                 organizations.c.name.in_([o.name for o in DEMO_ORGANIZATIONS]), ~exists(used)
             )
         )
-    _notify_indexes(engine)
+        record_event(conn, PapersChanged.of(removed_ids), OrganizationsChanged())
     return removed
-
-
-def _notify_indexes(engine: Engine) -> None:
-    """Derived search indexes rebuild from the database; nothing else to tell here."""
-    return None

@@ -14,13 +14,14 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, select
 
 from paperwire.domain.keyphrases import extract_keyphrases, idf_from_frequencies
 from paperwire.domain.summaries import extractive_summary
 from paperwire.store import enrichments as store
+from paperwire.store.db import utcnow
 from paperwire.store.tables import papers
 
 log = logging.getLogger(__name__)
@@ -29,10 +30,6 @@ BATCH_SIZE = 500
 IDF_SAMPLE = 20_000  # papers read to estimate document frequencies
 GENERATION_MAX_ATTEMPTS = 5
 GENERATION_BACKOFF = timedelta(minutes=30)  # doubles per failed attempt
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(slots=True)

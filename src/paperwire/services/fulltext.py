@@ -15,7 +15,7 @@ import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
@@ -23,13 +23,10 @@ from paperwire.config import Settings
 from paperwire.domain.paper_markdown import FulltextNote, PaperFacts, render_paper_markdown
 from paperwire.services.papers import PaperDetail, get_paper_detail
 from paperwire.sources.http_client import HttpClient, SourceError
+from paperwire.store.db import utcnow
 from paperwire.store.fulltext import StoredFulltext, load_fulltext, record_failure, save_fulltext
 
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class FulltextService:

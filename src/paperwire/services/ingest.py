@@ -6,7 +6,6 @@ import time
 from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from itertools import islice
 
 import numpy as np
@@ -15,6 +14,8 @@ from sqlalchemy import Engine
 from paperwire.domain.records import Rejected, SourceItem, clean_paper_links
 from paperwire.services.batch_writer import BatchWriter, Written, default_writers
 from paperwire.store import ingest_runs
+from paperwire.store.db import utcnow
+from paperwire.store.leases import HEARTBEAT_S, Heartbeat, worker_identity
 
 BATCH_SIZE = 2000
 MAX_LOGGED_ERRORS = 1000
@@ -138,8 +139,11 @@ def ingest(
     started = time.perf_counter()
     with engine.begin() as conn:
         run_id = ingest_runs.start_run(
-            conn, source=source, parameters=parameters, started_at=datetime.now(UTC)
+            conn, source=source, parameters=parameters, started_at=utcnow(),
+            worker_id=worker_identity(f"ingest-{source}"),
         )
+    heartbeat = Heartbeat(lambda now: ingest_runs.heartbeat_run(engine, run_id, now=now),
+                          interval_s=HEARTBEAT_S, name="ingest-heartbeat")
 
     def on_written(written: Written, read: int) -> None:
         if written.items:
@@ -155,39 +159,42 @@ def ingest(
     writer = BatchWriter(
         engine, on_written, writers=default_writers(engine) if writers is None else writers
     )
-    status = "failed"
-    try:
-        iterator = iter(items)
-        while batch := list(islice(iterator, batch_size)):
-            good = [_checked_links(item, report) for item in batch if isinstance(item, SourceItem)]
-            for item in batch:
-                if isinstance(item, Rejected):
-                    report.add_rejected(item)
-            writer.submit(good, len(batch))
-        writer.drain()
-        status = "ok"
-    finally:
-        writer.close()
-        new_hashes = new.as_set_array()
-        report.papers = len(seen.as_set_array())
-        report.new = len(new_hashes)
-        report.updated = int((~np.isin(updated.changed_ids(), new_hashes)).sum())
-        report.duration_s = time.perf_counter() - started
-        with engine.begin() as conn:
-            ingest_runs.finish_run(
-                conn,
-                run_id,
-                status=status,
-                finished_at=datetime.now(UTC),
-                duration_s=report.duration_s,
-                papers_seen=report.papers,
-                papers_new=report.new,
-                papers_updated=report.updated,
-                daily_entries=report.daily_entries,
-                rejected=report.rejected_total,
-                errors=[f"{r.where}: {r.reason}" for r in report.rejected[:MAX_LOGGED_ERRORS]]
-                + [f"{n} unsafe links dropped" for n in [report.links_dropped] if n],
-            )
+    # The run's heartbeat is renewed while it runs: a killed import shows as interrupted.
+    with heartbeat:
+        status = "failed"
+        try:
+            iterator = iter(items)
+            while batch := list(islice(iterator, batch_size)):
+                good = [_checked_links(item, report)
+                        for item in batch if isinstance(item, SourceItem)]
+                for item in batch:
+                    if isinstance(item, Rejected):
+                        report.add_rejected(item)
+                writer.submit(good, len(batch))
+            writer.drain()
+            status = "ok"
+        finally:
+            writer.close()
+            new_hashes = new.as_set_array()
+            report.papers = len(seen.as_set_array())
+            report.new = len(new_hashes)
+            report.updated = int((~np.isin(updated.changed_ids(), new_hashes)).sum())
+            report.duration_s = time.perf_counter() - started
+            with engine.begin() as conn:
+                ingest_runs.finish_run(
+                    conn,
+                    run_id,
+                    status=status,
+                    finished_at=utcnow(),
+                    duration_s=report.duration_s,
+                    papers_seen=report.papers,
+                    papers_new=report.new,
+                    papers_updated=report.updated,
+                    daily_entries=report.daily_entries,
+                    rejected=report.rejected_total,
+                    errors=[f"{r.where}: {r.reason}" for r in report.rejected[:MAX_LOGGED_ERRORS]]
+                    + [f"{n} unsafe links dropped" for n in [report.links_dropped] if n],
+                )
     if remove_demo and status == "ok" and report.papers and source != "demo":
         from paperwire.services.demo_data import remove_demo_set
 

@@ -1,8 +1,12 @@
 """The search service: keyword, semantic and hybrid search, similar papers.
 
-Used by the web pages, the API, digests and `paperwire search`/`eval`.
-User text goes through the safe query parser; the embedder and vector index
-are loaded only when a semantic or hybrid search needs them.
+Used by the web pages, the API, the feeds, digests and `paperwire search`/`eval`. One way
+through: `search.plan.build_plan` parses the query once into a plan (terms, phrases,
+filters, mode, sort, page); the service resolves its candidate set once, asks the
+semantic side for the papers above the calibrated floor, and `services.search_results`
+builds the mode's result set, sorts, pages and adds snippets. Query-by-example (similar
+papers, eval-rec, For-you) is `more_like`. The embedder and vector index are loaded only
+when a semantic or hybrid search needs them.
 """
 
 from __future__ import annotations
@@ -12,8 +16,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -25,24 +27,39 @@ from paperwire.domain.fusion import (
     chance_ceiling,
     example_keyword_share,
     fuse,
-    keyword_weight,
     semantic_floor,
 )
 from paperwire.search.bm25 import Bm25Index
-from paperwire.search.filters import FilterSpec, filter_conditions
 from paperwire.search.keyword import KeywordSearcher
-from paperwire.search.query_parser import ParsedQuery, parse_query
+from paperwire.search.plan import (
+    EMPTY_QUERY_NOTICE,
+    MAX_LIMIT,
+    MAX_OFFSET,
+    MODES,
+    SORTS,
+    SearchFilters,
+    SearchPlan,
+    build_plan,
+    merge_filters,
+)
+from paperwire.services.search_results import (
+    EMPTY,
+    FUSION_DEPTH,
+    ResultSet,
+    ResultStages,
+    SearchHit,
+    SearchResults,
+)
 from paperwire.store.tables import papers
 
 log = logging.getLogger(__name__)
 
-MODES = ("keyword", "semantic", "hybrid")
-SORTS = ("relevance", "date", "upvotes")
-MAX_LIMIT = 200
-MAX_OFFSET = 10_000
+__all__ = [
+    "EMPTY_QUERY_NOTICE", "MAX_LIMIT", "MAX_OFFSET", "MODES", "SORTS", "SearchFilters",
+    "SearchHit", "SearchPlan", "SearchResults", "SearchService", "merge_filters",
+]
+
 QUERY_VECTOR_CACHE = 2048  # recent query embeddings kept (search-as-you-type repeats)
-# How many candidates each ranker contributes to hybrid fusion.
-FUSION_DEPTH = 100
 # How many of the most similar papers are checked against the semantic floor.
 SEMANTIC_DEPTH = 300
 # The fixed sample of papers that calibrates the semantic floor, re-read this often.
@@ -50,61 +67,10 @@ BACKGROUND_SAMPLE = 512
 BACKGROUND_TTL_S = 600.0
 # A semantic provider (model, index) that failed is tried again after this long.
 SEMANTIC_RETRY_S = 60.0
-EMPTY_QUERY_NOTICE = "Type some words to search, e.g. diffusion transformers author:\"Jane Doe\"."
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    after: date | None = None
-    before: date | None = None
-    category: str | None = None
-    organization: str | None = None
-    author: str | None = None
-    has_code: bool = False
-    # Search only among these papers (a user's library); None: all papers.
-    paper_ids: frozenset[str] | None = None
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    paper_id: str
-    score: float
-    snippet: str | None = None  # HTML-safe, <mark> around matched words
-    keyword_score: float | None = None
-    semantic_score: float | None = None
-
-
-@dataclass
-class SearchResults:
-    hits: list[SearchHit]
-    total: int
-    mode: str
-    notice: str | None
-    # (papers with an embedding, all papers) when semantic ranking took part; shown once,
-    # in the page header, rather than as a warning on every search.
-    embedding_coverage: tuple[int, int] | None = None
 
 
 # (embedder, vector index, reason when unavailable)
 SemanticProvider = Callable[[], tuple[Any, Any, str | None]]
-
-
-def merge_filters(parsed: ParsedQuery, filters: SearchFilters | None) -> FilterSpec:
-    """Filters typed in the query and filters passed by the caller all apply."""
-    f = filters or SearchFilters()
-    after = max((d for d in (parsed.after, f.after) if d), default=None)
-    before = min((d for d in (parsed.before, f.before) if d), default=None)
-    categories = parsed.categories + ((f.category,) if f.category and f.category.strip() else ())
-    authors = parsed.authors + ((f.author,) if f.author and f.author.strip() else ())
-    return FilterSpec(
-        after=after,
-        before=before,
-        categories=categories,
-        organization=f.organization.strip() if f.organization and f.organization.strip() else None,
-        authors=authors,
-        has_code=parsed.has_code or f.has_code,
-        paper_ids=f.paper_ids,
-    )
 
 
 class SearchService:
@@ -119,13 +85,15 @@ class SearchService:
     ) -> None:
         self.engine = engine
         self.keyword = KeywordSearcher(engine, keyword_index)
+        self.stages = ResultStages(engine, self.keyword)
         self._semantic_provider = semantic
         self._semantic: tuple[Any, Any, str | None] | None = None
         self._semantic_checked_at = 0.0
-        self._background: tuple[float, list[str]] | None = None
+        self._background: tuple[float, int, list[str]] | None = None
         self._ceiling: tuple[float, float] | None = None
         self._lock = threading.Lock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_vectors_lock = threading.Lock()
 
     # ---- public API -----------------------------------------------------------------
 
@@ -139,138 +107,74 @@ class SearchService:
         limit: int = 20,
         offset: int = 0,
     ) -> SearchResults:
-        if mode not in MODES:
-            raise ValueError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
-        if sort not in SORTS:
-            raise ValueError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
-        if not 1 <= limit <= MAX_LIMIT:
-            raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
-        if not 0 <= offset <= MAX_OFFSET:
-            raise ValueError(f"offset must be between 0 and {MAX_OFFSET}")
-        parsed = parse_query(query or "")
-        spec = merge_filters(parsed, filters)
-        notices = list(parsed.notices)
-        if not parsed.has_text:
-            if spec.active:
-                hits, total = self._filter_only(spec, sort, limit, offset)
-                return SearchResults(hits, total, mode, _join(notices))
-            return SearchResults([], 0, mode, _join([*notices, EMPTY_QUERY_NOTICE]))
-        used = mode
-        coverage: tuple[int, int] | None = None
-        if mode != "keyword":
-            embedder, index, reason = self._semantic_parts()
-            try:
-                coverage = index.coverage() if index is not None else (0, 0)
-            except Exception as exc:  # an index that cannot load: keyword search still works
-                self._semantic_failed(exc)
-                embedder, index, reason, coverage = None, None, _reason(exc), (0, 0)
-            if embedder is None or index is None or coverage[0] == 0:
-                why = reason or "no embeddings yet"
-                notices.append(f"semantic search unavailable ({why}): keyword results shown")
+        """One page of results. ValueError for a bad mode, sort, limit or offset."""
+        plan = build_plan(query, mode=mode, filters=filters, sort=sort, limit=limit,
+                          offset=offset)
+        return self.run(plan)
+
+    def run(self, plan: SearchPlan) -> SearchResults:
+        """Carry out a plan: candidates, ranking and fusion, sort and paging, snippets."""
+        if not plan.has_text:
+            if plan.spec.active:
+                hits, total = self.stages.filter_only(plan)
+                return SearchResults(hits, total, plan.mode, _join(plan.notices))
+            return SearchResults([], 0, plan.mode, _join([*plan.notices, EMPTY_QUERY_NOTICE]))
+        used, coverage = plan.mode, None
+        parts: tuple[Any, Any] | None = None
+        if plan.mode != "keyword":
+            parts, coverage, why = self._semantic_ready()
+            if parts is None:
+                plan = plan.notice(f"semantic search unavailable ({why}): keyword results shown")
                 used = "keyword"
-        if used != "keyword":
+        plan = self.stages.resolve(plan, semantic=used != "keyword")
+        found: ResultSet | None = EMPTY if plan.no_candidates else None
+        if found is None and parts is not None:
             try:
-                page, total = self._semantic_page(parsed, spec, used, sort, limit, offset)
+                found = self._semantic_set(plan, used, parts, coverage)
             except Exception as exc:  # the model failed now: keyword results, retry later
                 self._semantic_failed(exc)
-                notices.append(f"semantic search unavailable ({_reason(exc)}): "
-                               "keyword results shown")
+                plan = plan.notice(f"semantic search unavailable ({_reason(exc)}): "
+                                   "keyword results shown")
                 used = "keyword"
-        if used == "keyword":
-            page, total = self._keyword_page(parsed, spec, sort, limit, offset)
-        page = self._with_snippets(parsed, page)
-        return SearchResults(page, total, used, _join(notices), coverage)
+        if found is None:
+            found = self.stages.keyword_set(plan)
+        page = self.stages.with_snippets(plan, self.stages.page(plan, found))
+        return SearchResults(page, found.total, used, _join(plan.notices), coverage)
 
-    def _keyword_page(
-        self, parsed: ParsedQuery, spec: FilterSpec, sort: str, limit: int, offset: int
-    ) -> tuple[list[SearchHit], int]:
-        """Keyword mode: every paper that matches; the count is the same for every sort."""
-        if sort == "relevance":
-            found, matched = self.keyword.search_page(parsed, spec, limit=offset + limit)
-            page = [SearchHit(h.paper_id, h.score, keyword_score=h.score)
-                    for h in found[offset:]]
-            if matched is None:
-                matched = (len(found) if len(found) < offset + limit
-                           else self.keyword.count(parsed, spec))
-            return page, matched
-        ids = self.keyword.ordered_matches(parsed, spec, _order_columns(sort), limit=limit,
-                                           offset=offset)
-        scores = self.keyword.scores_for(parsed, spec, ids)
-        page = [SearchHit(pid, scores.get(pid, 0.0), keyword_score=scores.get(pid, 0.0))
-                for pid in ids]
-        _, matched = self.keyword.search_page(parsed, spec, limit=1)  # the ranker counts free
-        return page, matched if matched is not None else self.keyword.count(parsed, spec)
+    def _semantic_ready(self) -> tuple[tuple[Any, Any] | None, tuple[int, int] | None, str]:
+        """((embedder, index) or None, embedding coverage, why unavailable)."""
+        embedder, index, reason = self._semantic_parts()
+        try:
+            coverage = index.coverage() if index is not None else (0, 0)
+        except Exception as exc:  # an index that cannot load: keyword search still works
+            self._semantic_failed(exc)
+            return None, (0, 0), _reason(exc)
+        if embedder is None or index is None or coverage[0] == 0:
+            return None, coverage, reason or "no embeddings yet"
+        return (embedder, index), coverage, ""
 
-    def _semantic_page(
-        self, parsed: ParsedQuery, spec: FilterSpec, mode: str, sort: str, limit: int,
-        offset: int,
-    ) -> tuple[list[SearchHit], int]:
-        """Semantic and hybrid: the result set is explicit, so paging and sorting share it.
+    def _semantic_set(
+        self, plan: SearchPlan, mode: str, parts: tuple[Any, Any], coverage: tuple[int, int]
+    ) -> ResultSet:
+        """Semantic and hybrid result sets, from the papers above the calibrated floor."""
+        embedder, index = parts
+        query_vector = self._query_vector(plan.query.text)
+        dense = index.search(query_vector, max(plan.pool, SEMANTIC_DEPTH),
+                             candidates=plan.candidates)
+        floor = self._floor(query_vector, index, coverage[0])
+        above = {pid: v for pid, v in dense if v >= floor}
+        if mode == "hybrid":
+            def similarity(pid: str) -> float | None:
+                vector = index.vector_for(pid)
+                return None if vector is None else float(np.dot(vector, query_vector))
 
-        semantic: the papers whose similarity clears the calibrated floor (`_floor`).
-        hybrid: every keyword match, plus the papers above the floor that match no keyword
-        (none when the query has a quoted phrase: a phrase is a requirement, and every paper
-        that holds it is already a keyword match). Nothing pads the list to a fixed size.
-        """
-        _, index, _ = self._semantic_parts()
-        candidates = self.keyword.filtered_ids(spec) if spec.active else None
-        if candidates is not None and not candidates:
-            return [], 0
-        pool = offset + limit
-        query_vector = self._query_vector(parsed.text)
-        dense = dict(index.search(query_vector, max(pool, SEMANTIC_DEPTH), candidates=candidates))
-        floor = self._floor(query_vector, index)
-        above = {pid: v for pid, v in dense.items() if v >= floor}
-        if mode == "semantic":
-            ranked = [SearchHit(pid, v, semantic_score=v)
-                      for pid, v in sorted(above.items(), key=lambda kv: (-kv[1], kv[0]))]
-            total = len(ranked)
-            if sort != "relevance":
-                ranked = self._resort(ranked, sort)
-            return ranked[offset : offset + limit], total
-        # hybrid
-        found, matched = self.keyword.search_page(parsed, spec, limit=max(pool, FUSION_DEPTH),
-                                                  candidates=candidates)
-        keyword = {h.paper_id: h.score for h in found}
-        if matched is None:
-            matched = (len(found) if len(found) < max(pool, FUSION_DEPTH)
-                       else self.keyword.count(parsed, spec))
-        # Which of the dense hits match the keywords too (and how well): real scores.
-        keyword.update(self.keyword.scores_for(parsed, spec, [p for p in above
-                                                              if p not in keyword]))
-        semantic_only = {} if parsed.phrases else {
-            pid: v for pid, v in above.items() if pid not in keyword}
-        total = matched + len(semantic_only)
-        if sort != "relevance":
-            return self._merged_by_order(parsed, spec, sort, semantic_only, keyword, dense,
-                                         limit, offset), total
-        scored = {pid: v for pid, v in above.items() if pid in keyword or pid in semantic_only}
-        for pid in keyword.keys() - scored.keys():
-            vector = index.vector_for(pid)
-            if vector is not None:
-                scored[pid] = float(np.dot(vector, query_vector))
-        n_words = len(parsed.terms) + sum(len(p) for p in parsed.phrases)
-        fused = fuse(keyword, scored, keyword_share=keyword_weight(n_words))
-        ranked = [SearchHit(f.paper_id, f.score, None, f.keyword, f.semantic) for f in fused]
-        return ranked[offset : offset + limit], total
+            return self.stages.hybrid_set(plan, above, similarity)
+        if coverage[0] < coverage[1]:  # papers without a vector compete by keyword score
+            model_id = getattr(index, "model_id", None) or embedder.model_id
+            return self.stages.partial_semantic_set(plan, above, model_id)
+        return self.stages.semantic_set(plan, above)
 
-    def _merged_by_order(
-        self, parsed: ParsedQuery, spec: FilterSpec, sort: str, extra: dict[str, float],
-        keyword: dict[str, float], dense: dict[str, float], limit: int, offset: int,
-    ) -> list[SearchHit]:
-        """Keyword matches (in SQL order) and the semantic-only hits, merged in that order."""
-        ids = self.keyword.ordered_matches(parsed, spec, _order_columns(sort),
-                                           limit=offset + limit)
-        merged = [SearchHit(pid, 0.0) for pid in dict.fromkeys([*ids, *extra])]
-        ordered = self._resort(merged, sort)[offset : offset + limit]
-        missing = [h.paper_id for h in ordered if h.paper_id not in keyword
-                   and h.paper_id not in extra]
-        keyword = keyword | self.keyword.scores_for(parsed, spec, missing)
-        return [SearchHit(h.paper_id, keyword.get(h.paper_id, extra.get(h.paper_id, 0.0)),
-                          None, keyword.get(h.paper_id), dense.get(h.paper_id))
-                for h in ordered]
-
-    def _floor(self, query_vector: np.ndarray, index: Any) -> float:
+    def _floor(self, query_vector: np.ndarray, index: Any, embedded: int) -> float:
         """The similarity a paper needs before semantic search may return it for this query.
 
         Calibrated against unrelated papers, on the model's own scale. Per query: its cosine
@@ -280,12 +184,12 @@ class SearchService:
         none. Per model: a paper more similar than nonsense ever is (`chance_ceiling`) also
         counts, so a broad topic whose background is wide still finds its papers.
         """
-        sample = self._background_ids()
+        sample = self._background_ids(index, embedded)
         found = index.search(query_vector, len(sample), candidates=sample) if sample else []
         if len(found) < 16:
             return -1.0  # too few papers to calibrate: the similarity alone ranks
         centre, spread = background([v for _, v in found])
-        floor = semantic_floor(centre, spread, max(2, index.coverage()[0]))
+        floor = semantic_floor(centre, spread, max(2, embedded))
         return min(floor, self._chance_ceiling(index, sample) + 1e-6)
 
     def _chance_ceiling(self, index: Any, sample: list[str]) -> float:
@@ -305,19 +209,33 @@ class SearchService:
         self._ceiling = (now, ceiling)
         return ceiling
 
-    def _background_ids(self) -> list[str]:
-        now = time.monotonic()
-        cached = self._background
-        if cached is not None and now - cached[0] < BACKGROUND_TTL_S:
-            return cached[1]
+    def _background_ids(self, index: Any, embedded: int) -> list[str]:
+        """A fixed sample of the papers that have a vector (every n-th by id).
+
+        Drawn from the embedded papers, not from all papers: while only 2% have a vector, a
+        sample of all papers would hold too few embedded ones to calibrate the floor. Re-read
+        after BACKGROUND_TTL_S, and sooner while the sample is still short of
+        BACKGROUND_SAMPLE and more papers have been embedded since.
+        """
         from sqlalchemy import func
 
+        from paperwire.store.tables import paper_embeddings
+
+        now = time.monotonic()
+        cached = self._background
+        if cached is not None and now - cached[0] < BACKGROUND_TTL_S and (
+                len(cached[2]) >= BACKGROUND_SAMPLE or cached[1] == embedded):
+            return cached[2]
+        model_id = getattr(index, "model_id", None)
+        table = paper_embeddings if model_id else papers
+        key = paper_embeddings.c.paper_id if model_id else papers.c.id
+        where = [paper_embeddings.c.model_id == model_id] if model_id else []
         with self.engine.connect() as conn:
-            n = conn.execute(select(func.count()).select_from(papers)).scalar_one()
+            n = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
             step = max(1, n // BACKGROUND_SAMPLE)
-            rows = conn.execute(select(papers.c.id).order_by(papers.c.id)).scalars()
+            rows = conn.execute(select(key).where(*where).order_by(key)).scalars()
             ids = [pid for i, pid in enumerate(rows) if i % step == 0][:BACKGROUND_SAMPLE]
-        self._background = (now, ids)
+        self._background = (now, embedded, ids)
         return ids
 
     def similar(self, paper_id: str, *, limit: int = 10) -> list[SearchHit]:
@@ -465,56 +383,20 @@ class SearchService:
             self._semantic_checked_at = time.monotonic()
 
     def _query_vector(self, text: str) -> np.ndarray:
-        cached = self._query_vectors.get(text)
-        if cached is not None:
-            self._query_vectors.move_to_end(text)
-            return cached
+        # Requests run in several threads: the LRU is only touched under its lock (the
+        # embedding itself runs outside it).
+        with self._query_vectors_lock:
+            cached = self._query_vectors.get(text)
+            if cached is not None:
+                self._query_vectors.move_to_end(text)
+                return cached
         embedder, _, _ = self._semantic_parts()
         vector = np.asarray(embedder.embed([text])[0], dtype=np.float32)
-        self._query_vectors[text] = vector
-        if len(self._query_vectors) > QUERY_VECTOR_CACHE:
-            self._query_vectors.popitem(last=False)
+        with self._query_vectors_lock:
+            self._query_vectors[text] = vector
+            while len(self._query_vectors) > QUERY_VECTOR_CACHE:
+                self._query_vectors.popitem(last=False)
         return vector
-
-    def _filter_only(
-        self, spec: FilterSpec, sort: str, limit: int, offset: int
-    ) -> tuple[list[SearchHit], int]:
-        from sqlalchemy import func
-
-        order = _order_columns(sort)
-        with self.engine.connect() as conn:
-            conditions = filter_conditions(spec)
-            total = conn.execute(
-                select(func.count()).select_from(papers).where(*conditions)
-            ).scalar_one()
-            ids = conn.execute(
-                select(papers.c.id).where(*conditions).order_by(*order).limit(limit).offset(offset)
-            ).scalars()
-            return [SearchHit(pid, 0.0) for pid in ids], total
-
-    def _resort(self, ranked: Sequence[SearchHit], sort: str) -> list[SearchHit]:
-        if not ranked:
-            return []
-        by_id = {h.paper_id: h for h in ranked}
-        with self.engine.connect() as conn:
-            ids = conn.execute(
-                select(papers.c.id).where(papers.c.id.in_(list(by_id))).order_by(*_order_columns(sort))
-            ).scalars()
-            return [by_id[pid] for pid in ids]
-
-    def _with_snippets(self, parsed: ParsedQuery, page: list[SearchHit]) -> list[SearchHit]:
-        ids = [h.paper_id for h in page if h.keyword_score is not None]
-        if not ids:
-            return page
-        snippets = self.keyword.snippets(parsed, ids)
-        return [replace(h, snippet=snippets.get(h.paper_id)) for h in page]
-
-
-def _order_columns(sort: str) -> list:
-    if sort == "upvotes":
-        votes = papers.c.source_upvotes + papers.c.local_upvotes
-        return [votes.desc(), papers.c.published_at.desc().nulls_last(), papers.c.id]
-    return [papers.c.published_at.desc().nulls_last(), papers.c.id.desc()]
 
 
 def _reason(exc: Exception) -> str:

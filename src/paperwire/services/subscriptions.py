@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,7 @@ from paperwire.mail.message import build_message
 from paperwire.mail.transport import Mailer
 from paperwire.services.background import JobQueue
 from paperwire.store import subscribers as store
+from paperwire.store.db import utcnow
 from paperwire.store.subscribers import Subscriber
 
 FREQUENCIES = ("daily", "weekly")
@@ -52,10 +53,6 @@ class Choices:
 class SubscribeResult:
     subscriber: Subscriber
     outcome: str  # created | resent | already_confirmed | throttled
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def link(settings: Settings, path: str, purpose: str, subscriber: Subscriber) -> str:
@@ -97,7 +94,7 @@ def subscribe(
     address = normalize_email(raw_email)
     key = email_key(address)
     choices = choices.checked()
-    now = _now()
+    now = utcnow()
     with engine.begin() as conn:
         existing = store.find_subscriber(conn, key)
         if existing is None:
@@ -194,7 +191,7 @@ def confirm(engine: Engine, settings: Settings, token: str) -> Subscriber:
     subscriber = subscriber_for_token(engine, settings, signed_tokens.CONFIRM, token)
     with engine.begin() as conn:
         if not subscriber.is_confirmed:
-            store.set_status(conn, subscriber.id, confirmed_at=_now(), status="active",
+            store.set_status(conn, subscriber.id, confirmed_at=utcnow(), status="active",
                              bounce_count=0)
         updated = store.get_subscriber(conn, subscriber.id)
     assert updated is not None
@@ -273,7 +270,7 @@ def add_subscriber(engine: Engine, raw_email: str, choices: Choices, *,
                                  weekdays_only=choices.weekdays_only,
                                  paper_count=choices.paper_count, topics=choices.topics)
             if confirmed and not existing.is_confirmed:
-                store.set_status(conn, sid, confirmed_at=_now(), status="active")
+                store.set_status(conn, sid, confirmed_at=utcnow(), status="active")
             created = False
         subscriber = store.get_subscriber(conn, sid)
     assert subscriber is not None

@@ -10,22 +10,21 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
+from paperwire.clock import aware_utc
 from paperwire.domain.arxiv_ids import InvalidArxivId, parse_arxiv_id
-from paperwire.domain.links import find_github_repo, find_project_page
+from paperwire.domain.arxiv_metadata import arxiv_record
 from paperwire.domain.records import PaperRecord, Rejected, SourceItem
-from paperwire.domain.text import normalize_abstract, normalize_title
+from paperwire.domain.text import normalize_title
 from paperwire.sources.http_client import HttpClient, SourceError
 
 if TYPE_CHECKING:
     from paperwire.config import Settings
 
-SOURCE = "arxiv"
-_SOURCES = frozenset({SOURCE})
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
 OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
@@ -182,45 +181,31 @@ def parse_feed(body: bytes) -> FeedPage:
         except InvalidArxivId:
             page.errors.append(f"an entry with an unexpected id {entry_id!r}")
             continue
-        title = normalize_title(_text(entry, f"{ATOM}title"))
-        if not title:
+        if not normalize_title(_text(entry, f"{ATOM}title")):
             page.empty_ids.append(arxiv_id.id)
             continue
-        page.papers.append(_entry_to_paper(entry, arxiv_id.id, arxiv_id.version, title))
+        page.papers.append(_entry_to_paper(entry, entry_id))
     return page
 
 
-def _entry_to_paper(
-    entry: ET.Element, paper_id: str, version: int | None, title: str
-) -> PaperRecord:
-    abstract = normalize_abstract(_text(entry, f"{ATOM}summary"))
-    comments = _text(entry, f"{ARXIV}comment") or None
+def _entry_to_paper(entry: ET.Element, raw_id: str) -> PaperRecord:
     primary = entry.find(f"{ARXIV}primary_category")
-    categories = [c.get("term", "") for c in entry.findall(f"{ATOM}category")]
-    primary_term = primary.get("term") if primary is not None else None
-    if primary_term and primary_term not in categories:
-        categories.insert(0, primary_term)
-    authors = tuple(
-        " ".join(name.split())
-        for author in entry.findall(f"{ATOM}author")
-        if (name := author.findtext(f"{ATOM}name") or "").strip()
-    )
-    return PaperRecord(
-        id=paper_id,
-        version=version,
-        title=title,
-        abstract=abstract,
-        authors=authors,
-        primary_category=primary_term or (categories[0] if categories else None),
-        categories=tuple(c for c in categories if c),
+    return arxiv_record(
+        raw_id=raw_id,
+        title=_text(entry, f"{ATOM}title"),
+        abstract=_text(entry, f"{ATOM}summary"),
+        authors=(
+            " ".join(name.split())
+            for author in entry.findall(f"{ATOM}author")
+            if (name := author.findtext(f"{ATOM}name") or "").strip()
+        ),
+        categories=[c.get("term", "") for c in entry.findall(f"{ATOM}category")],
+        primary_category=primary.get("term") if primary is not None else None,
         published_at=_time(_text(entry, f"{ATOM}published")),
         updated_at=_time(_text(entry, f"{ATOM}updated")),
-        comments=comments,
-        journal_ref=_text(entry, f"{ARXIV}journal_ref") or None,
-        doi=_text(entry, f"{ARXIV}doi") or None,
-        github_repo=find_github_repo(comments, abstract),
-        project_page=find_project_page(comments, abstract),
-        sources=_SOURCES,
+        comments=_text(entry, f"{ARXIV}comment"),
+        journal_ref=_text(entry, f"{ARXIV}journal_ref"),
+        doi=_text(entry, f"{ARXIV}doi"),
     )
 
 
@@ -242,4 +227,4 @@ def _time(value: str) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware_utc(moment)

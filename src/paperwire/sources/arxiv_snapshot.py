@@ -19,13 +19,11 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from paperwire.domain.arxiv_ids import InvalidArxivId, parse_arxiv_id
-from paperwire.domain.links import find_github_repo, find_project_page
+from paperwire.clock import aware_utc
+from paperwire.domain.arxiv_metadata import BadArxivMetadata, arxiv_record
 from paperwire.domain.records import PaperRecord, Rejected, SourceItem
 from paperwire.domain.text import split_author_list
 
-SOURCE = "arxiv"
-_SOURCES = frozenset({SOURCE})
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_LINE_BYTES = 16 * 1024 * 1024
 _MONTHS = {m: i for i, m in enumerate(
@@ -154,39 +152,23 @@ def parse_arxiv_record(obj: object) -> PaperRecord:
     """Map one snapshot object to a PaperRecord."""
     if not isinstance(obj, dict):
         raise BadRecord(f"expected a JSON object, got {type(obj).__name__}")
-    raw_id = obj.get("id")
-    if not isinstance(raw_id, str):
-        raise BadRecord("the record has no id")
-    try:
-        arxiv_id = parse_arxiv_id(raw_id)
-    except InvalidArxivId as exc:
-        raise BadRecord(str(exc)) from None
-    title = fast_title(_text(obj.get("title")))
-    if not title:
-        raise BadRecord(f"paper {arxiv_id.id} has no title")
-    abstract = fast_abstract(_text(obj.get("abstract")))
-    comments = _text(obj.get("comments")) or None
     version, published_at, updated_at = _versions(obj.get("versions"))
-    categories = tuple(_text(obj.get("categories")).split())
-    # Link finders are regex scans; only texts that hold a URL need them.
-    linked = [text for text in (abstract, comments) if text and "://" in text]
-    return PaperRecord(
-        id=arxiv_id.id,
-        version=version or arxiv_id.version,
-        title=title,
-        abstract=abstract,
-        authors=_authors(obj.get("authors_parsed"), obj.get("authors")),
-        primary_category=categories[0] if categories else None,
-        categories=categories,
-        published_at=published_at,
-        updated_at=updated_at,
-        comments=" ".join(comments.split()) if comments else None,
-        journal_ref=_text(obj.get("journal-ref")) or None,
-        doi=_text(obj.get("doi")) or None,
-        github_repo=find_github_repo(*linked) if linked else None,
-        project_page=find_project_page(*linked) if linked else None,
-        sources=_SOURCES,
-    )
+    try:
+        return arxiv_record(
+            raw_id=obj.get("id"),
+            title=_text(obj.get("title")),
+            abstract=_text(obj.get("abstract")),
+            authors=_authors(obj.get("authors_parsed"), obj.get("authors")),
+            categories=_text(obj.get("categories")).split(),
+            version=version,
+            published_at=published_at,
+            updated_at=updated_at,
+            comments=_text(obj.get("comments")),
+            journal_ref=_text(obj.get("journal-ref")),
+            doi=_text(obj.get("doi")),
+        )
+    except BadArxivMetadata as exc:
+        raise BadRecord(str(exc)) from None
 
 
 def _versions(value: object) -> tuple[int | None, datetime | None, datetime | None]:
@@ -221,7 +203,7 @@ def parse_arxiv_time(value: object) -> datetime | None:
         moment = parsedate_to_datetime(value)
     except (KeyError, ValueError, TypeError, IndexError):
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware_utc(moment)
 
 
 def _authors(parsed: object, plain: object) -> tuple[str, ...]:
@@ -244,32 +226,6 @@ def _authors(parsed: object, plain: object) -> tuple[str, ...]:
         if names:
             return tuple(names)
     return tuple(split_author_list(plain if isinstance(plain, str) else None))
-
-
-def fast_title(text: str) -> str:
-    """Same result as domain.text.normalize_title, without a regex (hot path)."""
-    return " ".join(text.split())
-
-
-def fast_abstract(text: str) -> str:
-    """Same result as domain.text.normalize_abstract, without a regex (hot path).
-
-    Paragraphs are separated by lines that hold only whitespace; each
-    paragraph's whitespace runs become single spaces.
-    """
-    if "\n" not in text:
-        return " ".join(text.split())
-    paragraphs: list[str] = []
-    current: list[str] = []
-    for line in text.strip().split("\n"):
-        if line.strip():
-            current.append(line)
-        elif current:
-            paragraphs.append(" ".join(" ".join(current).split()))
-            current = []
-    if current:
-        paragraphs.append(" ".join(" ".join(current).split()))
-    return "\n\n".join(paragraphs)
 
 
 def _text(value: object) -> str:

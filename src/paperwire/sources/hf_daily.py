@@ -11,11 +11,12 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import orjson
 
+from paperwire.clock import aware_utc
 from paperwire.domain.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from paperwire.domain.links import find_github_repo, find_project_page
 from paperwire.domain.records import (
@@ -293,9 +294,7 @@ def _parse_time(value: object) -> datetime | None:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return aware_utc(moment)
 
 
 def _parse_day(value: str) -> date | None:

@@ -13,12 +13,13 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, TypeVar
 from xml.etree.ElementTree import ParseError
 
 import httpx
+
+from paperwire.clock import aware_utc, utcnow
 
 if TYPE_CHECKING:
     from paperwire.config import Settings
@@ -186,9 +187,7 @@ def _retry_after(value: str | None) -> float | None:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+    return max(0.0, (aware_utc(moment) - utcnow()).total_seconds())
 
 
 def _describe(url: httpx.URL) -> str:

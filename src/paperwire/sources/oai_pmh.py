@@ -17,14 +17,12 @@ from email.utils import parsedate_to_datetime
 
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
-from paperwire.domain.arxiv_ids import InvalidArxivId, parse_arxiv_id
-from paperwire.domain.links import find_github_repo, find_project_page
+from paperwire.clock import aware_utc
+from paperwire.domain.arxiv_metadata import arxiv_record
 from paperwire.domain.records import PaperRecord, Rejected, SourceItem
-from paperwire.domain.text import normalize_abstract, normalize_title, split_author_list
+from paperwire.domain.text import split_author_list
 from paperwire.sources.http_client import HttpClient, SourceError
 
-SOURCE = "arxiv"
-_SOURCES = frozenset({SOURCE})
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 ARXIV_FORMAT = "{http://arxiv.org/OAI/arXiv/}"
 ARXIV_RAW = "{http://arxiv.org/OAI/arXivRaw/}"
@@ -191,33 +189,18 @@ def _paper(
     published_at: datetime | None,
     updated_at: datetime | None,
 ) -> PaperRecord:
-    raw_id = _text(meta, f"{ns}id")
-    try:
-        paper_id = parse_arxiv_id(raw_id).id
-    except InvalidArxivId as exc:
-        raise ValueError(str(exc)) from None
-    title = normalize_title(_text(meta, f"{ns}title"))
-    if not title:
-        raise ValueError(f"paper {paper_id} has no title")
-    abstract = normalize_abstract(_text(meta, f"{ns}abstract"))
-    comments = " ".join(_text(meta, f"{ns}comments").split()) or None
-    categories = tuple(_text(meta, f"{ns}categories").split())
-    return PaperRecord(
-        id=paper_id,
+    return arxiv_record(
+        raw_id=_text(meta, f"{ns}id"),
+        title=_text(meta, f"{ns}title"),
+        abstract=_text(meta, f"{ns}abstract"),
+        authors=authors,
+        categories=_text(meta, f"{ns}categories").split(),
         version=version,
-        title=title,
-        abstract=abstract,
-        authors=tuple(authors),
-        primary_category=categories[0] if categories else None,
-        categories=categories,
         published_at=published_at,
         updated_at=updated_at,
-        comments=comments,
-        journal_ref=" ".join(_text(meta, f"{ns}journal-ref").split()) or None,
-        doi=_text(meta, f"{ns}doi") or None,
-        github_repo=find_github_repo(comments, abstract),
-        project_page=find_project_page(comments, abstract),
-        sources=_SOURCES,
+        comments=_text(meta, f"{ns}comments"),
+        journal_ref=_text(meta, f"{ns}journal-ref"),
+        doi=_text(meta, f"{ns}doi"),
     )
 
 
@@ -237,4 +220,4 @@ def _rfc2822(value: str) -> datetime | None:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware_utc(moment)

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Insert, Table, insert
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table, insert
 from sqlalchemy.exc import DBAPIError
 
 # SQLite allows 32766 bound values per statement, psycopg 65535; stay well under both.
@@ -52,15 +51,6 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, object]
         chunk = values[start : start + per_statement]
         flat = tuple(value for row in chunk for value in row)
         conn.exec_driver_sql(prefix + ", ".join([placeholder] * len(chunk)), flat)
-
-
-def insert_ignoring_duplicates(conn: Connection, table: Table) -> Insert:
-    """INSERT ... ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if conn.dialect.name == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    raise NotImplementedError(f"no INSERT ... ON CONFLICT for {conn.dialect.name}")
 
 
 def _bound_values(
@@ -100,12 +90,8 @@ def _copy(conn: Connection, statement: str, values: list[list[object]]) -> None:
 
     raw = conn.connection.driver_connection
     try:
-        with raw.cursor() as cursor:
-            with cursor.copy(statement) as copy:
-                for row in values:
-                    copy.write_row(row)
-            # COPY bypasses SQLAlchemy's execution events; tell their listeners (the
-            # page cache empties itself on paper writes) as an INSERT would.
-            conn.dispatch.after_cursor_execute(conn, cursor, statement, (), None, True)
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in values:
+                copy.write_row(row)
     except psycopg.Error as exc:
         raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from paperwire.clock import aware_utc, utcnow  # noqa: F401  (re-exported for store/ and services/)
 from paperwire.config import mask_url_password
+from paperwire.store.events import install as install_change_events
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -41,14 +43,16 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        connect_args={"connect_timeout": 5},
-    )
+    else:
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            connect_args={"connect_timeout": 5},
+        )
+    install_change_events(engine)  # store.events: published after each commit
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -74,12 +78,18 @@ def check_connection(engine: Engine) -> None:
         ) from None
 
 
-def aware_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes (written as UTC), PostgreSQL aware ones: make
-    both aware, so they compare and serialise alike."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+def insert_ignore(bind: Connection | Engine, table: Table, *,
+                  index_elements: Iterable[str] | None = None) -> Insert:
+    """INSERT ... ON CONFLICT [(index_elements)] DO NOTHING, on SQLite and PostgreSQL."""
+    name = bind.dialect.name
+    if name == "postgresql":
+        statement = postgresql.insert(table)
+    elif name == "sqlite":
+        statement = sqlite.insert(table)
+    else:  # pragma: no cover - only the two supported backends
+        raise NotImplementedError(f"no INSERT ... ON CONFLICT for {name}")
+    elements = list(index_elements) if index_elements is not None else None
+    return statement.on_conflict_do_nothing(index_elements=elements)
 
 
 # PostgreSQL advisory locks of the write path: (namespace, bucket). A row's bucket is

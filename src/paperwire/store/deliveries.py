@@ -1,26 +1,24 @@
 """Digest delivery rows: one per (subscriber, digest date), claimed by one sender at a time.
 
-States: pending -> claimed -> sent | skipped | failed | bounced. A claim is one
-UPDATE ... WHERE id IN (SELECT ... LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING
-statement: PostgreSQL skips rows another sender is locking, SQLite runs one
-writer at a time, and the outer WHERE re-checks status='pending', so no row is
-ever handed to two senders.
+States: pending -> claimed -> sent | skipped | failed | bounced. A claim is
+`store.leases.claim_rows` (one UPDATE ... RETURNING; PostgreSQL skips rows another
+sender is locking, SQLite runs one writer at a time, and the outer WHERE re-checks
+status='pending'), so no row is ever handed to two senders. A sender that died is
+found by `store.leases.claim_is_abandoned` (its process on this host is gone, or its
+lease ran out).
 """
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from paperwire.store.db import insert_ignore, utcnow
 from paperwire.store.digest_tables import digest_deliveries, sent_papers, subscribers
-
-HOST = socket.gethostname()
+from paperwire.store.leases import claim_is_abandoned, claim_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,29 +27,6 @@ class ClaimedDelivery:
     subscriber_id: int
     digest_date: date
     attempts: int
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def worker_identity(tag: str) -> str:
-    """host:pid:tag: lets a later run on this host see that the claiming process is gone."""
-    return f"{HOST}:{os.getpid()}:{tag}"
-
-
-def _insert_ignoring_duplicates(conn: Connection, table, rows: list[dict]) -> None:
-    if not rows:
-        return
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        statement = postgresql.insert(table).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table).on_conflict_do_nothing()
-    else:  # pragma: no cover - only the two supported backends
-        raise RuntimeError(f"unsupported database {dialect}")
-    for start in range(0, len(rows), 5000):
-        conn.execute(statement, rows[start : start + 5000])
 
 
 def create_deliveries(conn: Connection, digest_date: date, subscriber_ids: Sequence[int]) -> int:
@@ -66,7 +41,8 @@ def create_deliveries(conn: Connection, digest_date: date, subscriber_ids: Seque
          "created_at": now}
         for sid in subscriber_ids if sid not in existing
     ]
-    _insert_ignoring_duplicates(conn, digest_deliveries, rows)
+    if rows:
+        conn.execute(insert_ignore(conn, digest_deliveries), rows)
     return len(rows)
 
 
@@ -76,50 +52,12 @@ def claim_deliveries(
     """Atomically take up to `limit` pending deliveries of this date for `worker_id`."""
     pending = and_(digest_deliveries.c.digest_date == digest_date,
                    digest_deliveries.c.status == "pending")
-    candidates = (
-        select(digest_deliveries.c.id).where(pending).order_by(digest_deliveries.c.id).limit(limit)
+    rows = claim_rows(
+        engine, digest_deliveries, where=pending, limit=limit,
+        values={"status": "claimed", "claimed_by": worker_id, "claimed_at": utcnow(),
+                "attempts": digest_deliveries.c.attempts + 1},
     )
-    if engine.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    statement = (
-        update(digest_deliveries)
-        .where(digest_deliveries.c.id.in_(candidates.scalar_subquery()), pending)
-        .values(status="claimed", claimed_by=worker_id, claimed_at=utcnow(),
-                attempts=digest_deliveries.c.attempts + 1)
-        .returning(digest_deliveries.c.id, digest_deliveries.c.subscriber_id,
-                   digest_deliveries.c.digest_date, digest_deliveries.c.attempts)
-    )
-    with engine.begin() as conn:
-        rows = conn.execute(statement).all()
-    return sorted((ClaimedDelivery(r.id, r.subscriber_id, r.digest_date, r.attempts) for r in rows),
-                  key=lambda d: d.id)
-
-
-def _process_is_gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    try:  # a killed child its parent has not reaped yet still answers signal 0
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
-
-
-def claim_is_abandoned(claimed_by: str | None, claimed_at: datetime | None, *,
-                       now: datetime, lease: timedelta) -> bool:
-    """A claim is abandoned when its process on this host is gone, or its lease ran out."""
-    if claimed_at is not None:
-        if claimed_at.tzinfo is None:
-            claimed_at = claimed_at.replace(tzinfo=UTC)
-        if claimed_at < now - lease:
-            return True
-    host, _, rest = (claimed_by or "").partition(":")
-    pid_text = rest.partition(":")[0]
-    return host == HOST and pid_text.isdigit() and _process_is_gone(int(pid_text))
+    return [ClaimedDelivery(r.id, r.subscriber_id, r.digest_date, r.attempts) for r in rows]
 
 
 def release_abandoned(engine: Engine, digest_date: date, lease: timedelta) -> int:
@@ -167,10 +105,11 @@ def mark_sent(
             last_error=None,
         )
     )
-    _insert_ignoring_duplicates(conn, sent_papers, [
-        {"subscriber_id": delivery.subscriber_id, "paper_id": pid,
-         "digest_date": delivery.digest_date} for pid in ids
-    ])
+    if ids:
+        conn.execute(insert_ignore(conn, sent_papers), [
+            {"subscriber_id": delivery.subscriber_id, "paper_id": pid,
+             "digest_date": delivery.digest_date} for pid in ids
+        ])
     conn.execute(
         update(subscribers).where(subscribers.c.id == delivery.subscriber_id)
         .values(last_digest_at=sent_at)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import Connection, delete, func, insert, select
 
-from paperwire.store.db import aware_utc
+from paperwire.store.db import aware_utc, utcnow
+from paperwire.store.events import EmbeddingsChanged
+from paperwire.store.events import record as record_event
+from paperwire.store.pgvector_columns import write_pgvector_column
 from paperwire.store.tables import paper_embeddings, papers
 
 
@@ -47,7 +50,7 @@ def save_embeddings(conn: Connection, model_id: str, rows: Sequence[EmbeddingRow
             paper_embeddings.c.model_id == model_id, paper_embeddings.c.paper_id.in_(ids)
         )
     )
-    now = datetime.now(UTC)
+    now = utcnow()
     conn.execute(
         insert(paper_embeddings),
         [
@@ -62,9 +65,8 @@ def save_embeddings(conn: Connection, model_id: str, rows: Sequence[EmbeddingRow
             for r in rows
         ],
     )
-    from paperwire.search.pgvector import write_pgvector_column
-
     write_pgvector_column(conn, model_id, [(r.paper_id, r.vector) for r in rows])
+    record_event(conn, EmbeddingsChanged(model_id, frozenset(ids)))
 
 
 def stored_hashes(conn: Connection, model_id: str) -> dict[str, str]:

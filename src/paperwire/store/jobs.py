@@ -7,22 +7,21 @@ Two primitives, both safe on SQLite and PostgreSQL:
   unique `job_runs` row; everyone else gets False and skips the run. A claim whose
   worker stopped heart-beating for `stale_after_s` (a dead worker), or that ended
   "failed", can be taken over; a "done" run never runs again.
-- `claim_rows(engine, table, ...)`: the generic work-queue claim over ANY table with
-  a primary key: `UPDATE t SET ... WHERE pk IN (SELECT pk ... LIMIT n FOR UPDATE SKIP
-  LOCKED) AND <where> RETURNING *` on PostgreSQL; on SQLite the same single UPDATE
-  statement (SQLite runs one writer at a time, and the outer WHERE re-checks the
-  condition), so two workers never get the same row. `enqueue_jobs` / `claim_jobs` /
-  `complete_job` / `fail_job` build a small queue on the `jobs` table with it.
+- `enqueue_jobs` / `claim_jobs` / `complete_job` / `fail_job`: a small queue on the
+  `jobs` table, claimed with `store.leases.claim_rows` (the one row-claim every queue
+  uses; digest deliveries too).
+
+A claim's owner is `store.leases.worker_identity()` (host:pid:tag), so a claim whose
+process on this host is gone counts as abandoned at once (`claim_is_abandoned`).
 
 Timestamps are UTC and come from the caller's clock: keep the machines on NTP.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -46,11 +45,15 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
-from paperwire.store.db import aware_utc
+from paperwire.store.db import aware_utc, insert_ignore, utcnow
+from paperwire.store.leases import (  # noqa: F401  (claim_rows re-exported)
+    STALE_AFTER_S,
+    Heartbeat,
+    claim_is_abandoned,
+    claim_rows,
+)
 from paperwire.store.tables import metadata
 
 job_runs = Table(
@@ -88,7 +91,7 @@ jobs = Table(
     Index("ix_jobs_queue_status_id", "queue", "status", "id"),
 )
 
-DEFAULT_STALE_AFTER_S = 15 * 60
+DEFAULT_STALE_AFTER_S = STALE_AFTER_S
 DEFAULT_LEASE_S = 10 * 60
 RETRY_FIRST_S = 60  # a failed scheduled run is tried again after 1, 2, 4, ... minutes
 RETRY_MAX_S = 6 * 60 * 60  # ... at most every 6 hours
@@ -97,10 +100,6 @@ RETRY_MAX_S = 6 * 60 * 60  # ... at most every 6 hours
 def retry_delay_s(attempts: int) -> float:
     """How long a scheduled run that failed `attempts` times waits before the next try."""
     return float(min(RETRY_FIRST_S * 2 ** max(attempts - 1, 0), RETRY_MAX_S))
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- scheduled runs -------------------------------------------------------------------
@@ -142,7 +141,8 @@ def claim_scheduled_run(
         ).one_or_none()
     if row is None or row.status == "done":
         return False
-    stale = aware_utc(row.heartbeat_at) < now - timedelta(seconds=stale_after_s)
+    stale = claim_is_abandoned(row.worker_id, row.heartbeat_at, now=now,
+                               lease=timedelta(seconds=stale_after_s))
     if row.status == "running" and not stale:
         return False
     if row.status == "failed" and row.finished_at is not None and (
@@ -207,49 +207,6 @@ def _run_owned(job_name: str, run_key: str, worker_id: str) -> list[ColumnElemen
     ]
 
 
-# --- generic row claims -----------------------------------------------------------------
-
-
-def claim_rows(
-    engine: Engine,
-    table: Table,
-    *,
-    where: ColumnElement[bool],
-    values: Mapping[str, Any],
-    limit: int,
-    order_by: Iterable[ColumnElement[Any]] | None = None,
-) -> list[Row]:
-    """Atomically set `values` on up to `limit` rows matching `where`; return them.
-
-    Rows another worker is claiming right now are skipped (SKIP LOCKED), and the
-    outer WHERE re-checks `where`, so a row is never handed to two callers. Make
-    `values` falsify `where` (e.g. status='claimed'), or the row stays claimable.
-    """
-    if limit <= 0:
-        return []
-    pk = list(table.primary_key.columns)
-    assert len(pk) == 1, f"claim_rows needs a single-column primary key, {table.name} has {pk}"
-    order = list(order_by) if order_by is not None else pk
-    candidates = select(pk[0].label("claim_id")).where(where).order_by(*order).limit(limit)
-    if engine.dialect.name == "postgresql":
-        # A MATERIALIZED CTE runs the locking pick exactly once; an IN (subquery) may be
-        # re-run per outer row by the planner and then hand out more than `limit` rows.
-        picked = (
-            candidates.with_for_update(skip_locked=True)
-            .cte("picked")
-            .prefix_with("MATERIALIZED", dialect="postgresql")
-        )
-        matches = pk[0] == picked.c.claim_id
-    else:
-        # SQLite runs one writer at a time; the uncorrelated IN list is built once.
-        matches = pk[0].in_(candidates.scalar_subquery())
-    statement = update(table).where(matches, where).values(**values).returning(*table.columns)
-    with engine.begin() as conn:
-        rows = conn.execute(statement).all()
-    key = pk[0].name
-    return sorted(rows, key=lambda row: getattr(row, key))
-
-
 # --- the `jobs` queue ---------------------------------------------------------------------
 
 
@@ -278,14 +235,52 @@ def enqueue_jobs(
     ]
     if not rows:
         return 0
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(jobs).on_conflict_do_nothing(index_elements=["queue", "dedupe_key"])
+    statement = insert_ignore(engine, jobs, index_elements=["queue", "dedupe_key"])
     added = 0
     with engine.begin() as conn:
         for start in range(0, len(rows), 1000):
             result = conn.execute(statement.returning(jobs.c.id), rows[start : start + 1000])
             added += len(result.all())
     return added
+
+
+def enqueue_job(engine: Engine, queue: str, payload: Any, *,
+                dedupe_key: str | None = None) -> int:
+    """Add one job and return its id; with a `dedupe_key` already queued, that job's id."""
+    now = utcnow()
+    row = {"queue": queue, "dedupe_key": dedupe_key, "payload": payload, "status": "pending",
+           "attempts": 0, "available_at": now, "created_at": now}
+    statement = insert_ignore(engine, jobs, index_elements=["queue", "dedupe_key"])
+    with engine.begin() as conn:
+        added = conn.execute(statement.returning(jobs.c.id), row).scalar()
+        if added is not None:
+            return int(added)
+        return int(conn.execute(
+            select(jobs.c.id).where(jobs.c.queue == queue, jobs.c.dedupe_key == dedupe_key)
+        ).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class JobView:
+    """A job as its outcome is shown: pending | claimed | done | failed, and why."""
+
+    id: int
+    queue: str
+    payload: Any
+    status: str
+    attempts: int
+    last_error: str | None
+    available_at: datetime | None
+    finished_at: datetime | None
+
+
+def get_job(engine: Engine, job_id: int) -> JobView | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(jobs).where(jobs.c.id == job_id)).one_or_none()
+    if row is None:
+        return None
+    return JobView(row.id, row.queue, row.payload, row.status, row.attempts, row.last_error,
+                   aware_utc(row.available_at), aware_utc(row.finished_at))
 
 
 def claim_jobs(
@@ -367,7 +362,7 @@ def queue_counts(engine: Engine, queue: str) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-class ClaimRenewal:
+class ClaimRenewal(Heartbeat):
     """Renews a scheduled-run claim while its step runs, from a thread of its own.
 
     `lost` is set when a renewal finds the claim taken over (the step should stop: its
@@ -377,35 +372,10 @@ class ClaimRenewal:
     def __init__(self, engine: Engine, job_name: str, run_key: str, worker_id: str, *,
                  interval_s: float = DEFAULT_STALE_AFTER_S / 5,
                  clock: Callable[[], datetime] = utcnow) -> None:
-        self.engine, self.job_name, self.run_key, self.worker_id = (
-            engine, job_name, run_key, worker_id)
-        self.interval_s = interval_s
-        self.clock = clock
-        self.lost = threading.Event()
-        self._done = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(
+            lambda now: heartbeat_scheduled_run(engine, job_name, run_key, worker_id, now=now),
+            interval_s=interval_s, clock=clock, name="claim-renewal",
+        )
 
     def renew_once(self) -> bool:
-        try:
-            kept = heartbeat_scheduled_run(self.engine, self.job_name, self.run_key,
-                                           self.worker_id, now=self.clock())
-        except Exception:  # the database is briefly away: keep the step, try again
-            return True
-        if not kept:
-            self.lost.set()
-        return kept
-
-    def _loop(self) -> None:
-        while not self._done.wait(self.interval_s):
-            if not self.renew_once():
-                return
-
-    def __enter__(self) -> ClaimRenewal:
-        self._thread = threading.Thread(target=self._loop, name="claim-renewal", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._done.set()
-        if self._thread is not None:
-            self._thread.join()
+        return self.beat_once()

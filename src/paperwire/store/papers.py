@@ -15,8 +15,10 @@ from paperwire.domain.records import (
     PaperRecord,
     merge_papers,
 )
-from paperwire.store.bulk_insert import insert_ignoring_duplicates, insert_rows
-from paperwire.store.db import aware_utc, lock_for_write
+from paperwire.store.bulk_insert import insert_rows
+from paperwire.store.db import aware_utc, insert_ignore, lock_for_write, utcnow
+from paperwire.store.events import DailyEntriesChanged, OrganizationsChanged, PapersChanged
+from paperwire.store.events import record as record_event
 from paperwire.store.tables import daily_entries, organizations, paper_authors, papers
 
 
@@ -48,10 +50,6 @@ def _same_organization(combined: PaperRecord, old: PaperRecord) -> PaperRecord:
     return combined
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def author_key(name: str) -> str:
     """The lookup key of an author name: case- and space-insensitive."""
     return " ".join(name.casefold().split())
@@ -74,7 +72,7 @@ def ensure_organizations(conn: Connection, orgs: Iterable[OrganizationRecord]) -
     if missing:
         now = utcnow()
         conn.execute(
-            insert_ignoring_duplicates(conn, organizations),
+            insert_ignore(conn, organizations),
             [
                 {
                     "name": o.name,
@@ -85,6 +83,7 @@ def ensure_organizations(conn: Connection, orgs: Iterable[OrganizationRecord]) -
                 for o in missing
             ],
         )
+        record_event(conn, OrganizationsChanged())
         existing.update(
             conn.execute(
                 select(organizations.c.name, organizations.c.id).where(
@@ -277,6 +276,7 @@ def upsert_papers(conn: Connection, records: Iterable[PaperRecord]) -> UpsertCou
             conn.execute(delete(paper_authors).where(paper_authors.c.paper_id.in_(changed_authors)))
         _insert_authors(conn, [merged[pid] for pid in changed_authors])
     _insert_authors(conn, [merged[row["id"]] for row in new_rows])
+    record_event(conn, PapersChanged.of(merged))
     return counts
 
 
@@ -329,6 +329,8 @@ def add_daily_entries(conn: Connection, entries: Iterable[DailyEntryRecord]) -> 
         if key not in existing
     ]
     insert_rows(conn, daily_entries, rows)
+    if rows:
+        record_event(conn, DailyEntriesChanged.of(row["paper_id"] for row in rows))
     return len(rows)
 
 
@@ -359,6 +361,7 @@ def _fill_source_item_fields(conn: Connection, unique: dict, existing: dict) -> 
         }
         if values:
             conn.execute(update(daily_entries).where(daily_entries.c.id == row.id).values(values))
+            record_event(conn, DailyEntriesChanged.of([row.paper_id]))
 
 
 def get_paper(conn: Connection, paper_id: str) -> PaperRecord | None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, delete, insert, select, update
 
 from paperwire.domain.digest_topics import Topic
-from paperwire.store.db import aware_utc
+from paperwire.store.db import aware_utc, utcnow
 from paperwire.store.digest_tables import subscriber_topics, subscribers
 
 
@@ -34,10 +34,6 @@ class Subscriber:
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _to_subscriber(row, topics: Sequence[Topic] = ()) -> Subscriber:

@@ -118,6 +118,8 @@ ingest_runs = Table(
     Column("daily_entries", Integer, nullable=False, default=0),
     Column("rejected", Integer, nullable=False, default=0),
     Column("errors", JSON, nullable=False),
+    Column("worker_id", String(200)),  # host:pid:tag of the process running it
+    Column("heartbeat_at", DateTime(timezone=True)),  # renewed while it runs
 )
 
 paper_embeddings = Table(

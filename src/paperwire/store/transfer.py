@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from sqlalchemy.engine import make_url
 
 from paperwire.config import mask_url_password
 from paperwire.store.bulk_insert import insert_rows
-from paperwire.store.db import check_connection
+from paperwire.store.db import aware_utc, check_connection
 from paperwire.store.migrate import current_revision, head_revision, upgrade
 
 SKIPPED_TABLES = {"alembic_version"}
@@ -257,7 +257,7 @@ def _present_keys(
 
 
 def _normalize_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(_as_utc(v) if isinstance(v, datetime) else v for v in key)
+    return tuple(aware_utc(v) if isinstance(v, datetime) else v for v in key)
 
 
 def _converter(column: Column, dialect: str) -> Callable[[Any], Any]:
@@ -278,18 +278,14 @@ def _plain_bytes(value: Any) -> Any:
     return bytes(value) if isinstance(value, memoryview) else value
 
 
-def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _to_aware_utc(value: Any) -> Any:
     """Naive datetimes (SQLite) are UTC: say so, for timestamptz."""
-    return _as_utc(value) if isinstance(value, datetime) else value
+    return aware_utc(value) if isinstance(value, datetime) else value
 
 
 def _to_naive_utc(value: Any) -> Any:
     """SQLite and timestamp-without-time-zone columns hold UTC without an offset."""
-    return _as_utc(value).replace(tzinfo=None) if isinstance(value, datetime) else value
+    return aware_utc(value).replace(tzinfo=None) if isinstance(value, datetime) else value
 
 
 def _store_json_none_as_null(table: Table) -> None:

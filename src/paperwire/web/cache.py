@@ -4,9 +4,9 @@ Feed pages, API lists and similar papers change slowly; serving them from memory
 for a few seconds keeps the site fast under load. Anything per user (navigation,
 CSRF tokens, forms) is rendered per request, never cached.
 
-A write to the paper tables through this process's engine (a vote, a comment, a
-submission, an import) empties the cache at once; writes from other processes are
-seen when the entries expire.
+A committed write through this process's engine (a vote, a comment, a submission,
+an import) empties the cache right after its commit, through the change events of
+`store.events`; writes from other processes are seen when the entries expire.
 
 Async handlers read it through `cached`: a hit is answered on the event loop, and
 only a miss (which reads the database) goes to the thread pool. Concurrent misses
@@ -15,27 +15,20 @@ for one key compute it once; the others wait for that answer.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from fastapi import Request
-from sqlalchemy import event
 from starlette.concurrency import run_in_threadpool
+
+from paperwire.store.events import ChangeEvent, SharedChange, bus_for
 
 T = TypeVar("T")
 MISSING: Any = object()
-
-_PAPER_WRITE = re.compile(
-    r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|COPY)\s+\"?"
-    r"(?:papers|daily_entries|organizations|paper_authors|comments|paper_votes)\b",
-    re.IGNORECASE,
-)
-
 
 class TTLCache:
     def __init__(self, max_entries: int = 1024) -> None:
@@ -109,13 +102,17 @@ class TTLCache:
             self._generation += 1
 
     def watch(self, engine) -> None:
-        """Empty the cache whenever a statement on `engine` writes to the paper tables."""
+        """Empty the cache after each committed write to what every visitor sees.
 
-        def after_execute(conn, cursor, statement, parameters, context, executemany) -> None:
-            if _PAPER_WRITE.match(statement):
-                self.clear()
+        The write path publishes change events after commit (store.events), so a
+        reader that computed an answer from pre-write data before the commit always
+        has it dropped: the clear comes after the commit, and bumps the generation.
+        """
+        self._unsubscribe = bus_for(engine).subscribe(self._on_changes)
 
-        event.listen(engine, "after_cursor_execute", after_execute)
+    def _on_changes(self, events: Sequence[ChangeEvent]) -> None:
+        if any(isinstance(e, SharedChange) for e in events):
+            self.clear()
 
 
 _create_lock = threading.Lock()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from paperwire.cli import app
+from tests.conftest import BACKEND
 
 SHARED_ID = "2501.05441"  # in both the daily files and the snapshot
 
@@ -88,3 +91,18 @@ def run_cli(monkeypatch, tmp_path, database_url):
         return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture
+def second_database_url(request, tmp_path, database_url):
+    """Another fresh, migrated database of the same backend."""
+    if BACKEND == "postgres":
+        server = request.getfixturevalue("_postgres_server")
+        url = server.fresh_database()
+        yield url
+        with contextlib.suppress(Exception):
+            server.drop_database(url)
+        return
+    path = tmp_path / "second.db"
+    shutil.copyfile(database_url.removeprefix("sqlite:///"), path)
+    yield f"sqlite:///{path}"

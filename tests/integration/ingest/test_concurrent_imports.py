@@ -3,21 +3,14 @@ stores: no lost merges, and no batch failing over a paper both insert."""
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from paperwire.store.db import create_db_engine
-from paperwire.store.tables import daily_entries, organizations, paper_authors, papers
-from tests.conftest import BACKEND
+from tests.integration.ingest.import_processes import import_contents, run_import, start_import
 
 FIRST_DAY, LAST_DAY = "2025-04-01", "2025-08-26"  # ~1,500 HF items, ~1,200 also on arXiv
 EXTRA_ARXIV_EVERY = 30  # plus every 30th other arXiv paper: two batches of the arXiv file
@@ -52,61 +45,6 @@ def inputs(shared_dir, tmp_path_factory) -> dict[str, Path]:
     return {"daily": daily, "arxiv": root / "arxiv.jsonl", "older": root / "older.jsonl"}
 
 
-@pytest.fixture
-def second_database_url(request, tmp_path, database_url):
-    """Another fresh, migrated database of the same backend."""
-    if BACKEND == "postgres":
-        server = request.getfixturevalue("_postgres_server")
-        url = server.fresh_database()
-        yield url
-        with contextlib.suppress(Exception):
-            server.drop_database(url)
-        return
-    path = tmp_path / "second.db"
-    shutil.copyfile(database_url.removeprefix("sqlite:///"), path)
-    yield f"sqlite:///{path}"
-
-
-def _start_import(url: str, data_dir: Path, *paths: Path) -> subprocess.Popen:
-    env = os.environ | {"PAPERWIRE_DATABASE_URL": url, "PAPERWIRE_DATA_DIR": str(data_dir),
-                        "PAPERWIRE_EMBEDDER": "none"}
-    command = [sys.executable, "-c", "from paperwire.cli import main; main()", "import",
-               *map(str, paths)]
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-
-
-def _import(url: str, data_dir: Path, *paths: Path) -> None:
-    done = _start_import(url, data_dir, *paths)
-    out, err = done.communicate(timeout=300)
-    assert done.returncode == 0, err
-
-
-def _contents(url: str) -> dict[str, object]:
-    """Everything an import stores, without row ids and write times."""
-    engine = create_db_engine(url)
-    try:
-        with engine.connect() as conn:
-            org_names = dict(conn.execute(select(organizations.c.id, organizations.c.name)).all())
-            skip = {"first_seen_at", "modified_at", "search_vector"}
-            rows = {}
-            for row in conn.execute(select(papers)).mappings():
-                values = {k: v for k, v in row.items() if k not in skip}
-                values["organization_id"] = org_names.get(values["organization_id"])
-                rows[row["id"]] = values
-            authors = sorted(conn.execute(
-                select(paper_authors.c.paper_id, paper_authors.c.position, paper_authors.c.name)
-            ).all())
-            entries = sorted(
-                tuple((k, v) for k, v in row.items() if k not in ("id", "created_at"))
-                for row in conn.execute(select(daily_entries)).mappings()
-            )
-            return {"papers": rows, "authors": authors, "entries": entries,
-                    "organizations": sorted(org_names.values())}
-    finally:
-        engine.dispose()
-
-
 @pytest.mark.parametrize("start", ["empty", "older versions stored"])
 def test_two_imports_at_once_store_what_one_after_the_other_stores(
     inputs, database_url, second_database_url, tmp_path, start
@@ -114,19 +52,19 @@ def test_two_imports_at_once_store_what_one_after_the_other_stores(
     sequential, concurrent = database_url, second_database_url
     if start != "empty":
         for url in (sequential, concurrent):
-            _import(url, tmp_path / "data", inputs["older"])
-    _import(sequential, tmp_path / "data", inputs["daily"])
-    _import(sequential, tmp_path / "data", inputs["arxiv"])
+            run_import(url, tmp_path / "data", inputs["older"])
+    run_import(sequential, tmp_path / "data", inputs["daily"])
+    run_import(sequential, tmp_path / "data", inputs["arxiv"])
 
-    runs = [_start_import(concurrent, tmp_path / "data", inputs["daily"]),
-            _start_import(concurrent, tmp_path / "data", inputs["arxiv"])]
+    runs = [start_import(concurrent, tmp_path / "data", inputs["daily"]),
+            start_import(concurrent, tmp_path / "data", inputs["arxiv"])]
     results = [(run.wait(timeout=300), run.stderr.read()) for run in runs]
     for run in runs:
         run.stdout.close()
         run.stderr.close()
     assert [code for code, _ in results] == [0, 0], results
 
-    expected, got = _contents(sequential), _contents(concurrent)
+    expected, got = import_contents(sequential), import_contents(concurrent)
     assert len(got["papers"]) == len(expected["papers"]) > 3000
     differing = [pid for pid, row in expected["papers"].items() if got["papers"].get(pid) != row]
     assert differing == [], [

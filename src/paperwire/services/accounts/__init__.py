@@ -20,7 +20,6 @@ from paperwire.services.accounts.common import (  # noqa: F401
     LockedOut,
     User,
     secret_hash,
-    utcnow,
 )
 from paperwire.services.accounts.login import (  # noqa: F401
     LOGIN_FAILED,

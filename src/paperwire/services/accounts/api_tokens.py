@@ -9,15 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
 from paperwire.domain import account_rules as rules
-from paperwire.services.accounts.common import (
-    AccountError,
-    User,
-    as_aware,
-    row_to_user,
-    secret_hash,
-    utcnow,
-)
+from paperwire.services.accounts.common import AccountError, User, row_to_user, secret_hash
 from paperwire.store.accounts_tables import api_tokens, users
+from paperwire.store.db import aware_utc, utcnow
 
 TOKEN_PREFIX = "pw_"
 
@@ -86,9 +80,9 @@ def list_api_tokens(engine: Engine, user_id: int) -> list[ApiToken]:
             r.id,
             r.name,
             r.prefix,
-            as_aware(r.created_at),
-            as_aware(r.last_used_at),
-            as_aware(r.expires_at),
+            aware_utc(r.created_at),
+            aware_utc(r.last_used_at),
+            aware_utc(r.expires_at),
         )
         for r in rows
     ]

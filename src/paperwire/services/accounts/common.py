@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from argon2 import PasswordHasher
 
 from paperwire.domain.permissions import Role
+from paperwire.store.db import aware_utc
 
 hasher = PasswordHasher()
 
@@ -57,18 +58,8 @@ class User:
         }
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def secret_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def as_aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def row_to_user(row) -> User:
@@ -79,5 +70,5 @@ def row_to_user(row) -> User:
         role=row.role,
         suspended=bool(row.suspended),
         email_verified=row.email_verified_at is not None,
-        created_at=as_aware(row.created_at),
+        created_at=aware_utc(row.created_at),
     )

@@ -12,18 +12,10 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from paperwire.domain import account_rules as rules
 from paperwire.domain.rate_limits import lockout_remaining
-from paperwire.services.accounts.common import (
-    AccountError,
-    LockedOut,
-    User,
-    as_aware,
-    hasher,
-    row_to_user,
-    utcnow,
-)
+from paperwire.services.accounts.common import AccountError, LockedOut, User, hasher, row_to_user
 from paperwire.services.accounts.users import find_by_login
 from paperwire.store.accounts_tables import login_attempts, users
-from paperwire.store.db import lock_for_write
+from paperwire.store.db import aware_utc, lock_for_write, utcnow
 
 if TYPE_CHECKING:
     from paperwire.config import Settings
@@ -123,7 +115,7 @@ def _lockout_wait(conn: Connection, settings: Settings, account_key: str) -> int
         failures += 1
     if not failures:
         return 0
-    last = as_aware(rows[0].created_at).timestamp()
+    last = aware_utc(rows[0].created_at).timestamp()
     return lockout_remaining(
         failures,
         last,

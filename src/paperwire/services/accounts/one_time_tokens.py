@@ -10,10 +10,11 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from paperwire.domain import account_rules as rules
 from paperwire.services.accounts.api_tokens import revoke_all_api_tokens
-from paperwire.services.accounts.common import AccountError, User, hasher, secret_hash, utcnow
+from paperwire.services.accounts.common import AccountError, User, hasher, secret_hash
 from paperwire.services.accounts.login import record_success
 from paperwire.services.accounts.users import get_user
 from paperwire.store.accounts_tables import one_time_tokens, sessions, users
+from paperwire.store.db import utcnow
 
 if TYPE_CHECKING:
     from paperwire.config import Settings

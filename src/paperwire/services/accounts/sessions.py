@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, delete, insert, select
 
-from paperwire.services.accounts.common import User, row_to_user, secret_hash, utcnow
+from paperwire.services.accounts.common import User, row_to_user, secret_hash
 from paperwire.store.accounts_tables import sessions, users
+from paperwire.store.db import utcnow
 
 if TYPE_CHECKING:
     from paperwire.config import Settings

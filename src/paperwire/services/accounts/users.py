@@ -7,8 +7,9 @@ from sqlalchemy.exc import IntegrityError
 
 from paperwire.domain import account_rules as rules
 from paperwire.domain.permissions import Role
-from paperwire.services.accounts.common import AccountError, User, hasher, row_to_user, utcnow
+from paperwire.services.accounts.common import AccountError, User, hasher, row_to_user
 from paperwire.store.accounts_tables import sessions, users
+from paperwire.store.db import utcnow
 
 
 def create_user(

@@ -23,10 +23,8 @@ from paperwire.services.community.comments import (  # noqa: F401
 )
 from paperwire.services.community.common import (  # noqa: F401
     CommunityError,
-    insert_ignore,
     require,
     require_active,
-    utcnow,
 )
 from paperwire.services.community.moderation import (  # noqa: F401
     flagged_papers,

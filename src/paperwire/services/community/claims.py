@@ -12,17 +12,16 @@ from paperwire.domain.permissions import Action
 from paperwire.services.accounts import User
 from paperwire.services.community.common import (
     CommunityError,
-    as_aware,
     paper_exists,
     paper_not_found,
     require,
     require_active,
-    utcnow,
 )
 from paperwire.store.accounts_tables import (
     authorship_claims,
     users,
 )
+from paperwire.store.db import aware_utc, utcnow
 from paperwire.store.papers import author_key
 from paperwire.store.tables import paper_authors, papers
 
@@ -125,7 +124,7 @@ def _claims(engine: Engine, condition) -> list[ClaimView]:
                 r.title,
                 r.author_name,
                 r.status,
-                as_aware(r.created_at),
+                aware_utc(r.created_at),
             )
             for r in conn.execute(query)
         ]

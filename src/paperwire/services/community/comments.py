@@ -13,16 +13,17 @@ from paperwire.domain.permissions import can_delete_comment, can_edit_comment
 from paperwire.services.accounts import User
 from paperwire.services.community.common import (
     CommunityError,
-    as_aware,
     paper_exists,
     paper_not_found,
     require_active,
-    utcnow,
 )
 from paperwire.store.accounts_tables import (
     comments,
     users,
 )
+from paperwire.store.db import aware_utc, utcnow
+from paperwire.store.events import CommentsChanged
+from paperwire.store.events import record as record_event
 from paperwire.store.tables import papers
 
 
@@ -116,6 +117,7 @@ def add_comment(
             .where(papers.c.id == paper_id)
             .values(local_comments=papers.c.local_comments + 1)
         )
+        record_event(conn, CommentsChanged(frozenset({paper_id})))
     return get_comment(engine, comment_id)
 
 
@@ -144,8 +146,8 @@ def _comment_rows(conn: Connection, condition) -> list[CommentView]:
                 author_id=r.user_id,
                 body_source="" if deleted else r.body_source,
                 body_html="" if deleted else r.body_html,
-                created_at=as_aware(r.created_at),
-                edited_at=as_aware(r.edited_at),
+                created_at=aware_utc(r.created_at),
+                edited_at=aware_utc(r.edited_at),
                 deleted=deleted,
             )
         )
@@ -195,6 +197,7 @@ def edit_comment(engine: Engine, user: User | None, comment_id: int, body: str) 
             .where(comments.c.id == comment_id)
             .values(body_source=body, body_html=_render(conn, body), edited_at=utcnow())
         )
+        record_event(conn, CommentsChanged(frozenset({row.paper_id})))
     return get_comment(engine, comment_id)
 
 
@@ -216,4 +219,5 @@ def delete_comment(engine: Engine, user: User | None, comment_id: int) -> str:
                 .where(papers.c.id == row.paper_id)
                 .values(local_comments=papers.c.local_comments - 1)
             )
+            record_event(conn, CommentsChanged(frozenset({row.paper_id})))
     return row.paper_id

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from paperwire.domain.permissions import Action, can
 from paperwire.services.accounts import User
@@ -20,16 +17,6 @@ class CommunityError(ValueError):
         self.message = message
         self.status = status
         self.field = field
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def require_active(user: User | None, *, verified: bool = True) -> User:
@@ -61,7 +48,3 @@ def paper_not_found(paper_id: str) -> CommunityError:
     return CommunityError(f"There is no paper {paper_id[:80]!r} here.", 404)
 
 
-def insert_ignore(conn: Connection, table):
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()

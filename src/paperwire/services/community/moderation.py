@@ -7,6 +7,8 @@ from sqlalchemy import Engine, select, update
 from paperwire.domain.permissions import Action
 from paperwire.services.accounts import User, find_user
 from paperwire.services.community.common import CommunityError, paper_not_found, require
+from paperwire.store.events import PapersChanged
+from paperwire.store.events import record as record_event
 from paperwire.store.tables import papers
 
 
@@ -21,6 +23,7 @@ def set_paper_flag(
         result = conn.execute(update(papers).where(papers.c.id == paper_id).values({flag: value}))
         if result.rowcount != 1:
             raise paper_not_found(paper_id)
+        record_event(conn, PapersChanged.of([paper_id]))
 
 
 def flagged_papers(engine: Engine, flag: str, *, limit: int = 200) -> list[dict[str, object]]:

@@ -12,11 +12,9 @@ from paperwire.domain.permissions import Action, paper_link_refusal
 from paperwire.services.accounts import User, find_user
 from paperwire.services.community.common import (
     CommunityError,
-    insert_ignore,
     paper_exists,
     require,
     require_active,
-    utcnow,
 )
 from paperwire.services.papers import find_organization
 from paperwire.store.accounts_tables import (
@@ -25,6 +23,9 @@ from paperwire.store.accounts_tables import (
     organization_paper_links,
     users,
 )
+from paperwire.store.db import insert_ignore, utcnow
+from paperwire.store.events import OrganizationsChanged, PapersChanged
+from paperwire.store.events import record as record_event
 from paperwire.store.tables import organizations, papers
 
 
@@ -62,6 +63,7 @@ def create_organization(
                     name=name, fullname=fullname or None, created_at=utcnow()
                 )
             )
+            record_event(conn, OrganizationsChanged())
     except IntegrityError:
         raise CommunityError(f"The organization {name!r} exists already.", 409, "name") from None
     return get_organization(engine, name)
@@ -169,3 +171,4 @@ def link_paper(engine: Engine, user: User | None, org_name: str, paper_id: str) 
             )
         )
         conn.execute(update(papers).where(papers.c.id == paper_id).values(organization_id=org.id))
+        record_event(conn, PapersChanged.of([paper_id]), OrganizationsChanged())

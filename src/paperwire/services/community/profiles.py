@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 
 from paperwire.services.accounts import User, find_user
-from paperwire.services.community.common import as_aware
 from paperwire.services.community.organizations import organizations_of
 from paperwire.store.accounts_tables import (
     authorship_claims,
     comments,
     paper_votes,
 )
+from paperwire.store.db import aware_utc
 from paperwire.store.tables import papers
 
 
@@ -90,7 +90,7 @@ def profile(engine: Engine, username: str, *, limit: int = 100) -> Profile | Non
                 "paperId": r.paper_id,
                 "paperTitle": r.title,
                 "html": r.body_html,
-                "createdAt": as_aware(r.created_at).isoformat(),
+                "createdAt": aware_utc(r.created_at).isoformat(),
             }
             for r in conn.execute(
                 select(

@@ -8,15 +8,13 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from paperwire.services.accounts import User
-from paperwire.services.community.common import (
-    insert_ignore,
-    paper_not_found,
-    require_active,
-    utcnow,
-)
+from paperwire.services.community.common import paper_not_found, require_active
 from paperwire.store.accounts_tables import (
     paper_votes,
 )
+from paperwire.store.db import insert_ignore, utcnow
+from paperwire.store.events import VotesChanged
+from paperwire.store.events import record as record_event
 from paperwire.store.tables import papers
 
 
@@ -66,6 +64,7 @@ def set_vote(engine: Engine, user: User | None, paper_id: str, voted: bool) -> V
                 .where(papers.c.id == paper_id)
                 .values(local_upvotes=papers.c.local_upvotes + delta)
             )
+            record_event(conn, VotesChanged(frozenset({paper_id})))
         row = conn.execute(
             select(papers.c.source_upvotes, papers.c.local_upvotes).where(papers.c.id == paper_id)
         ).first()

@@ -36,9 +36,9 @@ from paperwire.store.deliveries import (
     mark_sent,
     release_abandoned,
     release_claims,
-    worker_identity,
 )
 from paperwire.store.digest_tables import subscribers
+from paperwire.store.leases import worker_identity
 from paperwire.store.subscribers import Subscriber, load_subscribers
 
 

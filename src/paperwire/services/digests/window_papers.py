@@ -10,17 +10,12 @@ from sqlalchemy import Engine, func, select
 
 from paperwire.domain.digest_selection import DigestPaper
 from paperwire.domain.urls import safe_url
+from paperwire.store.db import aware_utc
 from paperwire.store.tables import daily_entries, organizations, paper_enrichments, papers
 
 
 def day_start(day: date) -> datetime:
     return datetime.combine(day, dtime.min, tzinfo=UTC)
-
-
-def as_aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def load_window_papers(engine: Engine, start: date, end: date) -> list[DigestPaper]:
@@ -58,7 +53,7 @@ def load_window_papers(engine: Engine, start: date, end: date) -> list[DigestPap
         )
         for row in published_rows:
             if row.id not in found:
-                found[row.id] = _digest_paper(row, as_aware(row.published_at))
+                found[row.id] = _digest_paper(row, aware_utc(row.published_at))
     return sorted(found.values(), key=lambda p: p.id)
 
 

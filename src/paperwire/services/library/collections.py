@@ -16,16 +16,11 @@ from sqlalchemy import Connection, Engine, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from paperwire.domain import library_rules as rules
-from paperwire.services.accounts import User, utcnow
-from paperwire.services.library.common import (
-    CommunityError,
-    aware_utc,
-    checked,
-    not_found,
-    require_active,
-)
+from paperwire.services.accounts import User
+from paperwire.services.library.common import CommunityError, checked, not_found, require_active
 from paperwire.services.library.saved import _save
 from paperwire.store.accounts_tables import users
+from paperwire.store.db import aware_utc, utcnow
 from paperwire.store.library_tables import collection_items, collections
 
 

@@ -14,11 +14,9 @@ from sqlalchemy import Connection, select
 from paperwire.domain.library_rules import LibraryInputError
 from paperwire.services.community.common import (  # noqa: F401  (re-exported)
     CommunityError,
-    insert_ignore,
     paper_not_found,
     require_active,
 )
-from paperwire.store.db import aware_utc  # noqa: F401
 from paperwire.store.tables import papers
 
 T = TypeVar("T")

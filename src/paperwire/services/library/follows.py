@@ -12,15 +12,10 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from paperwire.domain import library_rules as rules
-from paperwire.services.accounts import User, utcnow
-from paperwire.services.library.common import (
-    CommunityError,
-    aware_utc,
-    checked,
-    not_found,
-    require_active,
-)
+from paperwire.services.accounts import User
+from paperwire.services.library.common import CommunityError, checked, not_found, require_active
 from paperwire.sources.arxiv_api import is_category
+from paperwire.store.db import aware_utc, utcnow
 from paperwire.store.library_tables import follows
 from paperwire.store.papers import author_key
 from paperwire.store.tables import organizations

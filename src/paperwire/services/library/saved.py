@@ -13,16 +13,15 @@ from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from paperwire.domain import library_rules as rules
 from paperwire.domain.comment_markup import render_comment
-from paperwire.services.accounts import User, utcnow
+from paperwire.services.accounts import User
 from paperwire.services.library.common import (
     MARKS,
     CommunityError,
-    aware_utc,
     checked,
-    insert_ignore,
     require_active,
     require_paper,
 )
+from paperwire.store.db import aware_utc, insert_ignore, utcnow
 from paperwire.store.library_tables import (
     collection_items,
     collections,

@@ -2,6 +2,7 @@
 
 from paperwire.web.routes import (
     accounts,
+    admin_runs,
     api,
     community,
     feed_pages,
@@ -33,5 +34,6 @@ ROUTERS = [
     for_you.router,
     hf_collections.router,
     subscriptions.router,
+    admin_runs.router,
     pages.router,
 ]

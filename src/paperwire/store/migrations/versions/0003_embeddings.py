@@ -3,11 +3,13 @@
 Every backend keeps the vector as raw float32 bytes in `paper_embeddings.vector`, so
 the in-process index can always be rebuilt and `db copy` moves embeddings as plain rows.
 On PostgreSQL servers that have the pgvector extension, a nullable `embedding vector`
-column is added as well; `paperwire.search.pgvector` detects it at run time.
+column is added as well; `paperwire.store.pgvector_columns` detects it at run time.
 
 Revision ID: 0003_embeddings
 Revises: 0002_keyword_index
 """
+
+import logging
 
 import sqlalchemy as sa
 from alembic import op
@@ -38,9 +40,26 @@ def upgrade() -> None:
     )
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        from paperwire.search.pgvector import add_pgvector_column
+        _add_pgvector_column(bind)
 
-        add_pgvector_column(bind)
+
+def _add_pgvector_column(conn: sa.Connection) -> None:
+    """Enable pgvector and add the column, if the server can; never fails the migration."""
+    available = conn.execute(
+        sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
+    ).first()
+    if available is None:
+        return
+    try:
+        with conn.begin_nested():
+            conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS vector"))
+            conn.execute(
+                sa.text("ALTER TABLE paper_embeddings ADD COLUMN IF NOT EXISTS embedding vector")
+            )
+    except Exception as exc:  # e.g. no privilege to create extensions
+        logging.getLogger(__name__).warning(
+            "pgvector is available but could not be enabled: %s", exc
+        )
 
 
 def downgrade() -> None:

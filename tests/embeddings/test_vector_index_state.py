@@ -1,0 +1,113 @@
+"""The in-process vector index as a derived index: copy-on-write states, an HNSW graph
+that learns about replaced vectors, searches that never wait for a snapshot write."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from paperwire.domain.records import PaperRecord
+from paperwire.search.ann import usearch_available
+from paperwire.search.vectors import VectorIndex
+from paperwire.store.embeddings import EmbeddingRow, save_embeddings
+from tests.embeddings.conftest import add_papers
+
+MODEL, DIM = "test-model", 32
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _store(engine, ids: list[str], vectors: np.ndarray) -> None:
+    with engine.begin() as conn:
+        save_embeddings(conn, MODEL, [EmbeddingRow(pid, v, f"h{pid}") for pid, v in
+                                      zip(ids, vectors, strict=True)])
+
+
+@pytest.fixture
+def corpus(container):
+    """3,000 papers with random unit vectors (clustered, so neighbours are meaningful)."""
+    rng = np.random.default_rng(7)
+    centres = rng.standard_normal((60, DIM))
+    vectors = _unit(centres[rng.integers(0, 60, 3000)] + 0.6 * rng.standard_normal((3000, DIM)))
+    ids = [f"2502.{i:05d}" for i in range(3000)]
+    add_papers(container.engine, [PaperRecord(id=pid, title=f"Paper {pid}") for pid in ids])
+    _store(container.engine, ids, vectors)
+    return ids, vectors, rng
+
+
+def _exact(vectors: np.ndarray, ids: list[str], q: np.ndarray, k: int) -> list[str]:
+    return [ids[i] for i in np.argsort(-(vectors @ q), kind="stable")[:k]]
+
+
+@pytest.mark.skipif(not usearch_available(), reason="usearch is a dependency; import failed")
+def test_hnsw_recall_and_replaced_vectors(container, corpus):
+    ids, vectors, rng = corpus
+    index = VectorIndex(container.engine, MODEL, DIM, ann_min_vectors=1000,
+                        refresh_interval_s=3600)
+    assert index.build_ann(wait=True) and "HNSW" in index.describe()
+    state = index._state
+    assert state.graph_rows == 3000 and len(state.graph) == 3000
+    queries = _unit(vectors[rng.integers(0, 3000, 50)] + 0.3 * rng.standard_normal((50, DIM)))
+    k = 10
+    proposed = state.graph.search(queries[0], max(4 * k, 200))
+    assert len(proposed) == 200 < len(ids)  # the graph, not a scan, picks the candidates
+    recall = np.mean([
+        len({p for p, _ in index.search(q, k)} & set(_exact(vectors, ids, q, k))) / k
+        for q in queries
+    ])
+    assert recall >= 0.95, recall
+
+    # Replace 40 vectors: searches see the new ones at once (exactly re-scored), the
+    # state searches were reading is not changed, and a graph update takes them in.
+    before = index._state
+    before_rows = np.array(before.matrix[:40])
+    moved = _unit(rng.standard_normal((40, DIM)))
+    _store(container.engine, ids[:40], moved)  # a change event: the next search catches up
+    for i in (0, 17, 39):
+        assert index.search(moved[i], 1)[0][0] == ids[i]
+    np.testing.assert_array_equal(before.matrix[:40], before_rows)  # copy-on-write
+    assert set(index._state.stale) == set(range(40))
+    assert index.build_ann(wait=True)
+    after = index._state
+    assert after.stale == {} and after.graph is not before.graph
+    for i in range(40):  # found through the graph alone now
+        assert after.graph.search(moved[i], 5)[0] == i
+
+
+def test_a_search_during_a_snapshot_write_is_answered_from_the_new_state(container, corpus):
+    ids, vectors, rng = corpus
+    folder = container.settings.data_dir / "vectors"
+    index = VectorIndex(container.engine, MODEL, DIM, snapshot_dir=folder, ann_min_vectors=None,
+                        refresh_interval_s=3600)
+    assert len(index) == 3000 and index.wait_snapshots(30)
+    snapshots = index._snapshots
+    writing, release = threading.Event(), threading.Event()
+    save = snapshots.save
+
+    def blocked_save(meta, write):
+        def slow_write(path):
+            writing.set()
+            assert release.wait(30)
+            write(path)
+        return save(meta, slow_write)
+
+    snapshots.save = blocked_save
+    moved = _unit(rng.standard_normal((300, DIM)))  # enough to make a snapshot due
+    _store(container.engine, ids[:300], moved)
+    try:
+        assert index.refresh() == 300
+        assert writing.wait(30)  # the writer thread holds the snapshot's file lock now
+        for i in (0, 150, 299):
+            assert index.search(moved[i], 1)[0][0] == ids[i]
+        assert index.search(vectors[2999], 1)[0][0] == ids[2999]
+    finally:
+        release.set()
+    assert index.wait_snapshots(30)
+    assert len(snapshots.snapshot_folders()) == 1
+    fresh = VectorIndex(container.engine, MODEL, DIM, snapshot_dir=folder, ann_min_vectors=None)
+    assert fresh._snapshots.load(lambda meta, path: meta["count"]) == 3000
+    assert fresh.search(moved[150], 1)[0][0] == ids[150]

@@ -251,7 +251,10 @@ def library_view(engine: Engine, search: SearchService | None, seeds: Sequence[s
     match = match_library(featurize([rows[p] for p in lib_ids], stats),
                           featurize([rows[p] for p in cand_ids], stats))
     ranked = match.ranked[:depth]
-    words = _surface_words(engine, search.keyword.analyzer, lib_ids)
+    # The drivers' words as the library writes them, from the library papers the best
+    # candidates are closest to (the rest are never shown).
+    near = {lib_ids[int(match.nearest[r])] for r in match.drivers}
+    words = _surface_words(engine, search.keyword.analyzer, [p for p in lib_ids if p in near])
     n_terms = len(terms.stems)
 
     def spelled(key: int) -> str | None:
@@ -378,7 +381,7 @@ def gather_interests(
             )
             try:
                 results = search.search(f.value, mode="keyword", filters=filters,
-                                        limit=SEARCH_DEPTH)
+                                        limit=SEARCH_DEPTH, snippets=False)
             except ValueError:
                 continue
             searches[f.label] = [h.paper_id for h in results.hits if h.paper_id in allowed]

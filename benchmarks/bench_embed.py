@@ -86,19 +86,52 @@ def build(config: str, threads: int):
         return emb.model_id, emb.embed
     precision, tokens = config.split("-")
     tokens, _, window = tokens.partition("w")
-    if precision == "int8":
+    if precision == "int8":  # the product's model id: vectors shared with its eval cache
         emb = default_embedder(
             threads=threads, max_tokens=int(tokens), window=int(window or tokens)
         )
+        return emb.model_id, emb.embed
     else:  # w8: the packaged file as is (weights dequantised, fp32 matmuls)
         emb = OnnxEmbedder(
             default_model_path(),
             load_bundled_tokenizer(),
             model_id=f"w8-{tokens}",
             max_tokens=int(tokens),
+            window=int(window or tokens),
             threads=threads,
         )
     return f"{config}", emb.embed
+
+
+def text_hash(model_id: str, text: str) -> str:
+    return hashlib.sha256(f"{model_id}\x00{text}".encode()).hexdigest()
+
+
+def fill_cache(config: str, texts: list[str], cache: VectorCache, threads: int) -> float | None:
+    """Embed the texts the cache lacks for `config`; the rate of that fresh work (or None)."""
+    model_id, embed = build(config, threads)
+    hashes = {t: text_hash(model_id, t) for t in dict.fromkeys(texts)}
+    have = cache.get_many(list(hashes.values()))
+    todo = [t for t, h in hashes.items() if h not in have]
+    if not todo:
+        return None
+    print(f"{config}: {len(todo)} texts to embed", file=sys.stderr, flush=True)
+    started, done = time.perf_counter(), 0
+    for s in range(0, len(todo), 256):
+        part = todo[s : s + 256]
+        fresh = embed(part)
+        cache.put_many({text_hash(model_id, t): v for t, v in zip(part, fresh, strict=True)})
+        done += len(part)
+        rate = done / (time.perf_counter() - started)
+        print(f"  {config} {done}/{len(todo)} ({rate:.1f}/s)", file=sys.stderr, flush=True)
+    return done / (time.perf_counter() - started)
+
+
+def cmd_fill(args: argparse.Namespace) -> None:
+    """Fill the cache for the texts of a JSON list file (the reference venv runs this)."""
+    texts = json.loads(Path(args.texts).read_text())
+    rate = fill_cache(args.config, texts, VectorCache(Path(args.cache_dir)), args.threads)
+    print(json.dumps({"config": args.config, "rate": rate}))
 
 
 class VectorCache:
@@ -223,8 +256,13 @@ def main() -> None:
     quality.add_argument("--threads", type=int, default=2)
     quality.add_argument("--distractors", type=int, default=0)
     quality.add_argument("--cache-dir", default=str(ROOT / "benchmarks" / "out" / "embed-cache"))
+    fill = sub.add_parser("fill")
+    fill.add_argument("--config", required=True)
+    fill.add_argument("--texts", required=True, help="a JSON file: a list of texts")
+    fill.add_argument("--threads", type=int, default=2)
+    fill.add_argument("--cache-dir", default=str(ROOT / "benchmarks" / "out" / "embed-cache"))
     args = parser.parse_args()
-    {"speed": cmd_speed, "quality": cmd_quality}[args.command](args)
+    {"speed": cmd_speed, "quality": cmd_quality, "fill": cmd_fill}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ def run_embed_child(
 
 def main() -> int:
     from paperwire.config import load_settings
-    from paperwire.services.embeddings import embed_missing
+    from paperwire.services.embeddings import embed_missing, rate_line
     from paperwire.wiring import build_container
 
     print(f"embedding in process {os.getpid()} at nice {os.nice(0)}", flush=True)
@@ -92,8 +92,11 @@ def main() -> int:
                 last_line = now
                 message = f"embedded {done:,} of {total:,} papers"
                 board.set(EMBED, "running", message, done=done, total=total)
-                print(message, flush=True)
+                elapsed = time.monotonic() - started
+                rate = f" ({done / elapsed:,.1f}/s)" if done and elapsed > 0 else ""
+                print(message + rate, flush=True)
 
+        started = time.monotonic()
         try:
             done = embed_missing(container.engine, embedder, progress=progress)
         except Exception as exc:
@@ -101,7 +104,7 @@ def main() -> int:
             raise
         board.set(EMBED, "done", f"embedded {done:,} papers ({embedder.model_id})",
                   done=done, total=done)
-        print(f"embedded {done:,} papers ({embedder.model_id})", flush=True)
+        print(rate_line(done, time.monotonic() - started, embedder.model_id), flush=True)
         return 0
     finally:
         container.close()

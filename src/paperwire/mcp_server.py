@@ -262,12 +262,9 @@ def build_mcp_server(container, *, token: str | None = None) -> MCPServer:
 
 
 def _add_library_tools(server: MCPServer, container, caller, summaries) -> None:
-    """The caller's library, when this build has the library (services/library)."""
-    try:
-        from paperwire.services.community.common import CommunityError
-        from paperwire.services.library import browse, collections, saved
-    except ImportError:  # pragma: no cover - a build without the library feature
-        return
+    """The caller's library (services/library)."""
+    from paperwire.services.community.common import CommunityError
+    from paperwire.services.library import browse, collections, saved
 
     @server.tool(
         title="Save a paper",

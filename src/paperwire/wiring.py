@@ -17,6 +17,7 @@ from paperwire.store.migrate import create_or_require_current, require_current_s
 if TYPE_CHECKING:
     from paperwire.llm.chat_summarizer import ChatSummarizer
     from paperwire.mail.transport import Mailer
+    from paperwire.ports import PaperFetcher
     from paperwire.search.bm25 import Bm25Index
     from paperwire.search.embedder import Embedder
     from paperwire.search.pgvector import PgVectorIndex
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from paperwire.services.fulltext import FulltextService
     from paperwire.services.library.ranking_cache import RankingCache
     from paperwire.services.search import SearchService
-    from paperwire.services.submissions import PaperFetcher
     from paperwire.sources.arxiv_api import ArxivApi
     from paperwire.sources.http_client import HttpClient
 

@@ -157,7 +157,9 @@ class Worker:
 
     def _embed(self, day: date) -> str:
         """Embed new papers (or every paper, after a model change) before the digests."""
-        from paperwire.services.embeddings import embed_missing
+        from time import perf_counter
+
+        from paperwire.services.embeddings import embed_missing, rate_line
 
         if self.embed_in_subprocess:
             from paperwire.background_embed import run_embed_child
@@ -169,8 +171,9 @@ class Worker:
         embedder = self.container.embedder
         if embedder is None:
             return "semantic search is off"
+        started = perf_counter()
         done = embed_missing(self.container.engine, embedder, should_stop=self._should_stop)
-        return f"embedded {done} papers ({embedder.model_id})"
+        return rate_line(done, perf_counter() - started, embedder.model_id)
 
     def _enrich(self, day: date) -> str:
         """Keyphrases and summaries for the new papers (and generated ones, if configured)."""
@@ -185,12 +188,11 @@ class Worker:
         return line
 
     def _digests(self, day: date) -> str:
-        from paperwire.services.digests import optional_adapter, send_digests
+        from paperwire.services.digests import send_digests
 
         report = send_digests(
             self.container.engine, self.container.mailer, self.settings, day,
-            search=optional_adapter(self.container, "search"),
-            vector_index=optional_adapter(self.container, "vector_index"),
+            search=self.container.search,
             should_stop=self._should_stop,
         )
         return report.summary_line()

@@ -35,10 +35,6 @@ def _signup(client, **fields):
         ),
         ({"username": "newbie", "email": "ok@example.org", "password": "short"}, "at least 8"),
         ({"username": "ALICE", "email": "ok@example.org", "password": PASSWORD}, "is taken"),
-        (
-            {"username": "newbie", "email": "Alice@Example.org", "password": PASSWORD},
-            "email exists",
-        ),
     ],
 )
 def test_signup_errors_are_specific_and_keep_input(client, container, fields, message):
@@ -332,13 +328,15 @@ def test_failed_sign_ups_do_not_use_up_the_account_limit(limited_client):
     failures = [
         {"username": "taken", "email": "new1@example.org", "password": PASSWORD},
         {"username": "bad name!", "email": "new2@example.org", "password": PASSWORD},
-        {"username": "fresh1", "email": "taken@example.org", "password": PASSWORD},
         {"username": "fresh2", "email": "new3@example.org", "password": "short"},
     ]
-    assert [_signup(client, **f).status_code for f in failures] == [400] * 4
-    # The limit (2/3600 here) counts accounts created, not attempts.
-    ok = [_signup(client, username=f"real{i}", email=f"real{i}@example.org",
-                  password=PASSWORD).status_code for i in range(3)]
+    assert [_signup(client, **f).status_code for f in failures] == [400] * 3
+    # The limit (2/3600 here) counts accounts created, not attempts. A taken address
+    # answers like a created account, so it counts too (or the limit would tell them apart).
+    ok = [_signup(client, username="fresh1", email="taken@example.org",
+                  password=PASSWORD).status_code]
+    ok += [_signup(client, username=f"real{i}", email=f"real{i}@example.org",
+                   password=PASSWORD).status_code for i in range(2)]
     assert ok == [201, 201, 429]
 
 

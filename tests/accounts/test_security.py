@@ -69,7 +69,7 @@ def test_bearer_requests_and_one_click_unsubscribe_skip_csrf(client, container):
     one_click = new_client(container).post(
         "/unsubscribe/not-a-token", data={"List-Unsubscribe": "One-Click"}
     )
-    assert one_click.status_code != 403
+    assert one_click.status_code == 400  # a bad link, answered by the route itself
     assert "did not come from this site" not in one_click.text
 
 

@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 import pytest
@@ -82,6 +83,38 @@ def test_the_daily_worker_embeds_new_papers_before_the_digests(
     assert stopped == 0 and len(papers_needing_embeddings(container.engine, embedder.model_id)) == 5
     container.__dict__["embedder"] = embedder
     worker = worker_module.Worker(container)
-    assert worker._embed(day) == f"embedded 5 papers ({embedder.model_id})"
+    line = re.compile(r"embedded (\d+) papers in [\d.]+ s \([\d,.]+/s, (.+)\)")
+    assert line.fullmatch(worker._embed(day)).groups() == ("5", embedder.model_id)
     assert papers_needing_embeddings(container.engine, embedder.model_id) == []
-    assert worker._embed(day) == f"embedded 0 papers ({embedder.model_id})"
+    assert line.fullmatch(worker._embed(day)).groups() == ("0", embedder.model_id)
+
+
+def test_a_new_default_model_id_re_embeds_every_paper_and_ignores_the_old_vectors(
+    container, shared_papers
+):
+    """Upgrading from the two-window default (`minilm-l6-v2-t254w128`) to the one-pass one:
+    the old vectors are neither reused nor searched; every paper is embedded again."""
+    from paperwire.search.embedder import default_model_id
+    from paperwire.search.vectors import VectorIndex
+
+    class Old(HashingEmbedder):
+        model_id = default_model_id(254, 128)
+
+    class New(HashingEmbedder):
+        model_id = default_model_id(256, 256)
+
+    add_papers(container.engine, shared_papers[:6])
+    assert embed_missing(container.engine, Old()) == 6
+    assert len(papers_needing_embeddings(container.engine, New.model_id)) == 6
+
+    def index(model):
+        return VectorIndex(container.engine, model.model_id, model.dim,
+                           snapshot_dir=container.settings.data_dir / "vectors",
+                           refresh_interval_s=0)
+
+    assert index(New()).coverage() == (0, 6)
+    assert index(New()).search(New().embed(["graph"])[0], 5) == []
+    assert embed_missing(container.engine, New()) == 6
+    assert index(New()).coverage() == (6, 6) and index(Old()).coverage() == (6, 6)
+    assert papers_needing_embeddings(container.engine, New.model_id) == []
+    assert stored_count(container.engine) == 12  # the old rows stay, unused

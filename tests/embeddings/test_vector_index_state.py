@@ -111,3 +111,29 @@ def test_a_search_during_a_snapshot_write_is_answered_from_the_new_state(contain
     fresh = VectorIndex(container.engine, MODEL, DIM, snapshot_dir=folder, ann_min_vectors=None)
     assert fresh._snapshots.load(lambda meta, path: meta["count"]) == 3000
     assert fresh.search(moved[150], 1)[0][0] == ids[150]
+
+
+def test_two_indexes_sharing_a_snapshot_folder_leave_one_snapshot(container, corpus):
+    """Two web processes' indexes (here: two instances) write into one folder; files of
+    the previous snapshot layout are removed too."""
+    ids, vectors, rng = corpus
+    folder = container.settings.data_dir / "vectors"
+    folder.mkdir(parents=True)
+    legacy = folder / f"{MODEL}.1700000000000-42.vectors.npy"  # snapshot version 1
+    legacy.write_bytes(b"old")
+    first = VectorIndex(container.engine, MODEL, DIM, snapshot_dir=folder, ann_min_vectors=None)
+    second = VectorIndex(container.engine, MODEL, DIM, snapshot_dir=folder,
+                         ann_min_vectors=None)
+    assert len(first) == len(second) == 3000
+    _store(container.engine, ids[:400], _unit(rng.standard_normal((400, DIM))))
+    threads = [threading.Thread(target=index.refresh) for index in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert first.wait_snapshots(30) and second.wait_snapshots(30)
+    assert len(first._snapshots.snapshot_folders()) == 1 and not legacy.exists()
+    fresh = VectorIndex(container.engine, MODEL, DIM, snapshot_dir=folder, ann_min_vectors=None)
+    assert fresh._snapshots.load(lambda meta, path: meta["count"]) == 3000
+    assert sorted(p.name for p in folder.iterdir() if not p.is_dir()) == [
+        f"{MODEL}.lock", f"{MODEL}.meta.json"]

@@ -1,4 +1,7 @@
-"""The default embedder's two speed-ups: windowed encoding and the rebuilt fused graph."""
+"""The default embedder: the rebuilt fused graph, optional windows, closeness to the reference."""
+
+import json
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -46,16 +49,20 @@ def test_windows_keep_every_token_in_order_and_fit(bodies, window):
         assert len(mine) == -(-(len(sequence) - 2) // (window - 2))
 
 
-def test_default_reads_two_full_windows():
-    assert DEFAULT_MAX_TOKENS == 2 * (DEFAULT_WINDOW - 2) + 2
-    sequences = [[CLS, *range(1000, 1000 + DEFAULT_MAX_TOKENS - 2), SEP]]
-    owners, pieces = split_into_windows(sequences, DEFAULT_WINDOW)
-    assert [len(p) for p in pieces] == [DEFAULT_WINDOW, DEFAULT_WINDOW]
+def test_two_windows_cover_a_text_twice_as_long_as_one():
+    sequences = [[CLS, *range(1000, 1000 + 2 * (128 - 2)), SEP]]
+    owners, pieces = split_into_windows(sequences, 128)
+    assert [len(p) for p in pieces] == [128, 128]
+
+
+def test_default_reads_one_256_token_window_like_the_reference():
+    assert DEFAULT_MAX_TOKENS == DEFAULT_WINDOW == 256
+    assert default_embedder(threads=1).model_id == "minilm-l6-v2-t256"
 
 
 def test_windowing_changes_only_long_texts_and_the_model_id():
-    windowed = default_embedder(threads=1)
-    whole = default_embedder(threads=1, window=DEFAULT_MAX_TOKENS)
+    windowed = default_embedder(threads=1, max_tokens=254, window=128)
+    whole = default_embedder(threads=1)
     assert windowed.model_id != whole.model_id  # stored vectors are never mixed
     short = "Dense retrieval of scientific papers."
     long = "Dense retrieval of scientific papers. " + LONG_ABSTRACT
@@ -63,6 +70,26 @@ def test_windowing_changes_only_long_texts_and_the_model_id():
     np.testing.assert_array_equal(windowed.embed([short]), whole.embed([short]))
     a, b = windowed.embed([long]), whole.embed([long])
     assert 0.85 < float(a[0] @ b[0]) < 0.9999  # same content, seen in two windows
+
+
+def test_default_computes_what_the_fp32_reference_computes():
+    """Vectors of sentence-transformers all-MiniLM-L6-v2 (fp32, 256 tokens), computed once
+    with torch (tests/embeddings/data/minilm_reference.json): two short queries, three
+    abstracts longer than 256 tokens."""
+    data = json.loads((Path(__file__).parent / "data" / "minilm_reference.json").read_text())
+    reference = np.array(data["vectors"], dtype=np.float32)
+    tokenizer = load_bundled_tokenizer()
+    tokenizer.no_truncation()
+    assert sum(len(tokenizer.encode(t).ids) > 256 for t in data["texts"]) == 3
+
+    def cosines(embedder):
+        got = np.stack([embedder.embed([t])[0] for t in data["texts"]])
+        return np.sum(got * reference, axis=1)
+
+    assert cosines(default_embedder(threads=1)).min() > 0.985  # int8 products, one window
+    # the earlier default's two 128-token windows drift on long texts
+    windowed = cosines(default_embedder(threads=1, max_tokens=254, window=128))
+    assert windowed[2:].max() < 0.985
 
 
 def test_rebuilt_graph_computes_what_the_packaged_model_does(tmp_path):

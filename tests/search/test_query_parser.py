@@ -67,3 +67,14 @@ def test_very_long_query_is_shortened_with_a_notice():
 def test_unicode_words_are_kept():
     q = parse_query("Schrödinger équation قطة 😀")
     assert "schrödinger" in q.terms and "قطة" in q.terms
+
+
+def test_semantic_search_embeds_the_query_as_typed_less_its_operators():
+    q = parse_query('Gaussian splatting for "novel view" synthesis author:kim after:2025-01-01 '
+                    "has:code")
+    assert q.embed_text == "Gaussian splatting for novel view synthesis"
+    assert q.text == "novel view gaussian splatting synthesis"  # keyword terms unchanged
+    abstract = "We propose a method that is robust to the noise of the input. It works."
+    assert parse_query(abstract).embed_text == abstract  # order, small words, punctuation
+    assert parse_query("the").embed_text == "the"
+    assert parse_query('author:kim ""').embed_text == ""

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from paperwire.config import load_settings
-from paperwire.domain.rate_limits import RateLimit, window_start
+from paperwire.domain.rate_limits import RateLimit
 from paperwire.services.mail_throttle import allow_mail
 from paperwire.store.accounts_tables import throttle_counters
 from paperwire.web.app import create_app
@@ -91,17 +91,21 @@ def test_subscribe_is_throttled_per_ip(two_instances):
     assert _mails(a) == 5
 
 
-def test_counter_is_one_upsert_per_hit(two_instances):
+def test_counter_is_one_row_per_recipient(two_instances):
     a, _ = two_instances
     limit = RateLimit.parse(a.settings.mail_throttle_recipient)
+    start = 1_000_000.5
     results = [allow_mail(a.engine, a.settings, recipient="X@example.org", ip="",
-                          now=1_000_000.0) for _ in range(4)]
+                          now=start + n) for n in range(4)]
     assert results == [True, True, True, False]
     with a.engine.connect() as conn:
         rows = conn.execute(select(throttle_counters.c.count, throttle_counters.c.window_start)
                             .where(throttle_counters.c.key == "x@example.org")).all()
-        assert [tuple(r) for r in rows] == [(4, window_start(1_000_000.0, limit))]
+        # The window starts at the first mail; the refused fourth is not counted.
+        assert [tuple(r) for r in rows] == [(3, start)]
         assert conn.execute(select(func.count()).select_from(throttle_counters)).scalar() == 1
-    # A new window starts counting again.
+    assert not allow_mail(a.engine, a.settings, recipient="x@example.org", ip="",
+                          now=start + limit.window_s - 0.5)
+    # Once the window is over, a new one starts counting again.
     assert allow_mail(a.engine, a.settings, recipient="x@example.org", ip="",
-                      now=1_000_000.0 + limit.window_s)
+                      now=start + limit.window_s)

@@ -1,7 +1,7 @@
-"""The page cache: one computation per key under concurrent misses, no stale stores."""
+"""The page cache: one computation per key under concurrent misses, no stale stores.
+The clock is injected and threads meet on events: no sleeps."""
 
 import threading
-import time
 
 import pytest
 
@@ -11,24 +11,24 @@ from paperwire.web.cache import MISSING, TTLCache
 def test_concurrent_misses_compute_once_and_share_the_answer():
     cache = TTLCache()
     calls = []
-    release = threading.Event()
+    arrived = threading.Semaphore(0)
 
     def slow():
         calls.append(1)
-        release.wait(5)
+        for _ in range(8):  # the computation ends only once all eight have asked
+            assert arrived.acquire(timeout=30)
         return "answer"
 
+    def ask():
+        arrived.release()
+        answers.append(cache.get_or_compute("k", 60, slow))
+
     answers = []
-    threads = [
-        threading.Thread(target=lambda: answers.append(cache.get_or_compute("k", 60, slow)))
-        for _ in range(8)
-    ]
+    threads = [threading.Thread(target=ask) for _ in range(8)]
     for thread in threads:
         thread.start()
-    time.sleep(0.2)  # all eight are now inside get_or_compute
-    release.set()
     for thread in threads:
-        thread.join(5)
+        thread.join(30)
     assert answers == ["answer"] * 8
     assert len(calls) == 1
     assert cache.get("k") == "answer"
@@ -54,11 +54,10 @@ def test_an_error_reaches_every_waiter_and_is_not_cached():
 
     first = threading.Thread(target=ask)
     first.start()
-    started.wait(5)
+    assert started.wait(30)
     second = threading.Thread(target=ask)
     second.start()
-    time.sleep(0.1)
-    release.set()
+    release.set()  # whether the second waits on the first or computes itself: same error
     first.join(5)
     second.join(5)
     assert errors == ["bad query", "bad query"]
@@ -80,11 +79,15 @@ def test_a_write_during_a_computation_keeps_its_answer_out_of_the_cache():
 
 
 def test_entries_expire_and_ttl_zero_never_stores():
-    cache = TTLCache()
-    assert cache.get_or_compute("k", 0.05, lambda: 1) == 1
+    now = [100.0]
+    cache = TTLCache(clock=lambda: now[0])
+    assert cache.get_or_compute("k", 5, lambda: 1) == 1
+    now[0] += 4.999
     assert cache.get("k") == 1
-    time.sleep(0.06)
+    assert cache.get_or_compute("k", 5, lambda: "recomputed") == 1
+    now[0] += 0.001
     assert cache.get("k") is MISSING
+    assert cache.get_or_compute("k", 5, lambda: "recomputed") == "recomputed"
     assert cache.get_or_compute("z", 0, lambda: 2) == 2
     assert cache.get("z") is MISSING
 

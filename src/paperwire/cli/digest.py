@@ -36,7 +36,7 @@ def send(
     batch_size: int = typer.Option(50, min=1, max=1000, help="Deliveries claimed at a time."),
 ) -> None:
     """Send the day's digests that are still missing (safe to rerun or run twice at once)."""
-    from paperwire.services.digests import DigestRunFailed, optional_adapter, send_digests
+    from paperwire.services.digests import DigestRunFailed, send_digests
 
     digest_date = _parse_date(day)
     with open_container() as container:
@@ -48,8 +48,7 @@ def send(
         try:
             report = send_digests(
                 container.engine, mailer, container.settings, digest_date,
-                search=optional_adapter(container, "search"),
-                vector_index=optional_adapter(container, "vector_index"),
+                search=container.search,
                 batch_size=batch_size,
             )
         except DigestRunFailed as exc:
@@ -69,7 +68,7 @@ def preview(
 ) -> None:
     """Write the digest a subscriber would get as HTML and text files (nothing is sent)."""
     from paperwire.domain.email_addresses import email_key
-    from paperwire.services.digests import optional_adapter, preview_digest
+    from paperwire.services.digests import preview_digest
     from paperwire.store.subscribers import find_subscriber
 
     digest_date = _parse_date(day)
@@ -80,8 +79,7 @@ def preview(
             raise fail(f"no subscriber {email!r}; add one with `paperwire subscribers add`")
         digest, message = preview_digest(
             container.engine, container.settings, subscriber, digest_date,
-            search=optional_adapter(container, "search"),
-            vector_index=optional_adapter(container, "vector_index"),
+            search=container.search,
         )
         out.mkdir(parents=True, exist_ok=True)
         stem = f"digest-{digest_date}-{subscriber.id}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -31,29 +30,6 @@ class RateLimit:
         return cls(count, window)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    allowed: bool
-    retry_after_s: int = 0
-
-
-def check_window(hits: Sequence[float], now: float, limit: RateLimit) -> Decision:
-    """Sliding-log limit: allowed when fewer than `count` hits fall in the last window.
-
-    `hits` are earlier timestamps (seconds), oldest first. Only the last `count` matter:
-    they are all in the window exactly when the oldest of them is, so the check costs
-    the same however generous the limit. A refusal says how long until that hit leaves
-    the window.
-    """
-    if len(hits) < limit.count:
-        return Decision(True)
-    oldest_blocking = hits[len(hits) - limit.count]
-    if oldest_blocking <= now - limit.window_s:
-        return Decision(True)
-    wait = oldest_blocking + limit.window_s - now
-    return Decision(False, max(1, math.ceil(wait)))
-
-
 def lockout_seconds(consecutive_failures: int, *, threshold: int, base_s: int, max_s: int) -> int:
     """How long an account stays locked after this many failures in a row (0: not locked).
 
@@ -78,8 +54,3 @@ def lockout_remaining(
         return 0
     lock = lockout_seconds(consecutive_failures, threshold=threshold, base_s=base_s, max_s=max_s)
     return max(0, math.ceil(last_failure_at + lock - now)) if lock else 0
-
-
-def window_start(now: float, limit: RateLimit) -> int:
-    """Start (unix seconds) of the fixed window of `limit` that holds `now`."""
-    return int(now // limit.window_s * limit.window_s)

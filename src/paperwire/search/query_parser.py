@@ -59,6 +59,9 @@ class ParsedQuery:
     # Every plain word that is not a stopword, in order, repeats kept: long queries (a
     # pasted abstract) are ranked by their most specific words (domain.example_query).
     all_terms: tuple[str, ...] = ()
+    # The query as typed, less its operators and quote marks: what a sentence encoder
+    # should read (a pasted abstract keeps its word order, stopwords and punctuation).
+    prose: str = ""
 
     @property
     def has_text(self) -> bool:
@@ -66,9 +69,18 @@ class ParsedQuery:
 
     @property
     def text(self) -> str:
-        """The free-text part, for embedding: phrases and plain words."""
+        """The free-text part: phrases and plain words (distinct, no stopwords)."""
         parts = [" ".join(p) for p in self.phrases] + list(self.terms)
         return " ".join(parts)
+
+    @property
+    def embed_text(self) -> str:
+        """What semantic search embeds: the prose as typed (`text` when there is none).
+
+        Measured in benchmarks/RESULTS.md (issue 13): embedding the bag of distinct
+        non-stopwords instead of the whole pasted abstract loses nDCG on query-by-example.
+        """
+        return self.prose if self.has_text and self.prose else self.text
 
     @property
     def has_filters(self) -> bool:
@@ -129,6 +141,7 @@ def parse_query(raw: str, *, raw_text: str | None = None) -> ParsedQuery:
         return " "
 
     text = _OPERATOR.sub(take_operator, text)
+    prose = " ".join(text.replace('"', " ").split())
     phrases: list[tuple[str, ...]] = []
 
     def take_phrase(match: re.Match[str]) -> str:
@@ -167,6 +180,7 @@ def parse_query(raw: str, *, raw_text: str | None = None) -> ParsedQuery:
         has_code=has_code,
         notices=tuple(notices),
         all_terms=tuple(all_terms) if len(terms) > LONG_QUERY_TERMS else (),
+        prose=prose,
     )
 
 

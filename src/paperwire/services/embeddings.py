@@ -135,6 +135,12 @@ def embed_papers(
     return stats
 
 
+def rate_line(done: int, elapsed_s: float, model_id: str) -> str:
+    """What an embedding run reports: how many papers, how long, papers per second."""
+    rate = done / elapsed_s if elapsed_s > 0 else 0.0
+    return f"embedded {done:,} papers in {elapsed_s:.1f} s ({rate:,.1f}/s, {model_id})"
+
+
 def embed_missing(
     engine: Engine,
     embedder: Embedder,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from paperwire.domain.rate_limits import RateLimit, window_start
+from paperwire.domain.rate_limits import RateLimit
 from paperwire.store import throttles
 
 if TYPE_CHECKING:
@@ -22,16 +22,12 @@ if TYPE_CHECKING:
 
 def allow_mail(engine: Engine, settings: Settings, *, recipient: str, ip: str,
                now: float | None = None) -> bool:
-    """Count one mail to `recipient` asked for from `ip`; False when over either limit."""
+    """Count one mail to `recipient` asked for from `ip`; False (and nothing counted)
+    when either limit is reached."""
     if not settings.rate_limits_enabled:
         return True
-    now = time.time() if now is None else now
-    per_recipient = RateLimit.parse(settings.mail_throttle_recipient)
-    per_ip = RateLimit.parse(settings.mail_throttle_ip)
-    with engine.begin() as conn:
-        to_count = throttles.hit(conn, "mail-to", recipient.strip().casefold(),
-                                 window_start(now, per_recipient))
-        ip_count = throttles.hit(conn, "mail-ip", ip, window_start(now, per_ip)) if ip else 0
-        if to_count == 1:  # now and then: drop counters of long-gone windows
-            throttles.forget_before(conn, int(now - 2 * 86400))
-    return to_count <= per_recipient.count and ip_count <= per_ip.count
+    hits = [throttles.Hit("mail-to", recipient.strip().casefold(),
+                          RateLimit.parse(settings.mail_throttle_recipient))]
+    if ip:
+        hits.append(throttles.Hit("mail-ip", ip, RateLimit.parse(settings.mail_throttle_ip)))
+    return throttles.take_all(engine, hits, time.time() if now is None else now).allowed

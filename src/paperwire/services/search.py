@@ -162,7 +162,7 @@ class SearchService:
     ) -> ResultSet:
         """Semantic and hybrid result sets, from the papers above the calibrated floor."""
         embedder, index = parts
-        query_vector = self._query_vector(plan.query.text)
+        query_vector = self._query_vector(plan.query.embed_text)
         dense = index.search(query_vector, max(plan.pool, SEMANTIC_DEPTH),
                              candidates=plan.candidates)
         floor = self._floor(query_vector, index, coverage[0])

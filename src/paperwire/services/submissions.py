@@ -11,10 +11,9 @@ or failed submission leaves nothing behind.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,11 +28,11 @@ from paperwire.store.jobs import get_job
 from paperwire.store.papers import add_daily_entries, get_paper, upsert_papers
 from paperwire.store.tables import daily_entries
 
+if TYPE_CHECKING:
+    from paperwire.ports import PaperFetcher
+
 SOURCE = "submitted"
 SUBMIT_QUEUE = "submission"
-
-# ids -> records; raises PaperNotFound (SourceError) or SourceUnavailable/SourceRefused.
-PaperFetcher = Callable[[list[str]], list[PaperRecord]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,10 @@
-"""Subscribing by e-mail: double opt-in, settings by signed link, one-click unsubscribe."""
+"""Subscribing by e-mail: double opt-in, settings by signed link, one-click unsubscribe.
+
+Every change to a subscription reads and writes its row under the address's write lock
+(`store.db.lock_for_write`, keyed by the email key), and a link is checked again under
+that lock: a confirm, settings change or subscribe that races an unsubscribe never
+undoes it, and two subscribes at once send one confirmation.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from paperwire.config import Settings
@@ -18,7 +24,7 @@ from paperwire.mail.message import build_message
 from paperwire.mail.transport import Mailer
 from paperwire.services.background import JobQueue
 from paperwire.store import subscribers as store
-from paperwire.store.db import utcnow
+from paperwire.store.db import lock_for_write, utcnow
 from paperwire.store.subscribers import Subscriber
 
 FREQUENCIES = ("daily", "weekly")
@@ -96,6 +102,7 @@ def subscribe(
     choices = choices.checked()
     now = utcnow()
     with engine.begin() as conn:
+        _lock(conn, key)
         existing = store.find_subscriber(conn, key)
         if existing is None:
             try:
@@ -176,7 +183,12 @@ def subscriber_for_token(engine: Engine, settings: Settings, purpose: str,
     """
     data = signed_tokens.read_token(settings.secret_key, purpose, token)
     with engine.connect() as conn:
-        subscriber = store.get_subscriber(conn, data.subscriber_id)
+        return _checked(conn, data, check_version=check_version)
+
+
+def _checked(conn: Connection, data: signed_tokens.SubscriberToken, *,
+             check_version: bool = True) -> Subscriber:
+    subscriber = store.get_subscriber(conn, data.subscriber_id)
     if subscriber is None or subscriber.email_key != data.email_key:
         raise UnknownSubscriber("This subscription no longer exists.")
     if check_version and data.version != subscriber.token_version:
@@ -184,12 +196,25 @@ def subscriber_for_token(engine: Engine, settings: Settings, purpose: str,
     return subscriber
 
 
+def _lock(conn: Connection, key: str) -> None:
+    lock_for_write(conn, "subscriptions", [key])
+
+
+def _locked_for_token(conn: Connection, settings: Settings, purpose: str, token: str, *,
+                      check_version: bool = True) -> Subscriber:
+    """Like subscriber_for_token, inside a write transaction: takes the address's lock
+    first, so the checks hold until commit."""
+    data = signed_tokens.read_token(settings.secret_key, purpose, token)
+    _lock(conn, data.email_key)
+    return _checked(conn, data, check_version=check_version)
+
+
 def confirm(engine: Engine, settings: Settings, token: str) -> Subscriber:
     """Confirm the address (POST only). A confirmed subscriber is left as it is: an old
     confirm link never undoes an unsubscribe or a bounce stop (those need a new
     subscription, which mails a new link)."""
-    subscriber = subscriber_for_token(engine, settings, signed_tokens.CONFIRM, token)
     with engine.begin() as conn:
+        subscriber = _locked_for_token(conn, settings, signed_tokens.CONFIRM, token)
         if not subscriber.is_confirmed:
             store.set_status(conn, subscriber.id, confirmed_at=utcnow(), status="active",
                              bounce_count=0)
@@ -201,8 +226,8 @@ def confirm(engine: Engine, settings: Settings, token: str) -> Subscriber:
 def revoke_links(engine: Engine, mailer: Mailer, settings: Settings, token: str) -> Subscriber:
     """"Log out these links": every link mailed so far stops working; a fresh settings
     link goes to the address."""
-    subscriber = subscriber_for_token(engine, settings, signed_tokens.SETTINGS, token)
     with engine.begin() as conn:
+        subscriber = _locked_for_token(conn, settings, signed_tokens.SETTINGS, token)
         store.bump_token_version(conn, subscriber.id)
         updated = store.get_subscriber(conn, subscriber.id)
     assert updated is not None
@@ -211,9 +236,9 @@ def revoke_links(engine: Engine, mailer: Mailer, settings: Settings, token: str)
 
 
 def update_settings(engine: Engine, settings: Settings, token: str, choices: Choices) -> Subscriber:
-    subscriber = subscriber_for_token(engine, settings, signed_tokens.SETTINGS, token)
     choices = choices.checked()
     with engine.begin() as conn:
+        subscriber = _locked_for_token(conn, settings, signed_tokens.SETTINGS, token)
         store.update_choices(conn, subscriber.id, frequency=choices.frequency,
                              weekdays_only=choices.weekdays_only,
                              paper_count=choices.paper_count, topics=choices.topics)
@@ -238,10 +263,14 @@ def unsubscribe_target(engine: Engine, settings: Settings, token: str) -> Subscr
 
 def unsubscribe(engine: Engine, settings: Settings, token: str) -> Subscriber:
     """One-click unsubscribe (idempotent). It revokes every link mailed so far."""
-    subscriber = unsubscribe_target(engine, settings, token)
-    if subscriber.status == "unsubscribed":
-        return subscriber  # a second click of the same link: nothing left to do
     with engine.begin() as conn:
+        subscriber = _locked_for_token(conn, settings, signed_tokens.UNSUBSCRIBE, token,
+                                       check_version=False)
+        if subscriber.status == "unsubscribed":
+            return subscriber  # a second click of the same link: nothing left to do
+        data = signed_tokens.read_token(settings.secret_key, signed_tokens.UNSUBSCRIBE, token)
+        if data.version != subscriber.token_version:
+            raise signed_tokens.TokenError("invalid")
         store.set_status(conn, subscriber.id, status="unsubscribed")
         store.bump_token_version(conn, subscriber.id)
         updated = store.get_subscriber(conn, subscriber.id)
@@ -256,6 +285,7 @@ def add_subscriber(engine: Engine, raw_email: str, choices: Choices, *,
     key = email_key(address)
     choices = choices.checked()
     with engine.begin() as conn:
+        _lock(conn, key)
         existing = store.find_subscriber(conn, key)
         if existing is None:
             sid = store.insert_subscriber(
@@ -280,6 +310,7 @@ def add_subscriber(engine: Engine, raw_email: str, choices: Choices, *,
 def remove_subscriber(engine: Engine, raw_email: str) -> bool:
     key = email_key(raw_email)
     with engine.begin() as conn:
+        _lock(conn, key)
         existing = store.find_subscriber(conn, key)
         if existing is None:
             return False

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -86,14 +87,16 @@ login_attempts = Table(
     Index("ix_login_attempts_account_key_created_at", "account_key", "created_at"),
 )
 
-# Fixed-window counters shared by every process: (bucket, key, window start) -> hits.
+# Rate-limit and mail-throttle counters shared by every process (store/throttles.py):
+# (bucket, key) -> hits in the window that started at window_start (unix seconds).
 throttle_counters = Table(
     "throttle_counters",
     metadata,
     Column("bucket", String(32), primary_key=True),
     Column("key", String(320), primary_key=True),
-    Column("window_start", Integer, primary_key=True),  # unix seconds
+    Column("window_start", Float, nullable=False),
     Column("count", Integer, nullable=False),
+    Index("ix_throttle_counters_window_start", "window_start"),
 )
 
 paper_votes = Table(

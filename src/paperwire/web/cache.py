@@ -31,8 +31,10 @@ T = TypeVar("T")
 MISSING: Any = object()
 
 class TTLCache:
-    def __init__(self, max_entries: int = 1024) -> None:
+    def __init__(self, max_entries: int = 1024, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.max_entries = max_entries
+        self._clock = clock  # seconds, monotonic; tests inject their own
         self._items: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
         self._computing: dict[Hashable, Future] = {}
         self._lock = threading.Lock()
@@ -40,7 +42,7 @@ class TTLCache:
 
     def get(self, key: Hashable) -> Any:
         """The live value for `key`, or MISSING."""
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             hit = self._items.get(key)
             if hit is None or hit[0] <= now:
@@ -58,7 +60,7 @@ class TTLCache:
         with self._lock:
             if generation != self._generation or ttl_s <= 0:
                 return
-            self._items[key] = (time.monotonic() + ttl_s, value)
+            self._items[key] = (self._clock() + ttl_s, value)
             self._items.move_to_end(key)
             while len(self._items) > self.max_entries:
                 self._items.popitem(last=False)
@@ -66,7 +68,7 @@ class TTLCache:
     def get_or_compute(self, key: Hashable, ttl_s: float, compute: Callable[[], T]) -> T:
         if ttl_s <= 0:
             return compute()
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             hit = self._items.get(key)
             if hit is not None and hit[0] > now:

@@ -1,21 +1,24 @@
 """Per-account and per-IP rate limits for login, sign-up, submit, comment and the API.
 
 Limits come from Settings (COUNT/SECONDS). A refused request gets 429 with
-Retry-After. Counters live in this process's memory (a sliding log per key).
+Retry-After. Counters live in the database (`store/throttles.py`, one atomic upsert
+per key), so every web process and worker counts against the same limits: with
+`--workers 4` a limit stays the limit, not four times it. A key's window starts at
+its first request after the previous window ended.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from paperwire.domain.rate_limits import Decision, RateLimit, check_window
+from paperwire.domain.rate_limits import RateLimit
+from paperwire.store import throttles
 from paperwire.web.http_middleware import HttpMiddleware, container_of
 
 
@@ -44,62 +47,14 @@ RULES = (
 
 
 SIGNUP_PATH = re.compile(r"^/signup/?$")
-
-
-class SlidingLog:
-    """Timestamps of recent hits per key; thread-safe."""
-
-    def __init__(self, clock=time.monotonic) -> None:
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-        self._clock = clock
-        self._last_sweep = clock()
-
-    def check(self, keys: list[tuple[str, RateLimit]]) -> Decision:
-        """The decision for `keys`, recording nothing (see `record`)."""
-        now = self._clock()
-        with self._lock:
-            worst = Decision(True)
-            for key, limit in keys:
-                decision = check_window(self._hits.get(key, ()), now, limit)
-                if not decision.allowed and decision.retry_after_s >= worst.retry_after_s:
-                    worst = decision
-            return worst
-
-    def record(self, keys: list[tuple[str, RateLimit]]) -> None:
-        now = self._clock()
-        with self._lock:
-            for key, limit in keys:
-                self._hits.setdefault(key, deque(maxlen=limit.count)).append(now)
-
-    def check_and_record(self, keys: list[tuple[str, RateLimit]]) -> Decision:
-        now = self._clock()
-        with self._lock:
-            worst = Decision(True)
-            for key, limit in keys:
-                hits = self._hits.get(key, ())
-                decision = check_window(hits, now, limit)
-                if not decision.allowed and decision.retry_after_s >= worst.retry_after_s:
-                    worst = decision
-            if worst.allowed:
-                for key, limit in keys:
-                    log = self._hits.setdefault(key, deque(maxlen=limit.count))
-                    log.append(now)
-            if now - self._last_sweep > 300:
-                self._sweep(now)
-            return worst
-
-    def _sweep(self, now: float) -> None:
-        self._last_sweep = now
-        for key in [k for k, log in self._hits.items() if not log or log[-1] < now - 86400]:
-            del self._hits[key]
+SIGNUP_CREATED = "signup-created"  # the bucket of sign-ups answered as created
 
 
 class RateLimitMiddleware(HttpMiddleware):
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, clock=time.time) -> None:
         super().__init__(app)
-        self.log = SlidingLog()
         self._limits: dict[str, RateLimit] | None = None
+        self._clock = clock
 
     def limits(self, settings) -> dict[str, RateLimit]:
         if self._limits is None:
@@ -107,28 +62,31 @@ class RateLimitMiddleware(HttpMiddleware):
                 rule.name: RateLimit.parse(getattr(settings, rule.setting_name))
                 for rule in RULES
             }
-            self._limits["signup-created"] = RateLimit.parse(settings.rate_limit_signup)
+            self._limits[SIGNUP_CREATED] = RateLimit.parse(settings.rate_limit_signup)
         return self._limits
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        settings = container_of(scope).settings
-        created_keys: list[tuple[str, RateLimit]] = []
-        if settings.rate_limits_enabled:
-            limits = self.limits(settings)
-            keys = self._keys(scope, limits)
-            if scope["method"] == "POST" and SIGNUP_PATH.match(scope["path"]):
-                created_keys = [(f"signup-created:ip:{_ip(scope)}", limits["signup-created"])]
-                decision = self.log.check(created_keys)
-                if not decision.allowed:
-                    await _too_many(scope, decision.retry_after_s)(scope, receive, send)
-                    return
-            if keys:
-                decision = self.log.check_and_record(keys)
-                if not decision.allowed:
-                    response = _too_many(scope, decision.retry_after_s)
-                    await response(scope, receive, send)
-                    return
-        if not created_keys:
+        container = container_of(scope)
+        if not container.settings.rate_limits_enabled:
+            await self.app(scope, receive, send)
+            return
+        limits = self.limits(container.settings)
+        hits = self._hits(scope, limits)
+        created = None
+        if scope["method"] == "POST" and SIGNUP_PATH.match(scope["path"]):
+            # Counted now (so parallel sign-ups cannot all pass), given back below
+            # when the answer says no account was made.
+            created = throttles.Hit(SIGNUP_CREATED, f"ip:{_ip(scope)}", limits[SIGNUP_CREATED])
+            hits.append(created)
+        if not hits:
+            await self.app(scope, receive, send)
+            return
+        taken = await run_in_threadpool(throttles.take_all, container.engine, hits,
+                                        self._clock())
+        if not taken.allowed:
+            await _too_many(scope, taken.retry_after_s)(scope, receive, send)
+            return
+        if created is None:
             await self.app(scope, receive, send)
             return
         status = 500
@@ -139,22 +97,25 @@ class RateLimitMiddleware(HttpMiddleware):
                 status = message["status"]
             await send(message)
 
-        await self.app(scope, receive, watch)
-        if status < 400:  # an account was created: only these count against the limit
-            self.log.record(created_keys)
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            if status >= 400:  # no account made: only created ones count against the limit
+                await run_in_threadpool(throttles.give_back, container.engine, created,
+                                        taken.windows[created])
 
-    def _keys(self, scope: Scope, limits: dict[str, RateLimit]) -> list[tuple[str, RateLimit]]:
+    def _hits(self, scope: Scope, limits: dict[str, RateLimit]) -> list[throttles.Hit]:
         method, path = scope["method"], scope["path"]
         ip = _ip(scope)
         user = scope.get("state", {}).get("user")
-        keys = []
+        hits = []
         for rule in RULES:
             if method in rule.methods and rule.path.match(path):
                 limit = limits[rule.name]
-                keys.append((f"{rule.name}:ip:{ip}", limit))
+                hits.append(throttles.Hit(rule.name, f"ip:{ip}", limit))
                 if user is not None:
-                    keys.append((f"{rule.name}:user:{user.id}", limit))
-        return keys
+                    hits.append(throttles.Hit(rule.name, f"user:{user.id}", limit))
+        return hits
 
 
 def _ip(scope: Scope) -> str:

@@ -2,8 +2,8 @@
 
 Every secret handed to a user (session cookie, API token, mail-link token) is a
 random string stored only as its SHA-256 hash. Each function owns its
-transaction. Login failures and password resets answer the same way whether or
-not the account exists.
+transaction. Login failures, password resets and sign-ups answer the same way
+whether or not the account exists.
 """
 
 from paperwire.services.accounts.api_tokens import (  # noqa: F401
@@ -45,7 +45,9 @@ from paperwire.services.accounts.sessions import (  # noqa: F401
     end_session,
     user_for_session,
 )
+from paperwire.services.accounts.signup import SignUpAnswer, sign_up  # noqa: F401
 from paperwire.services.accounts.users import (  # noqa: F401
+    EmailTaken,
     create_user,
     find_user,
     get_user,

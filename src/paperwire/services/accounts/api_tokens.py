@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, upda
 from paperwire.domain import account_rules as rules
 from paperwire.services.accounts.common import AccountError, User, row_to_user, secret_hash
 from paperwire.store.accounts_tables import api_tokens, users
-from paperwire.store.db import aware_utc, utcnow
+from paperwire.store.db import aware_utc, lock_for_write, utcnow
 
 TOKEN_PREFIX = "pw_"
 
@@ -48,6 +48,8 @@ def create_api_token(
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     with engine.begin() as conn:
+        # Count and insert as one: two creations at once cannot both see 49.
+        lock_for_write(conn, "accounts", [f"api-tokens:{user_id}"])
         active = conn.execute(
             select(func.count())
             .select_from(api_tokens)

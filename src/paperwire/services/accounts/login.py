@@ -63,9 +63,11 @@ def authenticate(
                 .values(succeeded=True)
             )
             if hasher.check_needs_rehash(row.password_hash):
+                # Only over the hash that was checked: a password reset that committed
+                # since then keeps its new password.
                 conn.execute(
                     update(users)
-                    .where(users.c.id == row.id)
+                    .where(users.c.id == row.id, users.c.password_hash == row.password_hash)
                     .values(password_hash=hasher.hash(password))
                 )
     if not ok:

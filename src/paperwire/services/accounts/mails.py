@@ -1,4 +1,5 @@
-"""The account mails: e-mail confirmation, magic login link, password reset.
+"""The account mails: e-mail confirmation, magic login link, password reset, and the
+notice to an account's owner that someone tried to sign up with its address.
 
 Requests only queue them (`ACCOUNT_MAIL_QUEUE`, run by services.background): the
 look-up of the address, the token and the SMTP conversation happen in the
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 
 ACCOUNT_MAIL_QUEUE = "account-mail"
+SIGNUP_NOTICE = "signup_notice"
 
 
 class AccountMail:
@@ -66,6 +68,11 @@ class AccountMail:
             self.jobs.enqueue(ACCOUNT_MAIL_QUEUE,
                               {"kind": RESET_PASSWORD, "email": email[:320]})
 
+    def send_signup_notice(self, email: str, ip: str = "") -> None:
+        """Tell the owner of `email` that someone tried to sign up with it."""
+        if self._allowed(email, ip):
+            self.jobs.enqueue(ACCOUNT_MAIL_QUEUE, {"kind": SIGNUP_NOTICE, "email": email[:320]})
+
     def _allowed(self, email: str, ip: str) -> bool:
         from paperwire.services.mail_throttle import allow_mail
 
@@ -88,6 +95,10 @@ class AccountMail:
             user = self._by_email(payload["email"])
             if user is not None:
                 self._password_reset(user)
+        elif kind == SIGNUP_NOTICE:
+            user = self._by_email(payload["email"])
+            if user is not None:
+                self._signup_notice(user)
         else:
             from paperwire.services.background import GiveUp
 
@@ -142,6 +153,19 @@ class AccountMail:
             f"{self._link('/reset-password', raw)}\n\n"
             f"The link works once and expires in {self.settings.token_ttl_minutes} minutes.\n"
             "If you did not ask for it, ignore this mail; your password stays as it is.\n",
+        )
+
+    def _signup_notice(self, user: User) -> None:
+        base = self.settings.base_url.rstrip("/")
+        self._send(
+            user,
+            f"Someone tried to sign up for {self.settings.site_name} with your address",
+            f"Hello {user.username},\n\nsomeone (perhaps you) tried to create a new "
+            f"{self.settings.site_name} account with this email address, which already "
+            "belongs to your account. No new account was made and nothing changed.\n\n"
+            f"If it was you, log in here:\n\n{base}/login\n\n"
+            f"or, if you forgot your password, reset it here:\n\n{base}/forgot-password\n\n"
+            "If it was not you, ignore this mail.\n",
         )
 
     def _by_email(self, email: str) -> User | None:

@@ -12,6 +12,16 @@ from paperwire.store.accounts_tables import sessions, users
 from paperwire.store.db import utcnow
 
 
+class EmailTaken(AccountError):
+    """The address already has an account. Only admin tools report this; the sign-up
+    form answers as if it had worked (see `services/accounts/signup.py`)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "An account with this email exists; log in or reset its password.", "email"
+        )
+
+
 def create_user(
     engine: Engine,
     *,
@@ -21,7 +31,12 @@ def create_user(
     role: str = Role.USER,
     verified: bool = False,
 ) -> User:
-    """Create an account; AccountError names the field that is wrong or taken."""
+    """Create an account; AccountError names the field that is wrong or taken
+    (EmailTaken for an address that has an account).
+
+    The password is hashed before anything is looked up, so a taken address or
+    username costs the same time as an account created.
+    """
     username, email = username.strip(), email.strip()
     for field, problem in (
         ("username", rules.username_problem(username)),
@@ -32,6 +47,7 @@ def create_user(
             raise AccountError(problem, field)
     if role not in {r.value for r in Role}:
         raise AccountError(f"Unknown role {role!r}.", "role")
+    password_hash = hasher.hash(password)
     now = utcnow()
     try:
         with engine.begin() as conn:
@@ -42,7 +58,7 @@ def create_user(
                     username_key=rules.username_key(username),
                     email=email,
                     email_key=rules.email_key(email),
-                    password_hash=hasher.hash(password),
+                    password_hash=password_hash,
                     email_verified_at=now if verified else None,
                     role=role,
                     suspended=False,
@@ -58,14 +74,14 @@ def create_user(
 
 
 def _refuse_taken(conn: Connection, username: str, email: str) -> None:
+    """Usernames first: they are public (profile pages), so saying one is taken tells
+    nothing new; a taken address is only ever reported as EmailTaken."""
     if conn.execute(
         select(users.c.id).where(users.c.username_key == rules.username_key(username))
     ).first():
         raise AccountError(f"The username {username!r} is taken; choose another.", "username")
     if conn.execute(select(users.c.id).where(users.c.email_key == rules.email_key(email))).first():
-        raise AccountError(
-            "An account with this email exists; log in or reset its password.", "email"
-        )
+        raise EmailTaken()
 
 
 def get_user(engine_or_conn: Engine | Connection, user_id: int) -> User | None:

@@ -7,7 +7,6 @@ they follow, and `compose` turns a digest into the mail.
 
 from paperwire.services.digests.builder import (  # noqa: F401
     DigestBuilder,
-    optional_adapter,
     run_search,
 )
 from paperwire.services.digests.compose import (  # noqa: F401
@@ -31,4 +30,4 @@ from paperwire.services.digests.sending import (  # noqa: F401
 from paperwire.services.digests.window_papers import load_window_papers  # noqa: F401
 
 __all__ = ["DigestBuilder", "DigestRunFailed", "SendReport", "send_digests", "preview_digest",
-           "compose_digest", "optional_adapter"]
+           "compose_digest"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -28,6 +28,9 @@ from paperwire.domain.digest_topics import Topic
 from paperwire.services.digests.window_papers import day_start, load_window_papers
 from paperwire.store.subscribers import Subscriber
 
+if TYPE_CHECKING:
+    from paperwire.ports import PaperSearch
+
 log = logging.getLogger(__name__)
 
 
@@ -38,13 +41,12 @@ class DigestBuilder:
     once per window, whatever the number of subscribers who follow it.
     """
 
-    def __init__(self, engine: Engine, digest_date: date, *, search: Any = None,
-                 vector_index: Any = None) -> None:
+    def __init__(self, engine: Engine, digest_date: date, *,
+                 search: PaperSearch | None = None) -> None:
         self.engine = engine
         self.digest_date = digest_date
         self.now = day_start(digest_date + timedelta(days=1))
         self.search = search
-        self.vector_index = vector_index
         self._candidates: dict[tuple[date, date], list[DigestPaper]] = {}
         self._topic_hits: dict[tuple[Topic, date, date], list[str]] = {}
         self._search_failed = False
@@ -144,34 +146,11 @@ class DigestBuilder:
             return marked_ids(conn, user_id, "not_interested")
 
 
-def run_search(search: Any, query: str, *, after: date, before: date,
+def run_search(search: PaperSearch, query: str, *, after: date, before: date,
                limit: int = 200) -> list[str]:
     """Paper ids from the search service (keyword + semantic), best first."""
-    from paperwire.services.search import SearchFilters  # type: ignore[import-not-found]
+    from paperwire.search.plan import SearchFilters
 
     result = search.search(query, mode="hybrid", filters=SearchFilters(after=after, before=before),
                            limit=limit)
-    hits = getattr(result, "hits", None)
-    if hits is None:
-        hits = getattr(result, "results", result)
-    ids: list[str] = []
-    for hit in hits:
-        pid = getattr(hit, "paper_id", None) or getattr(hit, "id", None)
-        if pid is None and getattr(hit, "paper", None) is not None:
-            pid = hit.paper.id
-        if pid is None and isinstance(hit, dict):
-            pid = hit.get("paper_id") or hit.get("id")
-        if pid is None and isinstance(hit, tuple):
-            pid = hit[0]
-        if pid is not None:
-            ids.append(str(pid))
-    return ids
-
-
-def optional_adapter(container: Any, name: str) -> Any:
-    """An adapter another area may provide (search, vector_index), or None without it."""
-    try:
-        return getattr(container, name)
-    except Exception as exc:  # missing area, model files absent, ...
-        log.info("%s is not available for digests (%s)", name, exc)
-        return None
+    return [hit.paper_id for hit in result.hits]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -18,6 +18,9 @@ from paperwire.services.digests.builder import DigestBuilder
 from paperwire.services.digests.schedule import last_digest_dates
 from paperwire.store.deliveries import already_sent
 from paperwire.store.subscribers import Subscriber
+
+if TYPE_CHECKING:
+    from paperwire.ports import PaperSearch
 
 
 def subscriber_links(settings: Settings, subscriber: Subscriber) -> MailLinks:
@@ -64,10 +67,10 @@ def compose_digest(settings: Settings, subscriber: Subscriber, digest: Digest,
 
 
 def preview_digest(engine: Engine, settings: Settings, subscriber: Subscriber,
-                   digest_date: date, *, search: Any = None,
-                   vector_index: Any = None) -> tuple[Digest, EmailMessage]:
+                   digest_date: date, *,
+                   search: PaperSearch | None = None) -> tuple[Digest, EmailMessage]:
     """The digest this subscriber would get for `digest_date` (nothing is recorded)."""
-    builder = DigestBuilder(engine, digest_date, search=search, vector_index=vector_index)
+    builder = DigestBuilder(engine, digest_date, search=search)
     with engine.connect() as conn:
         sent_ids = already_sent(conn, [subscriber.id])[subscriber.id]
     last = last_digest_dates(engine, [subscriber.id], digest_date).get(subscriber.id)

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, case, select, update
 
@@ -40,6 +40,9 @@ from paperwire.store.deliveries import (
 from paperwire.store.digest_tables import subscribers
 from paperwire.store.leases import worker_identity
 from paperwire.store.subscribers import Subscriber, load_subscribers
+
+if TYPE_CHECKING:
+    from paperwire.ports import PaperSearch
 
 
 class DigestRunFailed(RuntimeError):
@@ -100,8 +103,7 @@ def send_digests(
     settings: Settings,
     digest_date: date,
     *,
-    search: Any = None,
-    vector_index: Any = None,
+    search: PaperSearch | None = None,
     worker_tag: str | None = None,
     batch_size: int = 50,
     on_progress: Callable[[SendReport], None] | None = None,
@@ -117,7 +119,7 @@ def send_digests(
     report.reclaimed = release_abandoned(
         engine, digest_date, timedelta(seconds=settings.digest_claim_lease_s)
     )
-    builder = DigestBuilder(engine, digest_date, search=search, vector_index=vector_index)
+    builder = DigestBuilder(engine, digest_date, search=search)
     tick = time.perf_counter()
     needs = shared_topic_needs(engine, digest_date, due)
     builder.prefetch(needs)

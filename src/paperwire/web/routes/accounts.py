@@ -89,21 +89,20 @@ def signup(
 ) -> Response:
     values = {"username": username, "email": email}
     try:
-        user = accounts.create_user(
-            container.engine, username=username, email=email, password=password
-        )
+        # A taken email answers exactly like a new one (its owner gets a notice mail).
+        answer = accounts.sign_up(container.engine, _mail(container), username=username,
+                                  email=email, password=password, ip=client_ip(request))
     except AccountError as exc:
         return _form(request, "accounts/signup.html", values=values, error=exc, status=400)
-    _mail(container).send_verification(user, client_ip(request))
     return page(
         request,
         "accounts/message.html",
         {
             "title": "Check your email",
             "message": (
-                f"Welcome, {user.username}! A confirmation link is on its way to {user.email}. "
-                "Open it, then log in. No mail within a few minutes? Log in and ask for it "
-                "again in Settings."
+                f"Welcome, {answer.username}! A mail with a link is on its way to "
+                f"{answer.email}. Open it, then log in. No mail within a few minutes? "
+                "Log in and ask for it again in Settings."
             ),
             "link": ("/login", "Log in"),
         },

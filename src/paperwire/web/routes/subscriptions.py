@@ -227,7 +227,7 @@ async def digest_preview(request: Request, container: ContainerDep, email: str =
     if user is None or getattr(user, "role", None) != "admin":
         return PlainTextResponse("Not Found", status_code=404)
     from paperwire.domain.email_addresses import email_key
-    from paperwire.services.digests import optional_adapter, preview_digest
+    from paperwire.services.digests import preview_digest
     from paperwire.store.subscribers import find_subscriber
 
     try:
@@ -241,8 +241,7 @@ async def digest_preview(request: Request, container: ContainerDep, email: str =
         if subscriber is None:
             return None
         return preview_digest(container.engine, container.settings, subscriber, digest_date,
-                              search=optional_adapter(container, "search"),
-                              vector_index=optional_adapter(container, "vector_index"))[1]
+                              search=container.search)[1]
 
     message = await run_in_threadpool(build)
     if message is None:

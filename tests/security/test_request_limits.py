@@ -1,0 +1,98 @@
+"""Per-IP request limits are counted in the database: two app instances on one database
+(as two web processes, each with its own engine) share every limit, also when requests
+arrive at both at once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from paperwire.config import load_settings
+from paperwire.domain.rate_limits import RateLimit
+from paperwire.store import throttles
+from paperwire.store.accounts_tables import throttle_counters
+from paperwire.web.app import create_app
+from paperwire.wiring import build_container
+from tests.accounts.conftest import csrf_of
+from tests.accounts.live_server import LiveServer
+
+
+@pytest.fixture
+def two_instances(tmp_path, database_url) -> Iterator[list]:
+    containers = []
+    for _ in range(2):
+        settings = load_settings(
+            data_dir=tmp_path / "data", database_url=database_url, embedder="none",
+            base_url="http://testserver", rate_limit_login="3/60", rate_limit_api="5/60",
+        )
+        container = build_container(settings)
+        container.prepare_database()
+        containers.append(container)
+    try:
+        yield containers
+    finally:
+        for container in containers:
+            container.close()
+
+
+def test_the_login_limit_holds_across_two_instances(two_instances):
+    clients = [TestClient(create_app(c)) for c in two_instances]
+    tokens = [csrf_of(client.get("/login").text) for client in clients]
+    codes = []
+    for n in range(8):  # alternate instances, as a load balancer would
+        client = clients[n % 2]
+        codes.append(client.post("/login", data={"login": f"nobody{n}", "password": "wrong",
+                                                  "csrf_token": tokens[n % 2]}).status_code)
+    assert codes == [401, 401, 401] + [429] * 5
+    refused = clients[1].post("/login", data={"login": "x", "password": "y",
+                                              "csrf_token": tokens[1]})
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+
+
+def test_parallel_requests_to_two_servers_get_exactly_the_limit(two_instances):
+    """Twelve API requests at once, six to each server: exactly five (the limit) pass."""
+    servers = [LiveServer(create_app(c)) for c in two_instances]
+    for server in servers:
+        server.__enter__()
+    try:
+        barrier = threading.Barrier(12)
+        codes: list[int] = []
+        lock = threading.Lock()
+
+        def ask(url: str) -> None:
+            with httpx.Client(base_url=url, timeout=60) as client:
+                barrier.wait()
+                code = client.get("/api/me").status_code
+            with lock:
+                codes.append(code)
+
+        threads = [threading.Thread(target=ask, args=(servers[n % 2].url,)) for n in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for server in servers:
+            server.__exit__(None, None, None)
+    assert sorted(codes) == [401] * 5 + [429] * 7
+
+
+def test_a_refused_request_counts_for_none_of_its_keys(two_instances):
+    """A request checked against two keys (its IP and its account) is counted against
+    both or neither: a refusal by one limit leaves the other's count as it was."""
+    engine = two_instances[0].engine
+    tight, loose = RateLimit(1, 60), RateLimit(10, 60)
+    hits = [throttles.Hit("api", "ip:192.0.2.1", loose), throttles.Hit("api", "user:7", tight)]
+    assert throttles.take_all(engine, hits, 1000.0).allowed
+    refused = throttles.take_all(engine, hits, 1010.0)
+    assert not refused.allowed and refused.retry_after_s == 50
+    with engine.connect() as conn:
+        counts = dict(conn.execute(select(throttle_counters.c.key,
+                                          throttle_counters.c.count)).all())
+    assert counts == {"ip:192.0.2.1": 1, "user:7": 1}
+    assert throttles.take_all(engine, hits, 1060.0).allowed  # user:7's window is over

@@ -28,6 +28,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -164,10 +165,11 @@ def compare(args: argparse.Namespace) -> None:
           f"this={others['this']} other={others['other']}")
     for mode in runs["this"]:
         mine, theirs = runs["this"][mode], runs["other"].get(mode, [])
-        ratios = sorted(a / b for a, b in zip(mine, theirs, strict=False) if b)
-        ratio = ratios[len(ratios) // 2] if ratios else float("nan")
-        print(f"{mode:14s} this p50={sorted(mine)[len(mine) // 2]:7.1f} ms  "
-              f"other p50={sorted(theirs)[len(theirs) // 2]:7.1f} ms  ratio={ratio:.2f}")
+        ratios = [a / b for a, b in zip(mine, theirs, strict=False) if b]
+        ratio = statistics.median(ratios) if ratios else float("nan")
+        print(f"{mode:14s} this p50={statistics.median(mine):7.1f} ms  "
+              f"other p50={statistics.median(theirs):7.1f} ms  ratio={ratio:.2f}  "
+              f"(rounds: {' '.join(f'{r:.2f}' for r in ratios)})")
 
 
 def main() -> None:

@@ -330,3 +330,18 @@ def test_accented_query_words_match_folded_words(container):
             assert results.total == 1
     marked = service.search("Schrödinger", mode="keyword").hits[0].snippet
     assert "<mark>Schrödinger</mark>" in marked
+
+
+def test_a_stopword_only_query_pages_the_same_set_under_every_sort(precise):
+    """"the" is searched for anyway (nothing else was typed); sorted by date or upvotes the
+    pages come from the same matcher as the count (PostgreSQL's English full-text
+    configuration would drop the word and list nothing)."""
+    totals = set()
+    for sort in ("relevance", "date", "upvotes"):
+        seen = [h.paper_id for off in range(0, 42, 7)
+                for h in precise.search("the", mode="keyword", sort=sort, limit=7,
+                                        offset=off).hits]
+        results = precise.search("the", mode="keyword", sort=sort, limit=7)
+        assert results.total == len(seen) == len(set(seen)) > 7, sort
+        totals.add(results.total)
+    assert len(totals) == 1

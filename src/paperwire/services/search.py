@@ -90,6 +90,7 @@ class SearchService:
         self._semantic: tuple[Any, Any, str | None] | None = None
         self._semantic_checked_at = 0.0
         self._background: tuple[float, int, list[str]] | None = None
+        self._background_vectors: tuple[list[str], list[str], np.ndarray] | None = None
         self._ceiling: tuple[float, float] | None = None
         self._lock = threading.Lock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -106,13 +107,15 @@ class SearchService:
         sort: str = "relevance",
         limit: int = 20,
         offset: int = 0,
+        snippets: bool = True,
     ) -> SearchResults:
-        """One page of results. ValueError for a bad mode, sort, limit or offset."""
+        """One page of results. ValueError for a bad mode, sort, limit or offset.
+        `snippets=False` for callers that only need the ids (For-you's saved searches)."""
         plan = build_plan(query, mode=mode, filters=filters, sort=sort, limit=limit,
                           offset=offset)
-        return self.run(plan)
+        return self.run(plan, snippets=snippets)
 
-    def run(self, plan: SearchPlan) -> SearchResults:
+    def run(self, plan: SearchPlan, *, snippets: bool = True) -> SearchResults:
         """Carry out a plan: candidates, ranking and fusion, sort and paging, snippets."""
         if not plan.has_text:
             if plan.spec.active:
@@ -138,7 +141,9 @@ class SearchService:
                 used = "keyword"
         if found is None:
             found = self.stages.keyword_set(plan)
-        page = self.stages.with_snippets(plan, self.stages.page(plan, found))
+        page = self.stages.page(plan, found)
+        if snippets:
+            page = self.stages.with_snippets(plan, page)
         return SearchResults(page, found.total, used, _join(plan.notices), coverage)
 
     def _semantic_ready(self) -> tuple[tuple[Any, Any] | None, tuple[int, int] | None, str]:
@@ -164,11 +169,10 @@ class SearchService:
         floor = self._floor(query_vector, index, coverage[0])
         above = {pid: v for pid, v in dense if v >= floor}
         if mode == "hybrid":
-            def similarity(pid: str) -> float | None:
-                vector = index.vector_for(pid)
-                return None if vector is None else float(np.dot(vector, query_vector))
+            def similarities(ids: list[str]) -> dict[str, float]:
+                return dict(index.search(query_vector, len(ids), candidates=ids)) if ids else {}
 
-            return self.stages.hybrid_set(plan, above, similarity)
+            return self.stages.hybrid_set(plan, above, similarities)
         if coverage[0] < coverage[1]:  # papers without a vector compete by keyword score
             model_id = getattr(index, "model_id", None) or embedder.model_id
             return self.stages.partial_semantic_set(plan, above, model_id)
@@ -184,15 +188,14 @@ class SearchService:
         none. Per model: a paper more similar than nonsense ever is (`chance_ceiling`) also
         counts, so a broad topic whose background is wide still finds its papers.
         """
-        sample = self._background_ids(index, embedded)
-        found = index.search(query_vector, len(sample), candidates=sample) if sample else []
-        if len(found) < 16:
+        sample, matrix = self._background_sample(index, embedded)
+        if len(sample) < 16:
             return -1.0  # too few papers to calibrate: the similarity alone ranks
-        centre, spread = background([v for _, v in found])
+        centre, spread = background((matrix @ query_vector).tolist())
         floor = semantic_floor(centre, spread, max(2, embedded))
-        return min(floor, self._chance_ceiling(index, sample) + 1e-6)
+        return min(floor, self._chance_ceiling(index, matrix) + 1e-6)
 
-    def _chance_ceiling(self, index: Any, sample: list[str]) -> float:
+    def _chance_ceiling(self, index: Any, matrix: np.ndarray) -> float:
         now = time.monotonic()
         cached = self._ceiling
         if cached is not None and now - cached[0] < BACKGROUND_TTL_S:
@@ -203,11 +206,28 @@ class SearchService:
             best = index.search(vector, 1)
             if best:
                 tops.append(best[0][1])
-            spreads.append(background(
-                [v for _, v in index.search(vector, len(sample), candidates=sample)])[1])
+            spreads.append(background((matrix @ vector).tolist())[1])
         ceiling = chance_ceiling(tops, spreads)
         self._ceiling = (now, ceiling)
         return ceiling
+
+    def _background_sample(self, index: Any, embedded: int) -> tuple[list[str], np.ndarray]:
+        """The background sample's ids and their vectors (one row each), cached with it: the
+        floor is then one small matrix product per query."""
+        ids = self._background_ids(index, embedded)
+        cached = self._background_vectors
+        if cached is not None and cached[0] is ids:
+            return cached[1], cached[2]
+        kept, rows = [], []
+        for pid in ids:
+            vector = index.vector_for(pid)
+            if vector is not None:
+                kept.append(pid)
+                rows.append(np.asarray(vector, dtype=np.float32))
+        dim = rows[0].shape[0] if rows else 1
+        matrix = np.stack(rows) if rows else np.zeros((0, dim), dtype=np.float32)
+        self._background_vectors = (ids, kept, matrix)
+        return kept, matrix
 
     def _background_ids(self, index: Any, embedded: int) -> list[str]:
         """A fixed sample of the papers that have a vector (every n-th by id).
@@ -297,10 +317,9 @@ class SearchService:
             texts, limit=pool, candidates=candidates) if h.paper_id not in examples}
         dense = {pid: score for pid, score in index.search(vector, pool, candidates=candidates)
                  if pid not in examples}
-        for pid in keyword.keys() - dense.keys():  # keyword hits that have a vector
-            v = index.vector_for(pid)
-            if v is not None:
-                dense[pid] = float(np.dot(v, vector))
+        keyword_only = sorted(keyword.keys() - dense.keys())
+        if keyword_only:  # the similarity of the keyword hits that have a vector, in one call
+            dense.update(index.search(vector, len(keyword_only), candidates=keyword_only))
         dense_only = sorted(dense.keys() - keyword.keys())
         if dense_only:  # their real keyword score, not a made-up 0
             for h in self.keyword.search_example(texts, limit=len(dense_only),

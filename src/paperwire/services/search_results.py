@@ -29,6 +29,13 @@ from paperwire.store.tables import papers
 
 # How many candidates the keyword ranker contributes to fusion.
 FUSION_DEPTH = 100
+# Sorted by date or upvotes, up to this many keyword matches are listed by the in-memory
+# ranker (the same matcher as the count) and ordered in SQL; more are paged by the
+# database's full-text index in SQL order.
+ORDERED_FROM_RANKER = 2000
+# The most matches listed that way when the database's index cannot match the words at
+# all (a stopword-only query on PostgreSQL, whose English configuration drops them).
+ORDERED_FROM_RANKER_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,8 @@ class ResultSet:
     extra: dict[str, float] = field(default_factory=dict)
     keyword: dict[str, float] = field(default_factory=dict)  # keyword scores known so far
     dense: dict[str, float] = field(default_factory=dict)  # similarities known so far
+    keyword_total: int = 0  # how many keyword matches are members
+    keyword_candidates: list[str] | None = None  # the ranker's candidates for keyword_spec
 
 
 EMPTY = ResultSet(total=0)
@@ -95,7 +104,10 @@ class ResultStages:
     def keyword_set(self, plan: SearchPlan) -> ResultSet:
         """Every keyword match."""
         spec, candidates = plan.spec, plan.candidates
-        depth = 1 if plan.ordered else max(plan.pool, 1)  # ordered: only the count is needed
+        # Ordered: only the count is needed. Relevance: whole blocks of FUSION_DEPTH, so every
+        # page of a block comes from the same ranking (papers with equal scores at the
+        # cut-off would otherwise be chosen afresh for each page size).
+        depth = 1 if plan.ordered else -(-plan.pool // FUSION_DEPTH) * FUSION_DEPTH
         found, matched = self.keyword.search_page(plan.query, spec, limit=depth,
                                                   candidates=candidates)
         if matched is None:
@@ -104,7 +116,8 @@ class ResultStages:
         scores = {h.paper_id: h.score for h in found}
         ranked = [] if plan.ordered else [
             SearchHit(h.paper_id, h.score, keyword_score=h.score) for h in found]
-        return ResultSet(total=matched, ranked=ranked, keyword_spec=spec, keyword=scores)
+        return ResultSet(total=matched, ranked=ranked, keyword_spec=spec, keyword=scores,
+                         keyword_total=matched, keyword_candidates=candidates)
 
     def semantic_set(self, plan: SearchPlan, above: Mapping[str, float]) -> ResultSet:
         """Every embedded paper is embedded: the papers above the floor, by similarity."""
@@ -125,25 +138,26 @@ class ResultStages:
             plan, spec=spec, candidates=candidates, sort="relevance",
             limit=max(plan.pool, FUSION_DEPTH), offset=0))
         above = dict(above)
-        total = unembedded.total + len(above)
-        if plan.ordered:
-            return ResultSet(total=total, keyword_spec=spec, extra=above,
-                             keyword=unembedded.keyword, dense=above)
-        fused = fuse(unembedded.keyword, above, keyword_share=0.0)
-        ranked = [SearchHit(f.paper_id, f.score, None, f.keyword, f.semantic) for f in fused]
-        return ResultSet(total=total, ranked=ranked, keyword_spec=spec, extra=above,
-                         keyword=unembedded.keyword, dense=above)
+        ranked = []
+        if not plan.ordered:
+            fused = fuse(unembedded.keyword, above, keyword_share=0.0)
+            ranked = [SearchHit(f.paper_id, f.score, None, f.keyword, f.semantic)
+                      for f in fused]
+        return ResultSet(total=unembedded.total + len(above), ranked=ranked, keyword_spec=spec,
+                         extra=above, keyword=unembedded.keyword, dense=above,
+                         keyword_total=unembedded.total, keyword_candidates=candidates)
 
     def hybrid_set(
         self,
         plan: SearchPlan,
         above: Mapping[str, float],
-        similarity: Callable[[str], float | None],
+        similarities: Callable[[list[str]], dict[str, float]],
     ) -> ResultSet:
         """Every keyword match, plus the semantic-only papers above the floor (none when
         the query has a quoted phrase: every paper that holds it is a keyword match).
 
-        `similarity(paper_id)`: the paper's cosine to the query, None without a vector.
+        `similarities(ids)`: those papers' cosine to the query (papers without a vector are
+        absent), in one call.
         """
         depth = max(plan.pool, FUSION_DEPTH)
         found, matched = self.keyword.search_page(
@@ -162,16 +176,15 @@ class ResultStages:
         dense = dict(above)
         if plan.ordered:
             return ResultSet(total=total, keyword_spec=plan.spec, extra=semantic_only,
-                             keyword=keyword, dense=dense)
+                             keyword=keyword, dense=dense, keyword_total=matched,
+                             keyword_candidates=plan.candidates)
         scored = {pid: v for pid, v in above.items() if pid in keyword or pid in semantic_only}
-        for pid in keyword.keys() - scored.keys():
-            value = similarity(pid)
-            if value is not None:
-                scored[pid] = value
+        scored.update(similarities(sorted(keyword.keys() - scored.keys())))
         fused = fuse(keyword, scored, keyword_share=keyword_weight(plan.n_words))
         ranked = [SearchHit(f.paper_id, f.score, None, f.keyword, f.semantic) for f in fused]
         return ResultSet(total=total, ranked=ranked, keyword_spec=plan.spec,
-                         extra=semantic_only, keyword=keyword, dense=dense | scored)
+                         extra=semantic_only, keyword=keyword, dense=dense | scored,
+                         keyword_total=matched, keyword_candidates=plan.candidates)
 
     # ---- sort and paging ----------------------------------------------------------
 
@@ -180,15 +193,12 @@ class ResultStages:
         start, end = plan.offset, plan.pool
         if not plan.ordered:
             return found.ranked[start:end]
-        order = order_columns(plan.sort)
         if found.keyword_spec is None:  # an explicit set: order it in SQL
             return self._in_order(found.ranked, plan.sort)[start:end]
         if not found.extra:  # only keyword matches: SQL pages them directly
-            ids = self.keyword.ordered_matches(plan.query, found.keyword_spec, order,
-                                               limit=plan.limit, offset=plan.offset)
+            ids = self._ordered_matches(plan, found, limit=plan.limit, offset=plan.offset)
         else:  # keyword matches and semantic-only hits, merged in that order
-            ids = self.keyword.ordered_matches(plan.query, found.keyword_spec, order,
-                                               limit=end)
+            ids = self._ordered_matches(plan, found, limit=end, offset=0)
             merged = [SearchHit(pid, 0.0) for pid in dict.fromkeys([*ids, *found.extra])]
             ids = [h.paper_id for h in self._in_order(merged, plan.sort)[start:end]]
         missing = [pid for pid in ids if pid not in found.keyword and pid not in found.extra]
@@ -196,6 +206,32 @@ class ResultStages:
                                                           missing)
         return [SearchHit(pid, keyword.get(pid, found.extra.get(pid, 0.0)), None,
                           keyword.get(pid), found.dense.get(pid)) for pid in ids]
+
+    def _ordered_matches(
+        self, plan: SearchPlan, found: ResultSet, *, limit: int, offset: int
+    ) -> list[str]:
+        """The keyword members' ids in the plan's SQL order, from the matcher that counted
+        them: the in-memory ranker's matches ordered in SQL while they are few, else the
+        database's full-text index (which pages in SQL order at any size)."""
+        spec, n = found.keyword_spec, found.keyword_total
+        if n <= offset:
+            return []
+        ranker = self.keyword.takes_candidates(plan.query)
+        if not ranker or n > ORDERED_FROM_RANKER:
+            ids = self.keyword.ordered_matches(plan.query, spec, order_columns(plan.sort),
+                                               limit=limit, offset=offset)
+            if not ranker or len(ids) >= min(limit, n - offset):
+                return ids
+        hits, _ = self.keyword.search_page(plan.query, spec,
+                                           limit=min(n, ORDERED_FROM_RANKER_MAX),
+                                           candidates=found.keyword_candidates)
+        if not hits:
+            return []
+        with self.engine.connect() as conn:
+            return list(conn.execute(
+                select(papers.c.id).where(papers.c.id.in_([h.paper_id for h in hits]))
+                .order_by(*order_columns(plan.sort)).limit(limit).offset(offset)
+            ).scalars())
 
     def filter_only(self, plan: SearchPlan) -> tuple[list[SearchHit], int]:
         """No words, only filters: the papers that pass them, in the plan's order."""

@@ -22,6 +22,9 @@ def serve(monkeypatch, tmp_path, database_url):
     monkeypatch.setenv("PAPERWIRE_DATABASE_URL", database_url)
     monkeypatch.setenv("PAPERWIRE_EMBEDDER", "none")
     monkeypatch.setenv("PAPERWIRE_FIRST_RUN_FETCH", "false")
+    # serve sets PAPERWIRE_BASE_URL from --port: set-then-delete makes monkeypatch undo it
+    monkeypatch.setenv("PAPERWIRE_BASE_URL", "")
+    monkeypatch.delenv("PAPERWIRE_BASE_URL")
     seen: dict[str, object] = {}
 
     def worker(container, **_kwargs):  # the worker's loop would fetch from the network

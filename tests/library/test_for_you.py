@@ -15,7 +15,8 @@ NOW = datetime.now(UTC)
 OLD = NOW - timedelta(days=60)
 
 
-def _paper(pid, title, abstract, authors=("Someone Else",), published=None, cats=("cs.LG",)):
+def _paper(pid, title, abstract, authors=None, published=None, cats=("cs.LG",)):
+    authors = authors or (f"Author {pid[-2:]}",)  # nobody shares an author unless told
     return PaperRecord(id=pid, title=title, abstract=abstract, authors=tuple(authors),
                        categories=cats, primary_category=cats[0],
                        published_at=published or NOW - timedelta(days=1),
@@ -133,7 +134,9 @@ def test_private_feed_token_is_secret_and_revocable(alice, bob, container):
     rss = anonymous.get(f"/for-you/feed/{token}.xml")
     assert rss.status_code == 200 and rss.headers["cache-control"] == "private, no-store"
     parsed = feedparser.parse(rss.content)
-    assert parsed.entries[0].link.endswith("/papers/2512.00010")
+    first = _ids(alice.client.get("/for-you?format=json").json())[0]
+    assert first in {"2512.00010", "2512.00015"}  # the two diffusion papers closest to it
+    assert parsed.entries[0].link.endswith(f"/papers/{first}")
     assert anonymous.get(f"/for-you/feed/{token}.atom").status_code == 200
     assert anonymous.get("/for-you/feed/fy_guess.xml").status_code == 404
     assert anonymous.get(f"/for-you/feed/{token}.html").status_code == 404
@@ -157,22 +160,98 @@ def test_since_is_checked(alice):
         "/for-you?format=json").status_code == 401
 
 
-def test_ranker_fuses_seeds_by_max_and_explains_terms():
-    candidates = [Candidate("a", "A", "alpha"), Candidate("b", "B", "beta", stems=frozenset(
-        {"beta"})), Candidate("c", "C", "gamma")]
+def _term_stats(texts: dict[str, str]):
+    """Analysed word ids and corpus statistics of these texts (the index's job in the app)."""
+    import numpy as np
+
+    from paperwire.domain.library_match import TermStats
+    from paperwire.search.text_analysis import Analyzer
+    from paperwire.services.library.for_you import stop_stems
+
+    analyzer, vocab = Analyzer(), {}
+    stop = stop_stems(analyzer)  # as the service leaves stopwords out
+    seqs = {pid: np.array([vocab.setdefault(w, len(vocab)) for w in analyzer.analyze(t)
+                           if w not in stop], dtype=np.int64) for pid, t in texts.items()}
+    n = len(vocab)
+    df = np.zeros(n, dtype=np.int64)
+    pairs: dict[int, int] = {}
+    for seq in seqs.values():
+        df[np.unique(seq)] += 1
+        for key in set((seq[:-1] * n + seq[1:]).tolist()):
+            pairs[key] = pairs.get(key, 0) + 1
+    keys = np.array(sorted(pairs), dtype=np.int64)
+    stats = TermStats(n, df, len(texts), keys, np.array([pairs[k] for k in keys.tolist()]))
+    stems = [""] * n
+    for stem, i in vocab.items():
+        stems[i] = stem
+    return seqs, stats, stems
+
+
+LIBRARY = {
+    "lib-nerf": "Neural radiance fields for novel view synthesis of indoor scenes",
+    "lib-nerf2": "Faster neural radiance fields with hash grids for view synthesis",
+    "lib-protein": "Protein structure prediction with equivariant graph networks",
+}
+NEW = {
+    "new-nerf": "Dynamic neural radiance fields for novel view synthesis of moving people",
+    "new-protein": "Equivariant graph networks for protein structure and docking",
+    "new-quantum": "Surface codes for fault tolerant quantum computers",
+    "new-speech": "Speech recognition with transformers for low resource languages",
+    "new-weak": "A survey of synthesis methods for images",
+}
+
+
+def test_library_match_ranks_each_topic_of_the_library_first_and_explains_it():
+    from paperwire.domain.library_match import feature_terms, featurize, match_library
+
+    seqs, stats, stems = _term_stats({**LIBRARY, **NEW})
+    lib, new = list(LIBRARY), list(NEW)
+    match = match_library(featurize([seqs[p] for p in lib], stats),
+                          featurize([seqs[p] for p in new], stats))
+    ranked = [new[r] for r in match.ranked]
+    # Both topics of a two-topic reader come first; papers sharing nothing are not ranked.
+    assert set(ranked[:2]) == {"new-nerf", "new-protein"}
+    assert "new-quantum" not in ranked and "new-speech" not in ranked
+    assert ranked.index("new-weak") == 2  # shares one word only
+    # Each pick's nearest library paper is the one on its topic.
+    assert lib[match.nearest[new.index("new-protein")]] == "lib-protein"
+    assert lib[match.nearest[new.index("new-nerf")]] in {"lib-nerf", "lib-nerf2"}
+    assert match.nearest[new.index("new-quantum")] == -1
+    # What drove the NeRF pick: the library's phrases, pairs of words included.
+    words = [" ".join(stems[t] for t in feature_terms(k, stats.n_terms))
+             for k in match.drivers[new.index("new-nerf")]]
+    assert "radianc field" in words or "neural radianc" in words
+
+
+def test_library_match_with_nothing_to_compare():
+    import numpy as np
+
+    from paperwire.domain.library_match import featurize, match_library
+
+    seqs, stats, _ = _term_stats({**LIBRARY, **NEW})
+    empty = featurize([np.zeros(0, np.int64)], stats)
+    assert match_library(empty, featurize([seqs["new-nerf"]], stats)).ranked == []
+    assert match_library(featurize([seqs["lib-nerf"]], stats), featurize([], stats)).ranked == []
+
+
+def test_ranker_explains_picks_and_never_returns_excluded_papers():
+    candidates = [Candidate("a", "A", "alpha"), Candidate("b", "B", "beta"),
+                  Candidate("c", "C", "gamma", authors=("Ada Lovelace",),
+                            author_keys=("ada lovelace",))]
     interests = Interests(
-        seed_lists={"s1": ["a", "b"], "s2": ["c"]},
+        similar=["b", "a"],
+        nearest={"a": "s1", "b": "s2"},
+        shared_terms={"b": ["neural radiance", "view synthesis"]},
         seed_titles={"s1": "Seed one", "s2": "Seed two"},
-        profile_list=["b"],
-        profile_terms=[("beta", "beta")],
+        followed_authors={"ada lovelace": "Ada Lovelace"},
     )
     picks = rank_for_you(candidates, interests)
-    assert [p.paper_id for p in picks] == ["b", "a", "c"]  # b: seed rank 2 + profile rank 1
+    assert [p.paper_id for p in picks] == ["b", "a", "c"]  # library rank, then the follow
     by_id = {p.paper_id: p for p in picks}
+    assert by_id["b"].reasons == ("close to “Seed two” in your library",
+                                  "shares your library's terms: neural radiance, view synthesis")
     assert by_id["a"].reasons == ("close to “Seed one” in your library",)
-    assert by_id["c"].reasons == ("close to “Seed two” in your library",)  # max, not mean
-    assert "shares your library's terms: beta" in by_id["b"].reasons
-    excluded = rank_for_you(candidates, Interests(seed_lists={"s": ["a", "b"]},
-                                                   excluded=frozenset({"a"}),
+    assert by_id["c"].reasons == ("by Ada Lovelace (you follow)",)
+    excluded = rank_for_you(candidates, Interests(similar=["a", "b"], excluded=frozenset({"a"}),
                                                    exclude_keywords=["beta"]))
     assert excluded == []

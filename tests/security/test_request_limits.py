@@ -96,3 +96,14 @@ def test_a_refused_request_counts_for_none_of_its_keys(two_instances):
                                           throttle_counters.c.count)).all())
     assert counts == {"ip:192.0.2.1": 1, "user:7": 1}
     assert throttles.take_all(engine, hits, 1060.0).allowed  # user:7's window is over
+
+
+def test_counters_idle_for_two_days_are_dropped(two_instances):
+    engine = two_instances[0].engine
+    limit = RateLimit(5, 60)
+    assert throttles.take_all(engine, [throttles.Hit("api", "ip:192.0.2.9", limit)], 1000.0).allowed
+    later = 1000.0 + throttles.KEEP_S + 1
+    assert throttles.take_all(engine, [throttles.Hit("api", "ip:192.0.2.10", limit)], later).allowed
+    with engine.connect() as conn:
+        keys = conn.execute(select(throttle_counters.c.key)).scalars().all()
+    assert keys == ["ip:192.0.2.10"]

@@ -1,22 +1,22 @@
 """The For-you ranker (pure): new papers for one reader, each pick explained.
 
-Design (principles, not tuning on the dev readers):
-- **Several views of interest, fused by reciprocal rank** (RRF, k=60: robust to the
-  scales of the underlying scores, as in hybrid search). Each library paper is a
-  query-by-example of its own ("seed" lists) and the whole library is one more (the
-  "profile" list). Seeds fuse by **max**: a reader with two topics should see the best of
-  each, not the blur of their average (the centroid's weakness); the profile list adds the
-  consensus. Upvoted papers are seeds like saved ones.
-- **Follows are explicit interest**: a followed author counts as much as a top hit of one
-  seed list; an organization half, a category a quarter (categories are broad); each saved
-  search is one more ranked list, fused like the seeds.
-- **Include keywords** add half a top hit; **exclude keywords**, not-interested, read and
-  library papers never appear.
+Design (principles, not tuning on the dev readers; measured in benchmarks/RESULTS.md):
+- **The library view** comes from `domain.library_match`: every candidate's closeness to
+  the library (its 3 nearest library papers and the reader's term profile, fused by
+  rank) as one ranked list, with the library paper each candidate is closest to and the
+  terms that drove it. Its rank is turned into a reciprocal-rank score (k = 60) worth two
+  first places, as it fuses two views. Upvoted papers are library papers like saved ones.
+- **Follows are explicit interest**: a followed author counts as much as one first place;
+  an organization half, a category a quarter (categories are broad); each saved search is
+  one more ranked list.
+- **Include keywords** add half a first place; **exclude keywords**, not-interested, read
+  and library papers never appear.
 - **Recency**: within the window, newer papers gently win (score x 0.5 to 1 by age).
 
 Every pick carries its reasons, the strongest first: "close to <paper>", "by <author>",
 "matches your saved search <q>", "from <organization>", "in <category>", "mentions
-<keyword>", or the library's terms the paper shares.
+<keyword>", and the library's terms it shares (as arxiv-sanity-lite shows the words
+behind each pick).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ FOLLOW_AUTHOR = 1.0 * TOP
 FOLLOW_ORG = 0.5 * TOP
 FOLLOW_CATEGORY = 0.25 * TOP
 INCLUDE_KEYWORD = 0.5 * TOP
-PROFILE_WEIGHT = 1.0
+LIBRARY_WEIGHT = 2.0  # the library view fuses two ranked views (neighbours, profile)
 RECENCY_HALF_LIFE_DAYS = 7.0
 
 
@@ -46,17 +46,17 @@ class Candidate:
     author_keys: tuple[str, ...] = ()  # normalised, aligned with authors
     organization: str | None = None
     categories: tuple[str, ...] = ()
-    stems: frozenset[str] = frozenset()  # analysed words of `text` (for term reasons)
 
 
 @dataclass(frozen=True, slots=True)
 class Interests:
     """Everything the ranker knows about the reader, as plain data."""
 
-    seed_lists: Mapping[str, Sequence[str]] = field(default_factory=dict)  # seed -> ranked ids
-    seed_titles: Mapping[str, str] = field(default_factory=dict)
-    profile_list: Sequence[str] = ()  # query-by-example of the whole library, ranked
-    profile_terms: Sequence[tuple[str, str]] = ()  # (stem, word), most specific first
+    similar: Sequence[str] = ()  # candidates ranked by closeness to the library, best first
+    nearest: Mapping[str, str] = field(default_factory=dict)  # candidate -> library paper
+    shared_terms: Mapping[str, Sequence[str]] = field(default_factory=dict)  # candidate ->
+    #                                           the library's words that drove it, strongest first
+    seed_titles: Mapping[str, str] = field(default_factory=dict)  # library paper -> title
     followed_authors: Mapping[str, str] = field(default_factory=dict)  # key -> name
     followed_orgs: Set[str] = frozenset()  # lower-case names
     followed_categories: Set[str] = frozenset()  # lower-case
@@ -72,8 +72,7 @@ class Pick:
     score: float
     reasons: tuple[str, ...]
     kinds: tuple[str, ...]  # similar | author | search | organization | category | keyword |
-    #                         terms | profile
-    from_profile: bool = False  # the whole-library query ranked it
+    #                         terms
 
 
 def _keyword_re(words: Sequence[str]) -> re.Pattern[str] | None:
@@ -101,14 +100,8 @@ def rank_for_you(
     """The best `limit` candidates for this reader, best first, each explained."""
     exclude = _keyword_re(interests.exclude_keywords)
     include = _keyword_re(interests.include_keywords)
-    seed_rank: dict[str, tuple[float, str]] = {}  # candidate -> (best seed contribution, seed)
-    for seed, ranked in interests.seed_lists.items():
-        for rank, pid in enumerate(ranked, start=1):
-            value = 1.0 / (RRF_K + rank)
-            if value > seed_rank.get(pid, (0.0, ""))[0]:
-                seed_rank[pid] = (value, seed)
-    profile = {pid: PROFILE_WEIGHT / (RRF_K + r)
-               for r, pid in enumerate(interests.profile_list, start=1)}
+    similar = {pid: LIBRARY_WEIGHT / (RRF_K + r)
+               for r, pid in enumerate(interests.similar, start=1)}
     searches: dict[str, tuple[float, str]] = {}
     for label, ranked in interests.saved_searches.items():
         for rank, pid in enumerate(ranked, start=1):
@@ -122,10 +115,7 @@ def rank_for_you(
         if exclude is not None and exclude.search(c.text or c.title):
             continue
         parts: list[tuple[float, str, str]] = []  # (value, kind, reason)
-        if c.id in seed_rank:
-            value, seed = seed_rank[c.id]
-            title = interests.seed_titles.get(seed, seed)
-            parts.append((value, "similar", f"close to “{_short(title)}” in your library"))
+        base = similar.get(c.id, 0.0)
         authors = [name for name, key in zip(c.authors, c.author_keys, strict=False)
                    if key in interests.followed_authors]
         if authors:
@@ -142,36 +132,24 @@ def rank_for_you(
         if include is not None and (found := include.findall(c.text or c.title)):
             words = list(dict.fromkeys(w.lower() for w in found))[:3]
             parts.append((INCLUDE_KEYWORD, "keyword", "mentions " + ", ".join(words)))
-        base = profile.get(c.id, 0.0)
         if not parts and base == 0.0:
             continue
         score = (base + sum(v for v, _, _ in parts)) * recency_factor(c.published_at, now)
-        parts.sort(key=lambda p: -p[0])
-        reasons = [reason for _, _, reason in parts]
-        kinds = [kind for _, kind, _ in parts]
-        pick = Pick(c.id, score, tuple(reasons), tuple(kinds), base > 0.0)
-        picks.append(with_term_reason(pick, c.stems, interests.profile_terms))
+        if base:  # the library view's reasons: the closest library paper, then the terms
+            library_reasons = []
+            if seed := interests.nearest.get(c.id):
+                title = interests.seed_titles.get(seed, seed)
+                library_reasons.append(
+                    (base, "similar", f"close to “{_short(title)}” in your library"))
+            if words := list(interests.shared_terms.get(c.id, ()))[:4]:
+                library_reasons.append(
+                    (base, "terms", "shares your library's terms: " + ", ".join(words)))
+            parts.extend(library_reasons)
+        parts.sort(key=lambda p: -p[0])  # stable: "close to" before its terms
+        picks.append(Pick(c.id, score, tuple(r for _, _, r in parts),
+                          tuple(k for _, k, _ in parts)))
     picks.sort(key=lambda p: (-p.score, p.paper_id))
     return picks[:limit]
-
-
-def with_term_reason(
-    pick: Pick, stems: Set[str], profile_terms: Sequence[tuple[str, str]]
-) -> Pick:
-    """Add the library's words this paper shares (as arxiv-sanity-lite shows the words
-    behind a pick) when the whole-library query drove it or nothing else explains it."""
-    words = [word for stem, word in profile_terms if stem in stems][:4]
-    reasons, kinds = list(pick.reasons), list(pick.kinds)
-    if "profile" in kinds:
-        i = kinds.index("profile")
-        del reasons[i], kinds[i]
-    if words and (pick.from_profile or not reasons):
-        reasons.append("shares your library's terms: " + ", ".join(words))
-        kinds.append("terms")
-    elif not reasons:
-        reasons.append("like your library as a whole")
-        kinds.append("profile")
-    return Pick(pick.paper_id, pick.score, tuple(reasons), tuple(kinds), pick.from_profile)
 
 
 def _short(text: str, n: int = 80) -> str:

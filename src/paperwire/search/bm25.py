@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 PROXIMITY_DEPTH = 100
 RECHECK_MARGIN = timedelta(seconds=120)  # longest a write transaction may stay open
 FULL_CHECK_INTERVAL_S = 30.0  # count check (deleted papers) and margin re-read
+PAIR_CHUNK = 10_000  # papers per chunk while counting adjacent term pairs
 SYNC_BUILD_MAX = 20_000  # up to this many papers the first build runs inline (< 2 s)
 
 @dataclass(frozen=True)
@@ -84,6 +85,19 @@ class _State:
     def paper_id(self, doc: int) -> str:
         n = len(self.segment.ids)
         return self.segment.ids[doc] if doc < n else self.tail_ids[doc - n]
+
+
+@dataclass(frozen=True)
+class TermSequences:
+    """Papers' analysed words as term ids (0..len(stems)-1) in text order."""
+
+    ids: list[str]
+    sequences: list[np.ndarray]  # int64 term ids, one array per paper in `ids`
+    stems: list[str]  # term id -> stem
+    df: np.ndarray  # term id -> papers holding it
+    n_docs: int
+    pair_keys: np.ndarray  # sorted a * len(stems) + b: the adjacent pairs of these papers
+    pair_df: np.ndarray  # papers holding each pair (1 for pairs no other paper has)
 
 
 class Bm25Index:
@@ -112,6 +126,9 @@ class Bm25Index:
         self._seen_max: datetime | None = None
         self._full_check_at = 0.0
         self.last_error: str | None = None
+        self._terms_by_id: tuple[Segment, list[str]] | None = None
+        self._pairs: tuple[Segment, bytes, np.ndarray, np.ndarray] | None = None
+        self._pairs_lock = threading.Lock()
         bus_for(engine).subscribe(self._on_changes)
 
     @property
@@ -253,6 +270,124 @@ class Bm25Index:
             counts[stem] = (0 if main is None else len(main[0])) + len(
                 state.tail_postings.get(stem, ()))
         return counts, max(1, state.live)
+
+    def term_sequences(self, paper_ids: Iterable[str], *,
+                       skip: frozenset[str] = frozenset()) -> TermSequences | None:
+        """The analysed words of these papers as term ids in text order (without the stems
+        in `skip`, e.g. stopwords), with each term's and each adjacent pair's document
+        frequency: the raw material of per-reader term models (For-you), read from memory.
+        Papers the index does not hold are left out; None until `ready`."""
+        if self._state is None:
+            return None
+        self.refresh()  # as a search does: papers added since are seen
+        state = self._state
+        segment = state.segment
+        skip_ids = np.array(sorted(i for s in skip if (i := segment.vocab.get(s)) is not None),
+                            dtype=np.int64)
+        n_segment = len(segment.ids)
+        extra: dict[str, int] = {}  # stems only tail papers have
+        found: list[str] = []
+        sequences: list[np.ndarray] = []
+        for pid in paper_ids:
+            doc = state.rows.get(pid)
+            if doc is None:
+                continue
+            if doc < n_segment:
+                seq = segment.tokens[segment.offsets[doc]:segment.offsets[doc + 1]]
+            else:
+                vocab = segment.vocab
+                seq = np.array([vocab[s] if s in vocab else
+                                extra.setdefault(s, len(vocab) + len(extra))
+                                for s in state.tail_tokens.get(doc, ()) if s not in skip],
+                               dtype=np.int64)
+            seq = np.asarray(seq, dtype=np.int64)
+            if len(skip_ids):
+                seq = seq[~np.isin(seq, skip_ids)]
+            found.append(pid)
+            sequences.append(seq)
+        used = np.unique(np.concatenate(sequences)) if sequences else np.zeros(0, np.int64)
+        known = used[used < len(segment.vocab)]
+        df = np.zeros(len(used), dtype=np.int64)
+        df[: len(known)] = segment.indptr[known + 1] - segment.indptr[known]
+        terms = self._terms(segment)
+        stems = [terms[t] for t in known.tolist()]
+        by_id = {i: s for s, i in extra.items()}
+        stems += [by_id[t] for t in used[len(known):].tolist()]
+        if state.tail_postings:
+            for i, stem in enumerate(stems):
+                df[i] += len(state.tail_postings.get(stem, ()))
+        local = [np.searchsorted(used, seq) for seq in sequences]
+        # Adjacent pairs of these papers and how many segment papers hold each (tail
+        # papers are not counted: at most `tail_merge_docs` until the next merge).
+        u = len(used)
+        pairs = np.unique(np.concatenate([seq[:-1] * u + seq[1:] for seq in local])) if (
+            local) else np.zeros(0, np.int64)
+        a, b = pairs // u, pairs % u
+        table_keys, table_df = self._pair_table(segment, skip_ids)
+        v = len(segment.vocab)
+        in_vocab = (used[a] < v) & (used[b] < v)
+        global_keys = used[a[in_vocab]] * v + used[b[in_vocab]]
+        pair_df = np.ones(len(pairs), dtype=np.int64)
+        if len(table_keys):
+            at = np.minimum(np.searchsorted(table_keys, global_keys), len(table_keys) - 1)
+            known = table_keys[at] == global_keys
+            counts = np.ones(len(global_keys), dtype=np.int64)
+            counts[known] = table_df[at[known]]
+            pair_df[in_vocab] = counts
+        return TermSequences(found, local, stems, np.maximum(df, 1), max(1, state.live),
+                             pairs, pair_df)
+
+    def _pair_table(self, segment: Segment, skip_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted a * vocab + b, papers holding the pair) for the adjacent term pairs (once
+        the `skip_ids` terms are left out) found in two segment papers or more; built once
+        per segment, in chunks of papers."""
+        skip_key = skip_ids.tobytes()
+        cached = self._pairs
+        if cached is not None and cached[0] is segment and cached[1] == skip_key:
+            return cached[2], cached[3]
+        with self._pairs_lock:
+            cached = self._pairs
+            if cached is not None and cached[0] is segment and cached[1] == skip_key:
+                return cached[2], cached[3]
+            v = len(segment.vocab)
+            n_docs = len(segment.ids)
+            parts_keys, parts_df = [], []
+            for start in range(0, n_docs, PAIR_CHUNK):
+                end = min(n_docs, start + PAIR_CHUNK)
+                lo, hi = int(segment.offsets[start]), int(segment.offsets[end])
+                tokens = np.asarray(segment.tokens[lo:hi], dtype=np.int64)
+                owner = np.repeat(np.arange(end - start, dtype=np.int64),
+                                  np.diff(segment.offsets[start:end + 1]))
+                if len(skip_ids):
+                    kept = ~np.isin(tokens, skip_ids)
+                    tokens, owner = tokens[kept], owner[kept]
+                if len(tokens) < 2:
+                    continue
+                same = owner[:-1] == owner[1:]
+                keys = tokens[:-1][same] * v + tokens[1:][same]
+                per_doc = np.unique(owner[:-1][same] * (v * v) + keys) % (v * v)
+                k, c = np.unique(per_doc, return_counts=True)
+                parts_keys.append(k)
+                parts_df.append(c)
+            if parts_keys:
+                keys, inverse = np.unique(np.concatenate(parts_keys), return_inverse=True)
+                df = np.bincount(inverse, weights=np.concatenate(parts_df)).astype(np.int64)
+                keep = df >= 2
+                keys, df = keys[keep], df[keep]
+            else:
+                keys = df = np.zeros(0, np.int64)
+            self._pairs = (segment, skip_key, keys, df)
+            return keys, df
+
+    def _terms(self, segment: Segment) -> list[str]:
+        """The segment's terms by id (built once per segment)."""
+        cached = self._terms_by_id
+        if cached is None or cached[0] is not segment:
+            terms = [""] * len(segment.vocab)
+            for term, i in segment.vocab.items():
+                terms[i] = term
+            cached = self._terms_by_id = (segment, terms)
+        return cached[1]
 
     @staticmethod
     def _proximity(

@@ -107,13 +107,15 @@ class SearchService:
         sort: str = "relevance",
         limit: int = 20,
         offset: int = 0,
+        snippets: bool = True,
     ) -> SearchResults:
-        """One page of results. ValueError for a bad mode, sort, limit or offset."""
+        """One page of results. ValueError for a bad mode, sort, limit or offset.
+        `snippets=False` for callers that only need the ids (For-you's saved searches)."""
         plan = build_plan(query, mode=mode, filters=filters, sort=sort, limit=limit,
                           offset=offset)
-        return self.run(plan)
+        return self.run(plan, snippets=snippets)
 
-    def run(self, plan: SearchPlan) -> SearchResults:
+    def run(self, plan: SearchPlan, *, snippets: bool = True) -> SearchResults:
         """Carry out a plan: candidates, ranking and fusion, sort and paging, snippets."""
         if not plan.has_text:
             if plan.spec.active:
@@ -139,7 +141,9 @@ class SearchService:
                 used = "keyword"
         if found is None:
             found = self.stages.keyword_set(plan)
-        page = self.stages.with_snippets(plan, self.stages.page(plan, found))
+        page = self.stages.page(plan, found)
+        if snippets:
+            page = self.stages.with_snippets(plan, page)
         return SearchResults(page, found.total, used, _join(plan.notices), coverage)
 
     def _semantic_ready(self) -> tuple[tuple[Any, Any] | None, tuple[int, int] | None, str]:

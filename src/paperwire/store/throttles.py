@@ -13,8 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine, and_, case, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, Float, and_, bindparam, delete, select, text, update
 
 from paperwire.domain.rate_limits import RateLimit
 from paperwire.store.accounts_tables import throttle_counters as t
@@ -38,23 +37,34 @@ class Taken:
     windows: dict[Hit, float] = field(default_factory=dict)
 
 
+# One statement for both databases (ON CONFLICT ... DO UPDATE ... WHERE ... RETURNING is
+# the same in SQLite >= 3.35 and PostgreSQL), written out once: it runs on every
+# limited request, and building it as an expression cost more than running it.
+_TAKE = text(
+    'INSERT INTO throttle_counters (bucket, "key", window_start, "count") '
+    "VALUES (:bucket, :key, :now, 1) "
+    'ON CONFLICT (bucket, "key") DO UPDATE SET '
+    '"count" = CASE WHEN throttle_counters.window_start <= :expired_before THEN 1 '
+    'ELSE throttle_counters."count" + 1 END, '
+    "window_start = CASE WHEN throttle_counters.window_start <= :expired_before THEN :now "
+    "ELSE throttle_counters.window_start END "
+    "WHERE throttle_counters.window_start <= :expired_before "
+    'OR throttle_counters."count" < :limit '
+    'RETURNING "count", window_start'
+).bindparams(bindparam("now", type_=Float), bindparam("expired_before", type_=Float))
+
+
 def take(conn: Connection, hit: Hit, now: float) -> Taken:
     """Count one hit of `hit.key` unless its window is full (then nothing changes)."""
     key = hit.key[:320]
-    expired = t.c.window_start <= now - hit.limit.window_s
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(t).values(bucket=hit.bucket, key=key, window_start=now, count=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[t.c.bucket, t.c.key],
-        set_={"count": case((expired, 1), else_=t.c.count + 1),
-              "window_start": case((expired, now), else_=t.c.window_start)},
-        where=expired | (t.c.count < hit.limit.count),
-    ).returning(t.c.count, t.c.window_start)
-    row = conn.execute(stmt).first()
+    row = conn.execute(_TAKE, {"bucket": hit.bucket, "key": key, "now": now,
+                               "expired_before": now - hit.limit.window_s,
+                               "limit": hit.limit.count}).first()
     if row is not None:
-        if row.count == 1:  # a new window: now and then, drop long-idle counters
+        count, window_start = row
+        if count == 1:  # a new window: now and then, drop long-idle counters
             conn.execute(delete(t).where(t.c.window_start < now - KEEP_S))
-        return Taken(True, window_start=row.window_start)
+        return Taken(True, window_start=window_start)
     started = conn.execute(
         select(t.c.window_start).where(t.c.bucket == hit.bucket, t.c.key == key)
     ).scalar()

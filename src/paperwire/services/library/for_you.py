@@ -1,9 +1,10 @@
 """The For-you feed: new papers since a day, ranked for one reader by `domain.for_you`.
 
 This module gathers the ranker's plain inputs: the reader's seeds (saved and upvoted
-papers, minus not-interested ones), one query-by-example per seed and one for the whole
-library (the search service's `more_like`), follows, saved searches, keywords and marks.
-It also keeps the feed settings (include/exclude keywords) and the private feed token.
+papers, minus not-interested ones), the seeds' and candidates' analysed words (from the
+in-memory keyword index, which `domain.library_match` turns into the library view),
+follows, saved searches, keywords and marks. It also keeps the feed settings
+(include/exclude keywords) and the private feed token.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Engine, select, update
 
 from paperwire.domain import library_rules as rules
-from paperwire.domain.for_you import (
-    Candidate,
-    Interests,
-    Pick,
-    rank_for_you,
-    with_term_reason,
+from paperwire.domain.for_you import Candidate, Interests, Pick, rank_for_you
+from paperwire.domain.library_match import (
+    TermStats,
+    feature_terms,
+    featurize,
+    match_library,
 )
 from paperwire.services.accounts import User, secret_hash
 from paperwire.services.library.common import CommunityError, checked, require_active
@@ -38,10 +39,8 @@ from paperwire.store.tables import organizations, paper_authors, papers
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
-MAX_SEEDS = 30  # per-paper query-by-example for the newest seeds; the profile covers all
-PROFILE_SEEDS = 200
-SEED_DEPTH = 50
-PROFILE_DEPTH = 200
+LIBRARY_SEEDS = 500  # the newest library papers the library view compares against
+LIBRARY_DEPTH = 500  # candidates kept from the library view
 SEARCH_DEPTH = 50
 MAX_CANDIDATES = 20_000
 COLD_START = 3
@@ -218,6 +217,138 @@ def seed_ids(engine: Engine, user_id: int) -> list[str]:
     return [pid for pid in ordered if pid not in dropped]
 
 
+@dataclass(frozen=True, slots=True)
+class LibraryView:
+    similar: list[str]  # candidates, best first
+    nearest: dict[str, str]  # candidate -> closest library paper
+    shared_terms: dict[str, list[str]]  # candidate -> driving words, strongest first
+
+
+def library_view(engine: Engine, search: SearchService | None, seeds: Sequence[str],
+                 candidate_ids: Sequence[str], *, depth: int = LIBRARY_DEPTH) -> LibraryView:
+    """The candidates closest to these library papers (`domain.library_match`), from the
+    papers' analysed words: in memory when the keyword index is ready, else read and
+    analysed here (corpus statistics are then those of these papers alone)."""
+    seeds = list(dict.fromkeys(seeds))
+    seed_set = set(seeds)
+    candidate_ids = [c for c in dict.fromkeys(candidate_ids) if c not in seed_set]
+    if search is None or not seeds or not candidate_ids:
+        return LibraryView([], {}, {})
+    ranker = search.keyword.ranker
+    ids = [*seeds, *candidate_ids]
+    skip = stop_stems(search.keyword.analyzer)
+    terms = None
+    if ranker is not None:
+        ranker.start()  # inline for a small database, else in the background
+        if ranker.ready:
+            terms = ranker.term_sequences(ids, skip=skip)
+    if terms is None:
+        terms = _analysed_here(engine, search.keyword.analyzer, ids, skip)
+    stats = TermStats(len(terms.stems), terms.df, terms.n_docs, terms.pair_keys, terms.pair_df)
+    rows = dict(zip(terms.ids, terms.sequences, strict=True))
+    lib_ids = [pid for pid in seeds if pid in rows]
+    cand_ids = [pid for pid in candidate_ids if pid in rows]
+    match = match_library(featurize([rows[p] for p in lib_ids], stats),
+                          featurize([rows[p] for p in cand_ids], stats))
+    ranked = match.ranked[:depth]
+    # The drivers' words as the library writes them, from the library papers the best
+    # candidates are closest to (the rest are never shown).
+    near = {lib_ids[int(match.nearest[r])] for r in match.drivers}
+    words = _surface_words(engine, search.keyword.analyzer, [p for p in lib_ids if p in near])
+    n_terms = len(terms.stems)
+
+    def spelled(key: int) -> str | None:
+        """The library's own words for a feature (None for one its titles and abstracts
+        do not write, e.g. from author names)."""
+        spelt = [words.get(terms.stems[t]) for t in feature_terms(key, n_terms)]
+        return None if None in spelt else " ".join(spelt)
+
+    shared: dict[str, list[str]] = {}
+    for r in ranked:
+        if r in match.drivers:
+            phrases: list[str] = []
+            for key in match.drivers[r]:  # a pair subsumes its words
+                phrase = spelled(key)
+                if phrase and not any(phrase in p for p in phrases):
+                    phrases = [p for p in phrases if p not in phrase] + [phrase]
+            shared[cand_ids[r]] = phrases
+    return LibraryView(
+        [cand_ids[r] for r in ranked],
+        {cand_ids[r]: lib_ids[int(match.nearest[r])] for r in ranked if match.nearest[r] >= 0},
+        shared,
+    )
+
+
+_STOP_STEMS: frozenset[str] | None = None
+
+
+def stop_stems(analyzer) -> frozenset[str]:
+    """The search stopwords as the index stems them (left out of the library view, as
+    arxiv-sanity-lite's tf-idf leaves English stopwords out)."""
+    global _STOP_STEMS
+    if _STOP_STEMS is None:
+        from paperwire.search.query_parser import STOPWORDS
+
+        _STOP_STEMS = frozenset(analyzer.stems(sorted(STOPWORDS)))
+    return _STOP_STEMS
+
+
+def _analysed_here(engine: Engine, analyzer, ids: Sequence[str], skip: frozenset[str]):
+    """TermSequences for these papers without the keyword index (it is still building)."""
+    import numpy as np
+
+    from paperwire.search.bm25 import TermSequences
+    from paperwire.search.text_analysis import document_text
+
+    texts: dict[str, str] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(ids), 900):
+            chunk = list(ids[start:start + 900])
+            for row in conn.execute(select(papers.c.id, papers.c.title, papers.c.abstract,
+                                           papers.c.authors_text).where(papers.c.id.in_(chunk))):
+                texts[row.id] = document_text(row.title, row.abstract, row.authors_text)
+    vocab: dict[str, int] = {}
+    found, sequences = [], []
+    for pid in ids:
+        if pid in texts:
+            found.append(pid)
+            sequences.append(np.array([vocab.setdefault(s, len(vocab))
+                                       for s in analyzer.analyze(texts[pid]) if s not in skip],
+                                      dtype=np.int64))
+    df = np.zeros(len(vocab), dtype=np.int64)
+    for seq in sequences:
+        df[np.unique(seq)] += 1
+    stems = [""] * len(vocab)
+    for stem, i in vocab.items():
+        stems[i] = stem
+    n = len(vocab)
+    pair_keys, pair_df = np.unique(np.concatenate(
+        [np.unique(seq[:-1] * n + seq[1:]) for seq in sequences] or [np.zeros(0, np.int64)]),
+        return_counts=True)
+    return TermSequences(found, sequences, stems, np.maximum(df, 1), max(1, len(found)),
+                         pair_keys, pair_df)
+
+
+def _surface_words(engine: Engine, analyzer, seeds: Sequence[str]) -> dict[str, str]:
+    """stem -> the word the library writes most often for it (for readable reasons)."""
+    from collections import Counter
+
+    if not seeds:
+        return {}
+    counts: Counter[tuple[str, str]] = Counter()
+    with engine.connect() as conn:
+        rows = conn.execute(select(papers.c.title, papers.c.abstract).where(
+            papers.c.id.in_(list(seeds[:LIBRARY_SEEDS])))).all()
+    for row in rows:
+        words = analyzer.words(f"{row.title} {row.abstract or ''}")
+        counts.update(zip(analyzer.stems(words), words, strict=True))
+    best: dict[str, tuple[int, str]] = {}
+    for (stem, word), n in counts.items():
+        if n > best.get(stem, (0, ""))[0]:
+            best[stem] = (n, word)
+    return {stem: word for stem, (_, word) in best.items()}
+
+
 def gather_interests(
     engine: Engine,
     search: SearchService | None,
@@ -227,7 +358,6 @@ def gather_interests(
     *,
     since: date | None,
     settings: FeedSettings | None = None,
-    mode: str = "hybrid",
 ) -> Interests:
     """The ranker's inputs for one reader over these candidates."""
     settings = settings or get_feed_settings(engine, user_id)
@@ -237,20 +367,7 @@ def gather_interests(
         read = marked_ids(conn, user_id, "read")
         saved = set(conn.scalars(select(library_items.c.paper_id).where(
             library_items.c.user_id == user_id)))
-        titles = dict(conn.execute(select(papers.c.id, papers.c.title).where(
-            papers.c.id.in_(list(seeds[:MAX_SEEDS])))).all()) if seeds else {}
-    seed_lists: dict[str, list[str]] = {}
-    profile: list[str] = []
-    if search is not None and seeds and candidate_ids:
-        for seed in seeds[:MAX_SEEDS]:
-            hits = search.more_like([seed], mode=mode, candidates=candidate_ids, limit=SEED_DEPTH)
-            seed_lists[seed] = [h.paper_id for h in hits]
-        if len(seeds) > 1:
-            hits = search.more_like(list(seeds[:PROFILE_SEEDS]), mode=mode,
-                                    candidates=candidate_ids, limit=PROFILE_DEPTH)
-            profile = [h.paper_id for h in hits]
-        else:
-            profile = seed_lists.get(seeds[0], [])
+    view = library_view(engine, search, seeds[:LIBRARY_SEEDS], candidate_ids)
     searches: dict[str, list[str]] = {}
     if search is not None:
         allowed = set(candidate_ids)
@@ -264,15 +381,15 @@ def gather_interests(
             )
             try:
                 results = search.search(f.value, mode="keyword", filters=filters,
-                                        limit=SEARCH_DEPTH)
+                                        limit=SEARCH_DEPTH, snippets=False)
             except ValueError:
                 continue
             searches[f.label] = [h.paper_id for h in results.hits if h.paper_id in allowed]
     return Interests(
-        seed_lists=seed_lists,
-        seed_titles=titles,
-        profile_list=profile,
-        profile_terms=profile_terms(engine, search, seeds[:PROFILE_SEEDS]),
+        similar=view.similar,
+        nearest=view.nearest,
+        shared_terms=view.shared_terms,
+        seed_titles=_titles(engine, set(view.nearest.values())),
         followed_authors={author_key(f.value): f.value for f in follows if f.kind == "author"},
         followed_orgs={f.value.lower() for f in follows if f.kind == "organization"},
         followed_categories={f.value.lower() for f in follows if f.kind == "category"},
@@ -283,31 +400,15 @@ def gather_interests(
     )
 
 
-def profile_terms(engine: Engine, search: SearchService | None,
-                  seeds: Sequence[str], n: int = 25) -> list[tuple[str, str]]:
-    """The library's most specific words (tf x idf, as query-by-example picks them)."""
-    if search is None or not seeds:
-        return []
-    from paperwire.domain.example_query import count_terms, select_terms
-    from paperwire.search.query_parser import STOPWORDS
-
-    analyzer = search.keyword.analyzer
+def _titles(engine: Engine, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
     with engine.connect() as conn:
-        rows = conn.execute(select(papers.c.title, papers.c.abstract).where(
-            papers.c.id.in_(list(seeds)))).all()
-    pairs = []
-    for row in rows:
-        words = analyzer.words(f"{row.title} {row.abstract}")
-        pairs.extend(zip(words, analyzer.stems(words), strict=True))
-    counts, surface = count_terms(pairs, STOPWORDS)
-    ranker = search.keyword.ranker
-    df, n_docs = (None, 0)
-    if ranker is not None and getattr(ranker, "ready", False):
-        df, n_docs = ranker.document_frequencies(counts)
-    return [(t.stem, t.word) for t in select_terms(counts, surface, df, n_docs, max_terms=n)]
+        return dict(conn.execute(select(papers.c.id, papers.c.title).where(
+            papers.c.id.in_(list(ids)))).all())
 
 
-def load_candidates(engine: Engine, ids: Sequence[str], *, stems_for=None) -> list[Candidate]:
+def load_candidates(engine: Engine, ids: Sequence[str]) -> list[Candidate]:
     if not ids:
         return []
     out: list[Candidate] = []
@@ -328,7 +429,6 @@ def load_candidates(engine: Engine, ids: Sequence[str], *, stems_for=None) -> li
                     id=r.id, title=r.title, text=text, published_at=aware_utc(r.published_at),
                     authors=authors, author_keys=tuple(author_key(a) for a in authors),
                     organization=r.org, categories=tuple((r.categories or "").split()),
-                    stems=frozenset(stems_for(text)) if stems_for else frozenset(),
                 ))
     return out
 
@@ -353,33 +453,17 @@ def rank_candidates(
     now: datetime | None,
     limit: int,
     seeds: Sequence[str] | None = None,
-    mode: str = "hybrid",
 ) -> list[Pick]:
     """Ranked picks among `candidate_ids` (shared by the page, the digest and eval-rec)."""
     seeds = list(seeds) if seeds is not None else seed_ids(engine, user_id)
-    interests = gather_interests(engine, search, user_id, seeds, candidate_ids, since=since,
-                                 mode=mode)
-    pool = set(candidate_ids)
-    signalled = set(interests.profile_list) | {
-        pid for ranked in interests.seed_lists.values() for pid in ranked
-    } | {pid for ranked in interests.saved_searches.values() for pid in ranked}
+    interests = gather_interests(engine, search, user_id, seeds, candidate_ids, since=since)
+    signalled = set(interests.similar) | {
+        pid for ranked in interests.saved_searches.values() for pid in ranked}
     need_scan = bool(interests.followed_authors or interests.followed_orgs
                      or interests.followed_categories or interests.include_keywords)
-    ids = [pid for pid in candidate_ids if pid in signalled] if not need_scan else list(pool)
-    analyzer = search.keyword.analyzer if search is not None else None
-    candidates = load_candidates(engine, ids)
-    picks = rank_for_you(candidates, interests, now=now, limit=limit)
-    if analyzer is not None and interests.profile_terms:
-        by_id = {c.id: c for c in candidates}
-        picks = [_with_terms(p, by_id[p.paper_id], interests, analyzer) for p in picks]
-    return picks
-
-
-def _with_terms(pick: Pick, c: Candidate, interests: Interests, analyzer) -> Pick:
-    if "terms" in pick.kinds:
-        return pick
-    stems = set(analyzer.stems(analyzer.words(c.text)))
-    return with_term_reason(pick, stems, interests.profile_terms)
+    ids = list(dict.fromkeys(candidate_ids)) if need_scan else [
+        pid for pid in dict.fromkeys(candidate_ids) if pid in signalled]
+    return rank_for_you(load_candidates(engine, ids), interests, now=now, limit=limit)
 
 
 def for_you_feed(
@@ -438,22 +522,13 @@ def rank_by_library(
     candidate_ids: Sequence[str],
     *,
     limit: int,
-    mode: str = "hybrid",
 ) -> list[Pick]:
     """The For-you ranking from a library alone (no account): what `paperwire eval-rec`
     scores as the `for-you` mode. `library` is newest first."""
     seeds = list(dict.fromkeys(library))
-    seed_lists = {
-        seed: [h.paper_id for h in search.more_like([seed], mode=mode, candidates=candidate_ids,
-                                                    limit=SEED_DEPTH)]
-        for seed in seeds[:MAX_SEEDS]
-    }
-    profile = ([h.paper_id for h in search.more_like(seeds[:PROFILE_SEEDS], mode=mode,
-                                                     candidates=candidate_ids,
-                                                     limit=PROFILE_DEPTH)]
-               if len(seeds) > 1 else seed_lists.get(seeds[0], []) if seeds else [])
-    interests = Interests(seed_lists=seed_lists, profile_list=profile,
-                          excluded=frozenset(seeds))
-    pool = set(profile) | {pid for ranked in seed_lists.values() for pid in ranked}
-    candidates = [Candidate(pid) for pid in candidate_ids if pid in pool]
-    return rank_for_you(candidates, interests, now=None, limit=limit)
+    view = library_view(engine, search, seeds[:LIBRARY_SEEDS], candidate_ids,
+                        depth=max(limit, LIBRARY_DEPTH))
+    interests = Interests(similar=view.similar, nearest=view.nearest,
+                          shared_terms=view.shared_terms, excluded=frozenset(seeds))
+    return rank_for_you([Candidate(pid) for pid in view.similar], interests, now=None,
+                        limit=limit)

@@ -77,3 +77,34 @@ def test_query_topics_go_through_the_search_service_once(container):
     hits = builder.topic_hits(topic, window)
     assert sorted(hits) == sorted(ids[1::4])  # papers 2 and 6
     assert builder.topic_hits(topic, window) == hits and calls == ["speech recognition"]
+
+
+def test_a_failing_topic_search_falls_back_for_that_use_only(container):
+    from datetime import timedelta
+
+    from paperwire.domain.digest_topics import Topic
+    from tests.digests.conftest import seed_papers
+
+    ids = seed_papers(container.engine, count=8)
+    failures = ["search is down"]  # the first call fails, later ones work
+    calls = []
+
+    class OnceFailingSearch:
+        def search(self, query, **kwargs):
+            calls.append(query)
+            if failures:
+                raise RuntimeError(failures.pop())
+            return container.search.search(query, **kwargs)
+
+    builder = DigestBuilder(container.engine, DIGEST_DAY, search=OnceFailingSearch())
+    window = (DIGEST_DAY - timedelta(days=3), DIGEST_DAY)
+    speech, graphs = Topic("query", "speech recognition"), Topic("query", "graph neural networks")
+    fallback = builder.topic_hits(speech, window)  # word matching stands in
+    assert builder.fallbacks == 1 and set(fallback) <= set(ids)
+    # The next topic, and the same topic again, go to the search service: one failure does
+    # not switch search off for the run, and the fallback was not kept as the answer.
+    assert sorted(builder.topic_hits(graphs, window)) == sorted(ids[2::4])
+    assert sorted(builder.topic_hits(speech, window)) == sorted(ids[1::4])
+    assert calls == ["speech recognition", "graph neural networks", "speech recognition"]
+    assert builder.fallbacks == 1
+

@@ -7,6 +7,7 @@ Search is an optional adapter: without it topics fall back to keyword matching a
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -49,7 +50,10 @@ class DigestBuilder:
         self.search = search
         self._candidates: dict[tuple[date, date], list[DigestPaper]] = {}
         self._topic_hits: dict[tuple[Topic, date, date], list[str]] = {}
-        self._search_failed = False
+        # Topic searches and For-you rankings that failed and fell back (never cached as
+        # the search's answer beyond this run; the next topic tries the search again).
+        self.fallbacks = 0
+        self._fallback_lock = threading.Lock()
         self._trending: dict[tuple[date, date], list[DigestPaper]] = {}
         self._word_index: dict[tuple[date, date], dict[str, set[str]]] = {}
         self.fragments: dict[tuple[str, str | None, str], str] = {}  # rendered paper blocks
@@ -86,7 +90,9 @@ class DigestBuilder:
         if key not in self._topic_hits:
             candidates = self.candidates(window)
             if topic.kind == "query":
-                ids = self._search_ids(topic.value, window, candidates)
+                ids, keep = self._search_ids(topic.value, window, candidates)
+                if not keep:  # a fallback is not the answer: the next use searches again
+                    return ids
             else:
                 ids = [p.id for p in candidates if paper_matches_topic(topic, p)]
             self._topic_hits[key] = ids
@@ -106,23 +112,26 @@ class DigestBuilder:
             list(pool.map(lambda need: self.topic_hits(*need), todo))
 
     def _search_ids(self, query: str, window: tuple[date, date],
-                    candidates: Sequence[DigestPaper]) -> list[str]:
+                    candidates: Sequence[DigestPaper]) -> tuple[list[str], bool]:
+        """The topic's papers in the window, and whether that answer may be kept for the
+        run (False: the search failed and word matching stood in for it)."""
         in_window = {p.id for p in candidates}
-        if self.search is not None and not self._search_failed:
+        if self.search is not None:
             try:
                 # Published up to a week before the window: HF lists papers days later.
                 ids = run_search(self.search, query, after=window[0] - timedelta(days=7),
                                  before=window[1] + timedelta(days=1))
-                return [pid for pid in ids if pid in in_window]
-            except Exception as exc:  # search is optional: fall back to plain matching
-                log.warning("search failed for digest topics (%s); using keyword matching", exc)
-                self._search_failed = True
+                return [pid for pid in ids if pid in in_window], True
+            except Exception as exc:  # this topic falls back to plain matching
+                log.warning("search failed for digest topic %r (%s); using word matching",
+                            query, exc)
+                self._count_fallback()
         if window not in self._word_index:
             self._word_index[window] = build_word_index(candidates)
         matched = match_query(self._word_index[window], query)
         hits = [p for p in candidates if p.id in matched]
         hits.sort(key=lambda p: (-p.upvotes, -(p.stars or 0), p.id))
-        return [p.id for p in hits]
+        return [p.id for p in hits], self.search is None
 
     def for_you_picks(self, user_id: int, window: tuple[date, date]) -> list[ForYouPick]:
         """The same ranker as the For-you page, over this window's papers."""
@@ -136,8 +145,13 @@ class DigestBuilder:
                                     now=self.now, limit=50)
         except Exception as exc:  # a failing ranker must not stop the digest run
             log.warning("For-you picks unavailable for user %s (%s)", user_id, exc)
+            self._count_fallback()
             return []
         return [ForYouPick(p.paper_id, p.reasons[0]) for p in picks if p.reasons]
+
+    def _count_fallback(self) -> None:
+        with self._fallback_lock:
+            self.fallbacks += 1
 
     def not_interested(self, user_id: int) -> set[str]:
         from paperwire.services.library.saved import marked_ids

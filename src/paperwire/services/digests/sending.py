@@ -64,6 +64,7 @@ class SendReport:
     bounced: int = 0
     topics: int = 0
     topics_s: float = 0.0
+    fallbacks: int = 0  # topic searches / For-you rankings that failed and fell back
     build_s: float = 0.0
     send_s: float = 0.0
     store_s: float = 0.0
@@ -78,6 +79,9 @@ class SendReport:
             f"{self.elapsed_s:.1f}s (topics {self.topics_s:.1f}s for {self.topics} distinct, "
             f"build {self.build_s:.1f}s, send {self.send_s:.1f}s, db {self.store_s:.1f}s)"
         )
+        if self.fallbacks:
+            line += (f"; {self.fallbacks} topic searches or For-you rankings failed and "
+                     "fell back to word matching (see the log)")
         return line + (f"; stopped: {self.error}" if self.error else "")
 
 
@@ -134,12 +138,14 @@ def send_digests(
             if on_progress:
                 on_progress(report)
     except TemporaryMailError as exc:
+        report.fallbacks = builder.fallbacks
         report.error = str(exc)
         report.elapsed_s = time.perf_counter() - started
         raise DigestRunFailed(
             f"the mail server failed ({exc}); {report.sent} digests were sent. "
             "Run `paperwire digest send` again to send the rest.", report
         ) from None
+    report.fallbacks = builder.fallbacks
     report.elapsed_s = time.perf_counter() - started
     return report
 

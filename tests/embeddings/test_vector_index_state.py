@@ -13,6 +13,7 @@ from paperwire.search.ann import usearch_available
 from paperwire.search.vectors import VectorIndex
 from paperwire.store.embeddings import EmbeddingRow, save_embeddings
 from tests.embeddings.conftest import add_papers
+from tests.snapshot_writes import hold_snapshot_writes
 
 MODEL, DIM = "test-model", 32
 
@@ -85,17 +86,7 @@ def test_a_search_during_a_snapshot_write_is_answered_from_the_new_state(contain
                         refresh_interval_s=3600)
     assert len(index) == 3000 and index.wait_snapshots(30)
     snapshots = index._snapshots
-    writing, release = threading.Event(), threading.Event()
-    save = snapshots.save
-
-    def blocked_save(meta, write):
-        def slow_write(path):
-            writing.set()
-            assert release.wait(30)
-            write(path)
-        return save(meta, slow_write)
-
-    snapshots.save = blocked_save
+    writing, release = hold_snapshot_writes(snapshots)
     moved = _unit(rng.standard_normal((300, DIM)))  # enough to make a snapshot due
     _store(container.engine, ids[:300], moved)
     try:

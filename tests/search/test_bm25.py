@@ -278,21 +278,11 @@ def test_a_write_committed_after_a_read_that_began_later_is_still_found(seeded):
 def test_a_search_during_a_snapshot_write_returns_correct_results(seeded, tmp_path):
     """The snapshot writer is held inside its write (file lock taken); searches, and
     a catch-up with a new paper, are answered meanwhile; then one snapshot is left."""
-    import threading
+    from tests.snapshot_writes import hold_snapshot_writes
 
     index = Bm25Index(seeded.engine, snapshot_dir=tmp_path / "kw", tail_merge_docs=3)
     assert index.wait_ready() and index.wait_snapshots(30)
-    writing, release = threading.Event(), threading.Event()
-    save = index._snapshots.save
-
-    def blocked_save(meta, write):
-        def slow_write(path):
-            writing.set()
-            assert release.wait(30)
-            write(path)
-        return save(meta, slow_write)
-
-    index._snapshots.save = blocked_save
+    writing, release = hold_snapshot_writes(index._snapshots)
     ingest(seeded.engine, [SourceItem(paper(f"2512.{i:05d}", f"Okapi herd {i}", "Okapis."))
                            for i in range(5)], source="t", parameters={})
     index.refresh()  # 5 > 3 changed papers: a background rebuild, then its snapshot

@@ -9,32 +9,19 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from paperwire.config import load_settings
 from paperwire.domain.rate_limits import RateLimit
 from paperwire.services.mail_throttle import allow_mail
 from paperwire.store.accounts_tables import throttle_counters
 from paperwire.web.app import create_app
-from paperwire.wiring import build_container
 from tests.accounts.conftest import csrf_of, make_user
+from tests.security.instances import app_instances
 
 
 @pytest.fixture
 def two_instances(tmp_path, database_url) -> Iterator[list]:
-    containers = []
-    for _ in range(2):
-        settings = load_settings(
-            data_dir=tmp_path / "data", database_url=database_url, embedder="none",
-            base_url="http://testserver", rate_limit_login="1000/60",
-            mail_throttle_recipient="3/3600", mail_throttle_ip="5/3600",
-        )
-        container = build_container(settings)
-        container.prepare_database()
-        containers.append(container)
-    try:
+    with app_instances(tmp_path / "data", database_url, rate_limit_login="1000/60",
+                       mail_throttle_recipient="3/3600", mail_throttle_ip="5/3600") as containers:
         yield containers
-    finally:
-        for container in containers:
-            container.close()
 
 
 def _mails(container) -> int:

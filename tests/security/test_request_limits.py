@@ -12,32 +12,20 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from paperwire.config import load_settings
 from paperwire.domain.rate_limits import RateLimit
 from paperwire.store import throttles
 from paperwire.store.accounts_tables import throttle_counters
 from paperwire.web.app import create_app
-from paperwire.wiring import build_container
 from tests.accounts.conftest import csrf_of
 from tests.accounts.live_server import LiveServer
+from tests.security.instances import app_instances
 
 
 @pytest.fixture
 def two_instances(tmp_path, database_url) -> Iterator[list]:
-    containers = []
-    for _ in range(2):
-        settings = load_settings(
-            data_dir=tmp_path / "data", database_url=database_url, embedder="none",
-            base_url="http://testserver", rate_limit_login="3/60", rate_limit_api="5/60",
-        )
-        container = build_container(settings)
-        container.prepare_database()
-        containers.append(container)
-    try:
+    with app_instances(tmp_path / "data", database_url, rate_limit_login="3/60",
+                       rate_limit_api="5/60") as containers:
         yield containers
-    finally:
-        for container in containers:
-            container.close()
 
 
 def test_the_login_limit_holds_across_two_instances(two_instances):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -212,18 +211,27 @@ def test_adjacent_query_words_rank_first(container):
 
 
 def test_a_search_during_the_first_background_build_waits_for_it(seeded, monkeypatch):
-    monkeypatch.setattr(bm25, "SYNC_BUILD_MAX", 0)  # as for a big database: build in a thread
-    build = Bm25Index._build
+    import threading
 
-    def slow_build(self):
-        time.sleep(0.5)  # a build that is still running when the search arrives
+    monkeypatch.setattr(bm25, "SYNC_BUILD_MAX", 0)  # as for a big database: build in a thread
+    build, wait_ready = Bm25Index._build, Bm25Index.wait_ready
+    searching = threading.Event()
+
+    def held_build(self):  # still running when the search arrives: it ends only then
+        assert searching.wait(30)
         return build(self)
 
-    monkeypatch.setattr(Bm25Index, "_build", slow_build)
+    def search_waits(self, timeout=None):
+        searching.set()
+        return wait_ready(self, timeout)
+
+    monkeypatch.setattr(Bm25Index, "_build", held_build)
+    monkeypatch.setattr(Bm25Index, "wait_ready", search_waits)
     index = Bm25Index(seeded.engine)
     seeded.search.keyword.ranker = index
+    assert not index.ready
     results = seeded.search.search("molecules", mode="keyword")
-    assert index.ready
+    assert index.ready and searching.is_set()
     assert [h.paper_id for h in results.hits] == ["2502.00002"]
 
 

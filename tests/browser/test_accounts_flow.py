@@ -27,6 +27,7 @@ def test_account_and_community_flow(browser, tmp_path, database_url):
     )
     container = build_container(settings)
     container.prepare_database()
+    container.jobs.start()  # as the app's lifespan does (LiveServer runs without it)
     try:
         with LiveServer(create_app(container)) as server:
             settings.base_url = server.url  # links in mails point at this server
@@ -36,6 +37,7 @@ def test_account_and_community_flow(browser, tmp_path, database_url):
             finally:
                 page.close()
     finally:
+        container.jobs.stop()
         container.close()
         stub.close()
 

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import Engine, select
@@ -29,18 +29,14 @@ from paperwire.domain.fusion import (
     fuse,
     semantic_floor,
 )
-from paperwire.search.bm25 import Bm25Index
 from paperwire.search.keyword import KeywordSearcher
 from paperwire.search.plan import (
     EMPTY_QUERY_NOTICE,
     MAX_LIMIT,
-    MAX_OFFSET,
     MODES,
-    SORTS,
     SearchFilters,
     SearchPlan,
     build_plan,
-    merge_filters,
 )
 from paperwire.services.search_results import (
     EMPTY,
@@ -52,12 +48,12 @@ from paperwire.services.search_results import (
 )
 from paperwire.store.tables import papers
 
+if TYPE_CHECKING:
+    from paperwire.ports import Embedder, KeywordIndex, VectorIndex
+
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "EMPTY_QUERY_NOTICE", "MAX_LIMIT", "MAX_OFFSET", "MODES", "SORTS", "SearchFilters",
-    "SearchHit", "SearchPlan", "SearchResults", "SearchService", "merge_filters",
-]
+__all__ = ["SearchHit", "SearchResults", "SearchService", "SemanticProvider"]
 
 QUERY_VECTOR_CACHE = 2048  # recent query embeddings kept (search-as-you-type repeats)
 # How many of the most similar papers are checked against the semantic floor.
@@ -70,7 +66,8 @@ SEMANTIC_RETRY_S = 60.0
 
 
 # (embedder, vector index, reason when unavailable)
-SemanticProvider = Callable[[], tuple[Any, Any, str | None]]
+SemanticParts = tuple["Embedder | None", "VectorIndex | None", "str | None"]
+SemanticProvider = Callable[[], SemanticParts]
 
 
 class SearchService:
@@ -81,13 +78,13 @@ class SearchService:
         engine: Engine,
         semantic: SemanticProvider | None = None,
         *,
-        keyword_index: Bm25Index | None = None,
+        keyword_index: KeywordIndex | None = None,
     ) -> None:
         self.engine = engine
         self.keyword = KeywordSearcher(engine, keyword_index)
         self.stages = ResultStages(engine, self.keyword)
         self._semantic_provider = semantic
-        self._semantic: tuple[Any, Any, str | None] | None = None
+        self._semantic: SemanticParts | None = None
         self._semantic_checked_at = 0.0
         self._background: tuple[float, int, list[str]] | None = None
         self._background_vectors: tuple[list[str], list[str], np.ndarray] | None = None
@@ -123,7 +120,7 @@ class SearchService:
                 return SearchResults(hits, total, plan.mode, _join(plan.notices))
             return SearchResults([], 0, plan.mode, _join([*plan.notices, EMPTY_QUERY_NOTICE]))
         used, coverage = plan.mode, None
-        parts: tuple[Any, Any] | None = None
+        parts: tuple[Embedder, VectorIndex] | None = None
         if plan.mode != "keyword":
             parts, coverage, why = self._semantic_ready()
             if parts is None:
@@ -146,7 +143,9 @@ class SearchService:
             page = self.stages.with_snippets(plan, page)
         return SearchResults(page, found.total, used, _join(plan.notices), coverage)
 
-    def _semantic_ready(self) -> tuple[tuple[Any, Any] | None, tuple[int, int] | None, str]:
+    def _semantic_ready(
+        self,
+    ) -> tuple[tuple[Embedder, VectorIndex] | None, tuple[int, int] | None, str]:
         """((embedder, index) or None, embedding coverage, why unavailable)."""
         embedder, index, reason = self._semantic_parts()
         try:
@@ -159,7 +158,11 @@ class SearchService:
         return (embedder, index), coverage, ""
 
     def _semantic_set(
-        self, plan: SearchPlan, mode: str, parts: tuple[Any, Any], coverage: tuple[int, int]
+        self,
+        plan: SearchPlan,
+        mode: str,
+        parts: tuple[Embedder, VectorIndex],
+        coverage: tuple[int, int],
     ) -> ResultSet:
         """Semantic and hybrid result sets, from the papers above the calibrated floor."""
         embedder, index = parts
@@ -174,11 +177,11 @@ class SearchService:
 
             return self.stages.hybrid_set(plan, above, similarities)
         if coverage[0] < coverage[1]:  # papers without a vector compete by keyword score
-            model_id = getattr(index, "model_id", None) or embedder.model_id
+            model_id = index.model_id
             return self.stages.partial_semantic_set(plan, above, model_id)
         return self.stages.semantic_set(plan, above)
 
-    def _floor(self, query_vector: np.ndarray, index: Any, embedded: int) -> float:
+    def _floor(self, query_vector: np.ndarray, index: VectorIndex, embedded: int) -> float:
         """The similarity a paper needs before semantic search may return it for this query.
 
         Calibrated against unrelated papers, on the model's own scale. Per query: its cosine
@@ -195,7 +198,7 @@ class SearchService:
         floor = semantic_floor(centre, spread, max(2, embedded))
         return min(floor, self._chance_ceiling(index, matrix) + 1e-6)
 
-    def _chance_ceiling(self, index: Any, matrix: np.ndarray) -> float:
+    def _chance_ceiling(self, index: VectorIndex, matrix: np.ndarray) -> float:
         now = time.monotonic()
         cached = self._ceiling
         if cached is not None and now - cached[0] < BACKGROUND_TTL_S:
@@ -211,7 +214,7 @@ class SearchService:
         self._ceiling = (now, ceiling)
         return ceiling
 
-    def _background_sample(self, index: Any, embedded: int) -> tuple[list[str], np.ndarray]:
+    def _background_sample(self, index: VectorIndex, embedded: int) -> tuple[list[str], np.ndarray]:
         """The background sample's ids and their vectors (one row each), cached with it: the
         floor is then one small matrix product per query."""
         ids = self._background_ids(index, embedded)
@@ -229,7 +232,7 @@ class SearchService:
         self._background_vectors = (ids, kept, matrix)
         return kept, matrix
 
-    def _background_ids(self, index: Any, embedded: int) -> list[str]:
+    def _background_ids(self, index: VectorIndex, embedded: int) -> list[str]:
         """A fixed sample of the papers that have a vector (every n-th by id).
 
         Drawn from the embedded papers, not from all papers: while only 2% have a vector, a
@@ -343,7 +346,9 @@ class SearchService:
             texts = {row.id: paper_text(row.title, row.abstract) for row in rows}
         return {pid: texts[pid] for pid in ids if pid in texts}
 
-    def _example_vector(self, examples: dict[str, str]) -> tuple[Any, Any, float]:
+    def _example_vector(
+        self, examples: dict[str, str]
+    ) -> tuple[np.ndarray | None, VectorIndex | None, float]:
         """(the examples' mean unit vector or None, the vector index, embedded share)."""
         embedder, index, _ = self._semantic_parts()
         if embedder is None or index is None:
@@ -373,7 +378,7 @@ class SearchService:
 
     # ---- helpers --------------------------------------------------------------------
 
-    def _semantic_parts(self) -> tuple[Any, Any, str | None]:
+    def _semantic_parts(self) -> SemanticParts:
         """(embedder, index, reason unavailable); a failed provider is retried later."""
         with self._lock:
             stale = (

@@ -26,7 +26,12 @@ from paperwire.domain.library_match import (
 )
 from paperwire.search.plan import SearchFilters
 from paperwire.services.accounts import User, secret_hash
-from paperwire.services.library.common import CommunityError, checked, require_active
+from paperwire.services.library.common import (
+    CommunityError,
+    checked,
+    library_changed,
+    require_active,
+)
 from paperwire.services.library.follows import list_follows
 from paperwire.services.library.ranking_cache import RankingCache, ranking_stamp
 from paperwire.services.library.saved import marked_ids, save_papers
@@ -118,6 +123,7 @@ def set_keywords(engine: Engine, user: User | None, include: str, exclude: str) 
         conn.execute(update(feed_settings).where(feed_settings.c.user_id == user.id).values(
             include_keywords="\n".join(inc), exclude_keywords="\n".join(exc),
             updated_at=utcnow()))
+        library_changed(conn, user.id)
     return get_feed_settings(engine, user.id)
 
 

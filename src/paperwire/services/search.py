@@ -5,7 +5,8 @@ through: `search.plan.build_plan` parses the query once into a plan (terms, phra
 filters, mode, sort, page); the service resolves its candidate set once, asks the
 semantic side for the papers above the calibrated floor, and `services.search_results`
 builds the mode's result set, sorts, pages and adds snippets. Query-by-example (similar
-papers, eval-rec, For-you) is `more_like`. The embedder and vector index are loaded only
+papers, eval-rec) is a plan too (`build_example_plan`: the example papers in
+`SearchPlan.more_like`), carried out by `run`. The embedder and vector index are loaded only
 when a semantic or hybrid search needs them.
 """
 
@@ -32,10 +33,12 @@ from paperwire.domain.fusion import (
 from paperwire.search.keyword import KeywordSearcher
 from paperwire.search.plan import (
     EMPTY_QUERY_NOTICE,
+    MAX_EXAMPLE_LIMIT,
     MAX_LIMIT,
     MODES,
     SearchFilters,
     SearchPlan,
+    build_example_plan,
     build_plan,
 )
 from paperwire.services.search_results import (
@@ -114,6 +117,8 @@ class SearchService:
 
     def run(self, plan: SearchPlan, *, snippets: bool = True) -> SearchResults:
         """Carry out a plan: candidates, ranking and fusion, sort and paging, snippets."""
+        if plan.by_example:
+            return self._run_example(plan)
         if not plan.has_text:
             if plan.spec.active:
                 hits, total = self.stages.filter_only(plan)
@@ -284,24 +289,46 @@ class SearchService:
     ) -> list[SearchHit]:
         """Query-by-example: papers like these (their titles and abstracts), best first.
 
-        The example papers themselves never appear. `candidates` restricts the ranking to
-        these ids. keyword: BM25 over the examples' most specific words; semantic: cosine
-        to the examples' mean vector; hybrid: both fused per paper. While only some papers
-        have a vector, papers without one keep their keyword score and the dense side's
-        share shrinks with the embedded share of the corpus (so a 2%-embedded corpus ranks
-        like keyword mode instead of like "the 2% that happen to be embedded").
+        A plan like any search (`build_example_plan`, carried out by `run`). The example
+        papers themselves never appear; `candidates` restricts the ranking to these ids.
         """
-        if mode not in MODES:
-            raise ValueError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
+        plan = build_example_plan(paper_ids, mode=mode, candidates=candidates,
+                                  limit=max(1, min(limit, MAX_EXAMPLE_LIMIT)))
         if limit < 1:
             return []
-        examples = self._example_texts(paper_ids)
-        if not examples:
-            return []
-        if candidates is not None:
-            candidates = [c for c in dict.fromkeys(candidates) if c not in examples]
-            if not candidates:
-                return []
+        return self.run(plan).hits
+
+    def _run_example(self, plan: SearchPlan) -> SearchResults:
+        """Carry out a query-by-example plan: candidates, the keyword and dense pools,
+        fusion, sort and paging (no snippets: the query is whole abstracts)."""
+        examples = self._example_texts(plan.more_like)
+        if plan.spec.active:  # the filters' papers, once; within the caller's candidates
+            allowed = self.keyword.filtered_ids(plan.spec)
+            if plan.candidates is not None:
+                keep = set(allowed)
+                allowed = [c for c in plan.candidates if c in keep]
+            plan = plan.with_candidates(allowed)
+        if plan.candidates is not None and examples:
+            plan = plan.with_candidates([c for c in plan.candidates if c not in examples])
+        if not examples or plan.no_candidates:
+            return SearchResults([], 0, plan.mode, _join(plan.notices))
+        ranked, used = self._example_ranking(plan, examples)
+        found = ResultSet(total=len(ranked), ranked=ranked)
+        return SearchResults(self.stages.page(plan, found), found.total, used,
+                             _join(plan.notices))
+
+    def _example_ranking(
+        self, plan: SearchPlan, examples: dict[str, str]
+    ) -> tuple[list[SearchHit], str]:
+        """(the plan's best `pool` papers like the examples, the mode used).
+
+        keyword: BM25 over the examples' most specific words; semantic: cosine to the
+        examples' mean vector; hybrid: both fused per paper. While only some papers have a
+        vector, papers without one keep their keyword score and the dense side's share
+        shrinks with the embedded share of the corpus (so a 2%-embedded corpus ranks like
+        keyword mode instead of like "the 2% that happen to be embedded").
+        """
+        mode, candidates, limit = plan.mode, plan.candidates, plan.pool
         texts = list(examples.values())
         depth = limit + (len(examples) if candidates is None else 0)
         vector, index, coverage = None, None, 0.0
@@ -310,11 +337,11 @@ class SearchService:
         if vector is None or mode == "keyword":
             found = self.keyword.search_example(texts, limit=depth, candidates=candidates)
             return [SearchHit(h.paper_id, h.score, keyword_score=h.score) for h in found
-                    if h.paper_id not in examples][:limit]
+                    if h.paper_id not in examples][:limit], "keyword"
         if mode == "semantic" and coverage >= 1.0:
             found_dense = index.search(vector, depth, candidates=candidates)
             return [SearchHit(pid, score, semantic_score=score) for pid, score in found_dense
-                    if pid not in examples][:limit]
+                    if pid not in examples][:limit], mode
         pool = max(depth, FUSION_DEPTH)
         keyword = {h.paper_id: h.score for h in self.keyword.search_example(
             texts, limit=pool, candidates=candidates) if h.paper_id not in examples}
@@ -331,7 +358,7 @@ class SearchService:
         share = example_keyword_share(coverage)
         fused = fuse(keyword, dense, keyword_share=share)
         return [SearchHit(f.paper_id, f.score, None, f.keyword, f.semantic)
-                for f in fused[:limit]]
+                for f in fused[:limit]], mode
 
     def _example_texts(self, paper_ids: Sequence[str]) -> dict[str, str]:
         from paperwire.search.embedder import paper_text

@@ -35,7 +35,6 @@ from paperwire.search.plan import (
     EMPTY_QUERY_NOTICE,
     MAX_EXAMPLE_LIMIT,
     MAX_LIMIT,
-    MODES,
     SearchFilters,
     SearchPlan,
     build_example_plan,

@@ -64,6 +64,7 @@ RECHECK_MARGIN = timedelta(seconds=120)  # longest a write transaction may stay 
 FULL_CHECK_INTERVAL_S = 30.0  # count check (deleted papers) and margin re-read
 PAIR_CHUNK = 10_000  # papers per chunk while counting adjacent term pairs
 SYNC_BUILD_MAX = 20_000  # up to this many papers the first build runs inline (< 2 s)
+RECENT_SCORES = 4  # score vectors of the last queries kept for a repeated ask
 
 @dataclass(frozen=True)
 class _State:
@@ -129,6 +130,8 @@ class Bm25Index:
         self._terms_by_id: tuple[Segment, list[str]] | None = None
         self._pairs: tuple[Segment, bytes, np.ndarray, np.ndarray] | None = None
         self._pairs_lock = threading.Lock()
+        # (state, query stems, scores, idfs) of the last few queries, newest first.
+        self._recent_scores: list[tuple[_State, tuple[str, ...], np.ndarray, dict]] = []
         bus_for(engine).subscribe(self._on_changes)
 
     @property
@@ -213,29 +216,15 @@ class Bm25Index:
         state = self._state
         if state is None:
             raise RuntimeError("the BM25 index is not built yet")
-        scores = np.zeros(state.size, dtype=np.float32)
-        n_docs = max(1, state.live)
         stems = self.analyzer.stems(list(words))
-        idfs: dict[str, float] = {}
-        for stem in stems:
-            main = state.segment.postings(stem)
-            tail = state.tail_postings.get(stem, ())
-            df = (0 if main is None else len(main[0])) + len(tail)
-            if df == 0:
-                continue
-            idfs[stem] = idf(n_docs, df)
-            weight = np.float32(idfs[stem])
-            if main is not None:
-                scores[main[0]] += weight * main[1]
-            for doc, w in tail:
-                scores[doc] += weight * w
-        if state.dead is not None:
-            scores[state.dead] = 0.0
+        every, idfs = self._scores(state, stems)
         if candidates is not None:
-            allowed = np.zeros(state.size, dtype=bool)
-            rows = [r for r in map(state.rows.get, candidates) if r is not None]
-            allowed[np.asarray(rows, dtype=np.int64)] = True
-            scores[~allowed] = 0.0
+            # Only the candidates' scores: a gather, not a masked copy of every score.
+            rows = np.unique(np.fromiter(
+                (r for r in map(state.rows.get, candidates) if r is not None), dtype=np.int64))
+            scores = every[rows]
+        else:
+            rows, scores = None, every
         total = int(np.count_nonzero(scores))
         if total == 0 or k <= 0:
             return [], total
@@ -245,7 +234,11 @@ class Bm25Index:
             if a != b and a in idfs and b in idfs
         }
         pool = min(total, max(k, PROXIMITY_DEPTH) if proximity and pairs else k)
-        best = np.argpartition(-scores, pool - 1)[:pool].tolist()
+        best = np.argpartition(-scores, pool - 1)[:pool]
+        if rows is not None:
+            scores = every
+            best = rows[best]
+        best = best.tolist()
         final = {d: float(scores[d]) for d in best}
         if proximity and pairs:
             for d, extra in zip(best, self._proximity(state, best, pairs), strict=True):
@@ -254,6 +247,36 @@ class Bm25Index:
         best.sort(key=state.paper_id, reverse=True)
         best.sort(key=lambda d: -final[d])  # stable: equal scores stay newest id first
         return [(state.paper_id(d), final[d]) for d in best[:k]], total
+
+    def _scores(self, state: _State, stems: list[str]) -> tuple[np.ndarray, dict[str, float]]:
+        """Every paper's BM25 score for these query stems (dead papers 0), and each stem's
+        idf. A stem the query repeats counts that many times (one pass over its postings).
+        The last few are kept: a search asks again for the same words (the count and the
+        page, the keyword scores of the semantic hits, query-by-example's two sides)."""
+        key = tuple(stems)
+        for entry in self._recent_scores:
+            if entry[0] is state and entry[1] == key:
+                return entry[2], entry[3]
+        scores = np.zeros(state.size, dtype=np.float32)
+        n_docs = max(1, state.live)
+        idfs: dict[str, float] = {}
+        for stem, times in Counter(stems).items():
+            main = state.segment.postings(stem)
+            tail = state.tail_postings.get(stem, ())
+            df = (0 if main is None else len(main[0])) + len(tail)
+            if df == 0:
+                continue
+            idfs[stem] = idf(n_docs, df)
+            weight = np.float32(idfs[stem] * times)
+            if main is not None:
+                scores[main[0]] += weight * main[1]
+            for doc, w in tail:
+                scores[doc] += weight * w
+        if state.dead is not None:
+            scores[state.dead] = 0.0
+        scores.flags.writeable = False  # shared by the searches that ask again
+        self._recent_scores = [(state, key, scores, idfs), *self._recent_scores[:RECENT_SCORES - 1]]
+        return scores, idfs
 
     def document_frequencies(self, stems: Iterable[str]) -> tuple[dict[str, int], int]:
         """(stem -> how many live papers hold it, live papers); for query term selection.

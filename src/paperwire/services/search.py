@@ -313,18 +313,18 @@ class SearchService:
             return [SearchHit(pid, score, semantic_score=score) for pid, score in found_dense
                     if pid not in examples][:limit]
         pool = max(depth, FUSION_DEPTH)
-        keyword = {h.paper_id: h.score for h in self.keyword.search_example(
-            texts, limit=pool, candidates=candidates) if h.paper_id not in examples}
         dense = {pid: score for pid, score in index.search(vector, pool, candidates=candidates)
                  if pid not in examples}
+        # The keyword pool, and the dense hits' real keyword scores (not a made-up 0), from
+        # one keyword query.
+        found, dense_keyword = self.keyword.search_example_with(
+            texts, limit=pool, candidates=candidates, also=sorted(dense))
+        keyword = {h.paper_id: h.score for h in found if h.paper_id not in examples}
         keyword_only = sorted(keyword.keys() - dense.keys())
         if keyword_only:  # the similarity of the keyword hits that have a vector, in one call
             dense.update(index.search(vector, len(keyword_only), candidates=keyword_only))
-        dense_only = sorted(dense.keys() - keyword.keys())
-        if dense_only:  # their real keyword score, not a made-up 0
-            for h in self.keyword.search_example(texts, limit=len(dense_only),
-                                                 candidates=dense_only):
-                keyword[h.paper_id] = h.score
+        for pid, score in dense_keyword.items():
+            keyword.setdefault(pid, score)
         share = example_keyword_share(coverage)
         fused = fuse(keyword, dense, keyword_share=share)
         return [SearchHit(f.paper_id, f.score, None, f.keyword, f.semantic)

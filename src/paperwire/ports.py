@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from paperwire.domain.records import PaperRecord
     from paperwire.search.plan import SearchFilters
+    from paperwire.search.text_analysis import Analyzer
     from paperwire.services.search_results import SearchResults
 
 # ids -> records, in the order asked; raises PaperNotFound (a SourceError) for an id the
@@ -34,7 +35,19 @@ class PaperSearch(Protocol):
 
 
 class KeywordIndex(Protocol):
-    """The in-memory BM25 ranker (search.bm25.Bm25Index)."""
+    """The in-memory BM25 ranker (search.bm25.Bm25Index), built in the background."""
+
+    analyzer: Analyzer
+    last_error: str | None
+
+    @property
+    def ready(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def wait_ready(self, timeout: float | None = None) -> bool: ...
+
+    def document_frequencies(self, stems: Iterable[str]) -> tuple[dict[str, int], int]: ...
 
     def search(self, words: Sequence[str], k: int, *, candidates: Iterable[str] | None = None,
                proximity: bool = True) -> tuple[list[tuple[str, float]], int]: ...
@@ -44,6 +57,8 @@ class KeywordIndex(Protocol):
 
 class VectorIndex(Protocol):
     """Nearest papers to a vector (search.vectors.VectorIndex, search.pgvector.PgVectorIndex)."""
+
+    model_id: str
 
     def search(self, query: np.ndarray, k: int, *,
                candidates: Sequence[str] | np.ndarray | None = None

@@ -151,10 +151,14 @@ class Container:
 
     @cached_property
     def for_you_cache(self) -> RankingCache:
-        """This process's per-user cache of For-you rankings (stamped, LRU)."""
+        """This process's per-user cache of For-you rankings (stamped, LRU), emptied per
+        reader by the change events of this process's library writes."""
         from paperwire.services.library.ranking_cache import RankingCache
+        from paperwire.store.events import bus_for
 
-        return RankingCache()
+        cache = RankingCache()
+        cache.listen(bus_for(self.engine))
+        return cache
 
     @cached_property
     def fulltext(self) -> FulltextService:

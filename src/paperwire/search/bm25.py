@@ -181,7 +181,7 @@ class Bm25Index:
     def _on_changes(self, events) -> None:
         ids = set()
         for ev in events:
-            if isinstance(ev, PapersChanged):
+            if isinstance(ev, PapersChanged) and ev.rows_changed:
                 ids |= ev.paper_ids
         if ids:
             with self._lock:

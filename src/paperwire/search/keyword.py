@@ -13,6 +13,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Connection,
@@ -26,13 +27,15 @@ from sqlalchemy import (
     text,
 )
 
-from paperwire.search.bm25 import Bm25Index
 from paperwire.search.filters import FilterSpec, filter_conditions
 from paperwire.search.highlight import highlight
 from paperwire.search.query_parser import ParsedQuery, to_fts5_match, to_websearch_text
 from paperwire.search.text_analysis import Analyzer, fold
 from paperwire.store.db import is_sqlite
 from paperwire.store.tables import papers
+
+if TYPE_CHECKING:
+    from paperwire.ports import KeywordIndex
 
 # Field weights, tuned on keywords-dev (see benchmarks/RESULTS.md, "## Search").
 SQLITE_WEIGHTS = {"title": 1.0, "abstract": 1.0, "authors": 1.0}
@@ -60,7 +63,7 @@ class KeywordHit:
 class KeywordSearcher:
     """Runs parsed queries against whichever keyword index the database has."""
 
-    def __init__(self, engine: Engine, ranker: Bm25Index | None = None) -> None:
+    def __init__(self, engine: Engine, ranker: KeywordIndex | None = None) -> None:
         self.engine = engine
         self.sqlite = is_sqlite(engine)
         self.ranker = ranker
@@ -105,7 +108,7 @@ class KeywordSearcher:
             return [KeywordHit(pid, score) for pid, score in found[offset:]], total
         return self._database_search(query, spec, limit, offset), None
 
-    def _ranker_words(self, query: ParsedQuery, ranker: Bm25Index) -> tuple[list[str], bool]:
+    def _ranker_words(self, query: ParsedQuery, ranker: KeywordIndex) -> tuple[list[str], bool]:
         """The words the BM25 ranker scores, and whether word proximity counts.
 
         A long query (more than LONG_QUERY_TERMS distinct words, e.g. a pasted abstract) is
@@ -200,7 +203,7 @@ class KeywordSearcher:
         candidate ids (the database's index applies the filters in SQL instead)."""
         return self._ranker_for(query) is not None
 
-    def _ranker_for(self, query: ParsedQuery) -> Bm25Index | None:
+    def _ranker_for(self, query: ParsedQuery) -> KeywordIndex | None:
         """The in-memory ranker when it can answer this query (plain words, index loaded)."""
         if self.ranker is None or query.phrases:
             return None

@@ -6,12 +6,17 @@
 one way through the search service: candidate set, ranking, fusion, sort and paging,
 snippets; nothing downstream parses the text again or re-derives a filter.
 
+Query-by-example (similar papers, `paperwire eval-rec`, a reader's library) is a plan
+too: `build_example_plan` puts the example papers in `more_like` (their titles and
+abstracts are the query), so it takes the same way through the service as typed text.
+
 Pure: no database, no model. The service fills in `candidates` (the ids that pass the
 filters) once, before ranking.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -22,6 +27,8 @@ MODES = ("keyword", "semantic", "hybrid")
 SORTS = ("relevance", "date", "upvotes")
 MAX_LIMIT = 200
 MAX_OFFSET = 10_000
+# Query-by-example ranks deeper than a page: eval-rec scores the best 100, For-you more.
+MAX_EXAMPLE_LIMIT = 1_000
 EMPTY_QUERY_NOTICE = "Type some words to search, e.g. diffusion transformers author:\"Jane Doe\"."
 
 
@@ -70,6 +77,9 @@ class SearchPlan:
     notices: tuple[str, ...] = ()
     # Ids of the papers that pass `spec`, resolved once by the service (None: every paper).
     candidates: list[str] | None = None
+    # Query-by-example: the papers whose titles and abstracts are the query, in the caller's
+    # order (empty for typed text). They never appear in the results.
+    more_like: tuple[str, ...] = ()
 
     @property
     def pool(self) -> int:
@@ -78,7 +88,12 @@ class SearchPlan:
 
     @property
     def has_text(self) -> bool:
-        return self.query.has_text
+        return self.query.has_text or self.by_example
+
+    @property
+    def by_example(self) -> bool:
+        """The query is example papers (`more_like`), not typed text."""
+        return bool(self.more_like)
 
     @property
     def n_words(self) -> int:
@@ -135,4 +150,37 @@ def build_plan(
         limit=limit,
         offset=offset,
         notices=parsed.notices,
+    )
+
+
+def build_example_plan(
+    paper_ids: Sequence[str],
+    *,
+    mode: str = "hybrid",
+    filters: SearchFilters | None = None,
+    candidates: Sequence[str] | None = None,
+    limit: int = 10,
+) -> SearchPlan:
+    """A query-by-example plan: papers like `paper_ids`, ranked among `candidates` (None:
+    every paper that passes `filters`), best first. ValueError for a bad mode or limit.
+
+    The examples are de-duplicated (first occurrence kept) and left out of the candidates.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
+    if not 1 <= limit <= MAX_EXAMPLE_LIMIT:
+        raise ValueError(f"limit must be between 1 and {MAX_EXAMPLE_LIMIT}")
+    examples = tuple(dict.fromkeys(p for p in paper_ids if p))
+    kept = None
+    if candidates is not None:
+        skip = set(examples)
+        kept = [c for c in dict.fromkeys(candidates) if c not in skip]
+    parsed = parse_query("")
+    return SearchPlan(
+        query=parsed,
+        spec=merge_filters(parsed, filters),
+        mode=mode,
+        limit=limit,
+        candidates=kept,
+        more_like=examples,
     )

@@ -16,9 +16,9 @@ from pathlib import Path
 from paperwire.domain.records import PaperRecord, SourceItem
 from paperwire.search.beir import BeirDoc, parse_day, read_corpus, read_qrels, read_queries
 from paperwire.search.metrics import score_run
+from paperwire.search.plan import MODES
 from paperwire.search.vectors import VectorIndex
 from paperwire.services.ingest import ingest
-from paperwire.services.search import MODES
 from paperwire.wiring import Container
 
 EVAL_DEPTH = 100

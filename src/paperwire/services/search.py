@@ -5,7 +5,8 @@ through: `search.plan.build_plan` parses the query once into a plan (terms, phra
 filters, mode, sort, page); the service resolves its candidate set once, asks the
 semantic side for the papers above the calibrated floor, and `services.search_results`
 builds the mode's result set, sorts, pages and adds snippets. Query-by-example (similar
-papers, eval-rec, For-you) is `more_like`. The embedder and vector index are loaded only
+papers, eval-rec) is a plan too (`build_example_plan`: the example papers in
+`SearchPlan.more_like`), carried out by `run`. The embedder and vector index are loaded only
 when a semantic or hybrid search needs them.
 """
 
@@ -16,7 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import Engine, select
@@ -29,18 +30,15 @@ from paperwire.domain.fusion import (
     fuse,
     semantic_floor,
 )
-from paperwire.search.bm25 import Bm25Index
 from paperwire.search.keyword import KeywordSearcher
 from paperwire.search.plan import (
     EMPTY_QUERY_NOTICE,
+    MAX_EXAMPLE_LIMIT,
     MAX_LIMIT,
-    MAX_OFFSET,
-    MODES,
-    SORTS,
     SearchFilters,
     SearchPlan,
+    build_example_plan,
     build_plan,
-    merge_filters,
 )
 from paperwire.services.search_results import (
     EMPTY,
@@ -52,12 +50,12 @@ from paperwire.services.search_results import (
 )
 from paperwire.store.tables import papers
 
+if TYPE_CHECKING:
+    from paperwire.ports import Embedder, KeywordIndex, VectorIndex
+
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "EMPTY_QUERY_NOTICE", "MAX_LIMIT", "MAX_OFFSET", "MODES", "SORTS", "SearchFilters",
-    "SearchHit", "SearchPlan", "SearchResults", "SearchService", "merge_filters",
-]
+__all__ = ["SearchHit", "SearchResults", "SearchService", "SemanticProvider"]
 
 QUERY_VECTOR_CACHE = 2048  # recent query embeddings kept (search-as-you-type repeats)
 # How many of the most similar papers are checked against the semantic floor.
@@ -70,7 +68,8 @@ SEMANTIC_RETRY_S = 60.0
 
 
 # (embedder, vector index, reason when unavailable)
-SemanticProvider = Callable[[], tuple[Any, Any, str | None]]
+SemanticParts = tuple["Embedder | None", "VectorIndex | None", "str | None"]
+SemanticProvider = Callable[[], SemanticParts]
 
 
 class SearchService:
@@ -81,13 +80,13 @@ class SearchService:
         engine: Engine,
         semantic: SemanticProvider | None = None,
         *,
-        keyword_index: Bm25Index | None = None,
+        keyword_index: KeywordIndex | None = None,
     ) -> None:
         self.engine = engine
         self.keyword = KeywordSearcher(engine, keyword_index)
         self.stages = ResultStages(engine, self.keyword)
         self._semantic_provider = semantic
-        self._semantic: tuple[Any, Any, str | None] | None = None
+        self._semantic: SemanticParts | None = None
         self._semantic_checked_at = 0.0
         self._background: tuple[float, int, list[str]] | None = None
         self._background_vectors: tuple[list[str], list[str], np.ndarray] | None = None
@@ -117,13 +116,15 @@ class SearchService:
 
     def run(self, plan: SearchPlan, *, snippets: bool = True) -> SearchResults:
         """Carry out a plan: candidates, ranking and fusion, sort and paging, snippets."""
+        if plan.by_example:
+            return self._run_example(plan)
         if not plan.has_text:
             if plan.spec.active:
                 hits, total = self.stages.filter_only(plan)
                 return SearchResults(hits, total, plan.mode, _join(plan.notices))
             return SearchResults([], 0, plan.mode, _join([*plan.notices, EMPTY_QUERY_NOTICE]))
         used, coverage = plan.mode, None
-        parts: tuple[Any, Any] | None = None
+        parts: tuple[Embedder, VectorIndex] | None = None
         if plan.mode != "keyword":
             parts, coverage, why = self._semantic_ready()
             if parts is None:
@@ -146,7 +147,9 @@ class SearchService:
             page = self.stages.with_snippets(plan, page)
         return SearchResults(page, found.total, used, _join(plan.notices), coverage)
 
-    def _semantic_ready(self) -> tuple[tuple[Any, Any] | None, tuple[int, int] | None, str]:
+    def _semantic_ready(
+        self,
+    ) -> tuple[tuple[Embedder, VectorIndex] | None, tuple[int, int] | None, str]:
         """((embedder, index) or None, embedding coverage, why unavailable)."""
         embedder, index, reason = self._semantic_parts()
         try:
@@ -159,7 +162,11 @@ class SearchService:
         return (embedder, index), coverage, ""
 
     def _semantic_set(
-        self, plan: SearchPlan, mode: str, parts: tuple[Any, Any], coverage: tuple[int, int]
+        self,
+        plan: SearchPlan,
+        mode: str,
+        parts: tuple[Embedder, VectorIndex],
+        coverage: tuple[int, int],
     ) -> ResultSet:
         """Semantic and hybrid result sets, from the papers above the calibrated floor."""
         embedder, index = parts
@@ -174,11 +181,11 @@ class SearchService:
 
             return self.stages.hybrid_set(plan, above, similarities)
         if coverage[0] < coverage[1]:  # papers without a vector compete by keyword score
-            model_id = getattr(index, "model_id", None) or embedder.model_id
+            model_id = index.model_id
             return self.stages.partial_semantic_set(plan, above, model_id)
         return self.stages.semantic_set(plan, above)
 
-    def _floor(self, query_vector: np.ndarray, index: Any, embedded: int) -> float:
+    def _floor(self, query_vector: np.ndarray, index: VectorIndex, embedded: int) -> float:
         """The similarity a paper needs before semantic search may return it for this query.
 
         Calibrated against unrelated papers, on the model's own scale. Per query: its cosine
@@ -195,7 +202,7 @@ class SearchService:
         floor = semantic_floor(centre, spread, max(2, embedded))
         return min(floor, self._chance_ceiling(index, matrix) + 1e-6)
 
-    def _chance_ceiling(self, index: Any, matrix: np.ndarray) -> float:
+    def _chance_ceiling(self, index: VectorIndex, matrix: np.ndarray) -> float:
         now = time.monotonic()
         cached = self._ceiling
         if cached is not None and now - cached[0] < BACKGROUND_TTL_S:
@@ -211,7 +218,7 @@ class SearchService:
         self._ceiling = (now, ceiling)
         return ceiling
 
-    def _background_sample(self, index: Any, embedded: int) -> tuple[list[str], np.ndarray]:
+    def _background_sample(self, index: VectorIndex, embedded: int) -> tuple[list[str], np.ndarray]:
         """The background sample's ids and their vectors (one row each), cached with it: the
         floor is then one small matrix product per query."""
         ids = self._background_ids(index, embedded)
@@ -229,7 +236,7 @@ class SearchService:
         self._background_vectors = (ids, kept, matrix)
         return kept, matrix
 
-    def _background_ids(self, index: Any, embedded: int) -> list[str]:
+    def _background_ids(self, index: VectorIndex, embedded: int) -> list[str]:
         """A fixed sample of the papers that have a vector (every n-th by id).
 
         Drawn from the embedded papers, not from all papers: while only 2% have a vector, a
@@ -281,24 +288,46 @@ class SearchService:
     ) -> list[SearchHit]:
         """Query-by-example: papers like these (their titles and abstracts), best first.
 
-        The example papers themselves never appear. `candidates` restricts the ranking to
-        these ids. keyword: BM25 over the examples' most specific words; semantic: cosine
-        to the examples' mean vector; hybrid: both fused per paper. While only some papers
-        have a vector, papers without one keep their keyword score and the dense side's
-        share shrinks with the embedded share of the corpus (so a 2%-embedded corpus ranks
-        like keyword mode instead of like "the 2% that happen to be embedded").
+        A plan like any search (`build_example_plan`, carried out by `run`). The example
+        papers themselves never appear; `candidates` restricts the ranking to these ids.
         """
-        if mode not in MODES:
-            raise ValueError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
+        plan = build_example_plan(paper_ids, mode=mode, candidates=candidates,
+                                  limit=max(1, min(limit, MAX_EXAMPLE_LIMIT)))
         if limit < 1:
             return []
-        examples = self._example_texts(paper_ids)
-        if not examples:
-            return []
-        if candidates is not None:
-            candidates = [c for c in dict.fromkeys(candidates) if c not in examples]
-            if not candidates:
-                return []
+        return self.run(plan).hits
+
+    def _run_example(self, plan: SearchPlan) -> SearchResults:
+        """Carry out a query-by-example plan: candidates, the keyword and dense pools,
+        fusion, sort and paging (no snippets: the query is whole abstracts)."""
+        examples = self._example_texts(plan.more_like)
+        if plan.spec.active:  # the filters' papers, once; within the caller's candidates
+            allowed = self.keyword.filtered_ids(plan.spec)
+            if plan.candidates is not None:
+                keep = set(allowed)
+                allowed = [c for c in plan.candidates if c in keep]
+            plan = plan.with_candidates(allowed)
+        if plan.candidates is not None and examples:
+            plan = plan.with_candidates([c for c in plan.candidates if c not in examples])
+        if not examples or plan.no_candidates:
+            return SearchResults([], 0, plan.mode, _join(plan.notices))
+        ranked, used = self._example_ranking(plan, examples)
+        found = ResultSet(total=len(ranked), ranked=ranked)
+        return SearchResults(self.stages.page(plan, found), found.total, used,
+                             _join(plan.notices))
+
+    def _example_ranking(
+        self, plan: SearchPlan, examples: dict[str, str]
+    ) -> tuple[list[SearchHit], str]:
+        """(the plan's best `pool` papers like the examples, the mode used).
+
+        keyword: BM25 over the examples' most specific words; semantic: cosine to the
+        examples' mean vector; hybrid: both fused per paper. While only some papers have a
+        vector, papers without one keep their keyword score and the dense side's share
+        shrinks with the embedded share of the corpus (so a 2%-embedded corpus ranks like
+        keyword mode instead of like "the 2% that happen to be embedded").
+        """
+        mode, candidates, limit = plan.mode, plan.candidates, plan.pool
         texts = list(examples.values())
         depth = limit + (len(examples) if candidates is None else 0)
         vector, index, coverage = None, None, 0.0
@@ -307,11 +336,11 @@ class SearchService:
         if vector is None or mode == "keyword":
             found = self.keyword.search_example(texts, limit=depth, candidates=candidates)
             return [SearchHit(h.paper_id, h.score, keyword_score=h.score) for h in found
-                    if h.paper_id not in examples][:limit]
+                    if h.paper_id not in examples][:limit], "keyword"
         if mode == "semantic" and coverage >= 1.0:
             found_dense = index.search(vector, depth, candidates=candidates)
             return [SearchHit(pid, score, semantic_score=score) for pid, score in found_dense
-                    if pid not in examples][:limit]
+                    if pid not in examples][:limit], mode
         pool = max(depth, FUSION_DEPTH)
         dense = {pid: score for pid, score in index.search(vector, pool, candidates=candidates)
                  if pid not in examples}
@@ -328,7 +357,7 @@ class SearchService:
         share = example_keyword_share(coverage)
         fused = fuse(keyword, dense, keyword_share=share)
         return [SearchHit(f.paper_id, f.score, None, f.keyword, f.semantic)
-                for f in fused[:limit]]
+                for f in fused[:limit]], mode
 
     def _example_texts(self, paper_ids: Sequence[str]) -> dict[str, str]:
         from paperwire.search.embedder import paper_text
@@ -343,7 +372,9 @@ class SearchService:
             texts = {row.id: paper_text(row.title, row.abstract) for row in rows}
         return {pid: texts[pid] for pid in ids if pid in texts}
 
-    def _example_vector(self, examples: dict[str, str]) -> tuple[Any, Any, float]:
+    def _example_vector(
+        self, examples: dict[str, str]
+    ) -> tuple[np.ndarray | None, VectorIndex | None, float]:
         """(the examples' mean unit vector or None, the vector index, embedded share)."""
         embedder, index, _ = self._semantic_parts()
         if embedder is None or index is None:
@@ -373,7 +404,7 @@ class SearchService:
 
     # ---- helpers --------------------------------------------------------------------
 
-    def _semantic_parts(self) -> tuple[Any, Any, str | None]:
+    def _semantic_parts(self) -> SemanticParts:
         """(embedder, index, reason unavailable); a failed provider is retried later."""
         with self._lock:
             stale = (

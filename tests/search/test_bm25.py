@@ -364,3 +364,4 @@ def test_example_scores_of_other_papers_come_from_the_same_query(container):
     separate = searcher.search_example(texts, limit=len(others), candidates=others)
     assert scores == {h.paper_id: h.score for h in separate}
     assert scores and set(scores) <= set(others)
+

@@ -65,6 +65,7 @@ FULL_CHECK_INTERVAL_S = 30.0  # count check (deleted papers) and margin re-read
 PAIR_CHUNK = 10_000  # papers per chunk while counting adjacent term pairs
 SYNC_BUILD_MAX = 20_000  # up to this many papers the first build runs inline (< 2 s)
 RECENT_SCORES = 4  # score vectors of the last queries kept for a repeated ask
+GATHER_MAX = 5_000  # up to this many candidates are scored by look-ups, not a full pass
 
 @dataclass(frozen=True)
 class _State:
@@ -86,6 +87,18 @@ class _State:
     def paper_id(self, doc: int) -> str:
         n = len(self.segment.ids)
         return self.segment.ids[doc] if doc < n else self.tail_ids[doc - n]
+
+
+@dataclass(frozen=True, eq=False)
+class _Term:
+    """A query stem as scored: its idf, its weight (idf times the query's count of it),
+    its postings."""
+
+    stem: str
+    idf: float
+    weight: np.float32
+    main: tuple[np.ndarray, np.ndarray] | None
+    tail: tuple[tuple[int, float], ...]
 
 
 @dataclass(frozen=True)
@@ -130,8 +143,8 @@ class Bm25Index:
         self._terms_by_id: tuple[Segment, list[str]] | None = None
         self._pairs: tuple[Segment, bytes, np.ndarray, np.ndarray] | None = None
         self._pairs_lock = threading.Lock()
-        # (state, query stems, scores, idfs) of the last few queries, newest first.
-        self._recent_scores: list[tuple[_State, tuple[str, ...], np.ndarray, dict]] = []
+        # (state, query stems, scores) of the last few queries, newest first.
+        self._recent_scores: list[tuple[_State, tuple[str, ...], np.ndarray]] = []
         bus_for(engine).subscribe(self._on_changes)
 
     @property
@@ -217,14 +230,19 @@ class Bm25Index:
         if state is None:
             raise RuntimeError("the BM25 index is not built yet")
         stems = self.analyzer.stems(list(words))
-        every, idfs = self._scores(state, stems)
+        terms = self._query_terms(state, stems)
+        idfs = {t.stem: t.idf for t in terms}
+        rows = None
         if candidates is not None:
-            # Only the candidates' scores: a gather, not a masked copy of every score.
             rows = np.unique(np.fromiter(
                 (r for r in map(state.rows.get, candidates) if r is not None), dtype=np.int64))
-            scores = every[rows]
-        else:
-            rows, scores = None, every
+        docs, scores = None, None
+        cached = self._cached_scores(state, stems)
+        if cached is None and rows is not None and len(rows) <= GATHER_MAX:
+            docs, scores = rows, self._scores_of(state, terms, rows)  # a few papers: look-ups
+        if scores is None:
+            every = cached if cached is not None else self._scores(state, stems, terms)
+            docs, scores = (None, every) if rows is None else (rows, every[rows])
         total = int(np.count_nonzero(scores))
         if total == 0 or k <= 0:
             return [], total
@@ -234,12 +252,9 @@ class Bm25Index:
             if a != b and a in idfs and b in idfs
         }
         pool = min(total, max(k, PROXIMITY_DEPTH) if proximity and pairs else k)
-        best = np.argpartition(-scores, pool - 1)[:pool]
-        if rows is not None:
-            scores = every
-            best = rows[best]
-        best = best.tolist()
-        final = {d: float(scores[d]) for d in best}
+        picked = np.argpartition(-scores, pool - 1)[:pool]
+        best = (picked if docs is None else docs[picked]).tolist()
+        final = dict(zip(best, scores[picked].tolist(), strict=True))
         if proximity and pairs:
             for d, extra in zip(best, self._proximity(state, best, pairs), strict=True):
                 final[d] += float(extra)
@@ -248,35 +263,65 @@ class Bm25Index:
         best.sort(key=lambda d: -final[d])  # stable: equal scores stay newest id first
         return [(state.paper_id(d), final[d]) for d in best[:k]], total
 
-    def _scores(self, state: _State, stems: list[str]) -> tuple[np.ndarray, dict[str, float]]:
-        """Every paper's BM25 score for these query stems (dead papers 0), and each stem's
-        idf. A stem the query repeats counts that many times (one pass over its postings).
-        The last few are kept: a search asks again for the same words (the count and the
-        page, the keyword scores of the semantic hits, query-by-example's two sides)."""
-        key = tuple(stems)
-        for entry in self._recent_scores:
-            if entry[0] is state and entry[1] == key:
-                return entry[2], entry[3]
-        scores = np.zeros(state.size, dtype=np.float32)
+    @staticmethod
+    def _query_terms(state: _State, stems: list[str]) -> list[_Term]:
+        """The query's distinct stems that some paper holds, in query order; a stem the
+        query repeats weighs that many times."""
         n_docs = max(1, state.live)
-        idfs: dict[str, float] = {}
+        terms = []
         for stem, times in Counter(stems).items():
             main = state.segment.postings(stem)
             tail = state.tail_postings.get(stem, ())
             df = (0 if main is None else len(main[0])) + len(tail)
-            if df == 0:
-                continue
-            idfs[stem] = idf(n_docs, df)
-            weight = np.float32(idfs[stem] * times)
-            if main is not None:
-                scores[main[0]] += weight * main[1]
-            for doc, w in tail:
-                scores[doc] += weight * w
+            if df:
+                weight = idf(n_docs, df)
+                terms.append(_Term(stem, weight, np.float32(weight * times), main, tail))
+        return terms
+
+    def _cached_scores(self, state: _State, stems: list[str]) -> np.ndarray | None:
+        key = tuple(stems)
+        for entry in self._recent_scores:
+            if entry[0] is state and entry[1] == key:
+                return entry[2]
+        return None
+
+    def _scores(self, state: _State, stems: list[str], terms: list[_Term]) -> np.ndarray:
+        """Every paper's BM25 score for these query terms (dead papers 0): one pass over
+        each term's postings. The last few are kept: a search asks again for the same
+        words (the count and the page, the keyword scores of the semantic hits)."""
+        scores = np.zeros(state.size, dtype=np.float32)
+        for t in terms:
+            if t.main is not None:
+                scores[t.main[0]] += t.weight * t.main[1]
+            for doc, w in t.tail:
+                scores[doc] += t.weight * w
         if state.dead is not None:
             scores[state.dead] = 0.0
         scores.flags.writeable = False  # shared by the searches that ask again
-        self._recent_scores = [(state, key, scores, idfs), *self._recent_scores[:RECENT_SCORES - 1]]
-        return scores, idfs
+        self._recent_scores = [(state, tuple(stems), scores),
+                               *self._recent_scores[:RECENT_SCORES - 1]]
+        return scores
+
+    @staticmethod
+    def _scores_of(state: _State, terms: list[_Term], docs: np.ndarray) -> np.ndarray:
+        """The BM25 scores of these papers (sorted, distinct document numbers), by looking
+        each term up in their postings: the same float32 sums, in the same order, as
+        `_scores` makes for them."""
+        out = np.zeros(len(docs), dtype=np.float32)
+        if not len(docs):
+            return out
+        where = {int(d): i for i, d in enumerate(docs)} if any(t.tail for t in terms) else {}
+        for t in terms:
+            if t.main is not None and len(t.main[0]):
+                at = np.minimum(np.searchsorted(t.main[0], docs), len(t.main[0]) - 1)
+                hit = t.main[0][at] == docs
+                out[hit] += t.weight * t.main[1][at[hit]]
+            for doc, w in t.tail:
+                if (i := where.get(doc)) is not None:
+                    out[i] += t.weight * w
+        if state.dead is not None:
+            out[state.dead[docs]] = 0.0
+        return out
 
     def document_frequencies(self, stems: Iterable[str]) -> tuple[dict[str, int], int]:
         """(stem -> how many live papers hold it, live papers); for query term selection.

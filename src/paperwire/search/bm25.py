@@ -216,6 +216,7 @@ class Bm25Index:
         *,
         candidates: Iterable[str] | None = None,
         proximity: bool = True,
+        refresh: bool = True,
     ) -> tuple[list[tuple[str, float]], int]:
         """The k best (paper id, score) for these query words, and how many papers match.
 
@@ -223,9 +224,11 @@ class Bm25Index:
         in query order); `candidates` restricts the result to these paper ids. Scores are
         BM25, plus (with `proximity`) a bonus for query words that stand next to each other
         in the paper, computed for the best PROXIMITY_DEPTH papers by BM25. Call only when
-        `ready`.
+        `ready`. `refresh=False` for a follow-up within one request: the index caught up
+        with the database at the request's first search already (one look, not one a call).
         """
-        self.refresh()
+        if refresh:
+            self.refresh()
         state = self._state
         if state is None:
             raise RuntimeError("the BM25 index is not built yet")
@@ -292,7 +295,9 @@ class Bm25Index:
         scores = np.zeros(state.size, dtype=np.float32)
         for t in terms:
             if t.main is not None:
-                scores[t.main[0]] += t.weight * t.main[1]
+                # Index with intp: numpy would convert the int32 postings twice (read, write).
+                docs = t.main[0].astype(np.intp)
+                scores[docs] += t.weight * t.main[1]
             for doc, w in t.tail:
                 scores[doc] += t.weight * w
         if state.dead is not None:

@@ -180,8 +180,8 @@ class KeywordSearcher:
             words = query_words(terms)
             found_hits = ranker.search(words, limit, candidates=candidates,
                                        proximity=False)[0] if limit > 0 else []
-            scores = dict(ranker.search(words, len(also), candidates=also,
-                                        proximity=False)[0]) if also else {}
+            scores = dict(ranker.search(words, len(also), candidates=also, proximity=False,
+                                        refresh=limit <= 0)[0]) if also else {}
             return [KeywordHit(pid, score) for pid, score in found_hits], scores
         terms = select_terms(counts, surface, None, 0, max_terms=MAX_TERMS_FALLBACK)
         query = ParsedQuery(terms=tuple(t.word for t in terms))
@@ -239,7 +239,9 @@ class KeywordSearcher:
         ranker = self._ranker_for(query)
         if ranker is not None:
             words, proximity = self._ranker_words(query, ranker)
-            found, _ = ranker.search(words, len(ids), candidates=ids, proximity=proximity)
+            # A follow-up of the request's keyword search, which caught the index up.
+            found, _ = ranker.search(words, len(ids), candidates=ids, proximity=proximity,
+                                     refresh=False)
             return dict(found)
         found = {}
         for start in range(0, len(ids), 500):

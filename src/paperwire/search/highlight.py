@@ -51,9 +51,9 @@ def highlight(
         # can match (found by one scan of the text).
         candidates = set(_starting_with(prefixes).findall(spaced))
 
-        def spans(upto: int) -> tuple[list[int], list[int]]:
-            found = [m.span() for m in islice(_SPACED_WORD.finditer(spaced), upto + 1)]
-            return [a for a, _ in found], [b for _, b in found]
+        def spans(first: int, last: int) -> list[tuple[int, int]]:
+            """Where words first..last are (the words before them skipped in C)."""
+            return [m.span() for m in islice(_SPACED_WORD.finditer(spaced), first, last + 1)]
     else:
         tokens = list(_TOKEN.finditer(text))
         if not tokens:
@@ -61,8 +61,8 @@ def highlight(
         folded = [fold(t.group()) for t in tokens]
         candidates = {w for w in folded if w[:2] in prefixes}
 
-        def spans(upto: int) -> tuple[list[int], list[int]]:
-            return [t.start() for t in tokens], [t.end() for t in tokens]
+        def spans(first: int, last: int) -> list[tuple[int, int]]:
+            return [t.span() for t in tokens[first : last + 1]]
     n_tokens = len(folded)
     stem_of: dict[int, str] = {}
     words_found = sorted(candidates)
@@ -76,16 +76,17 @@ def highlight(
     hits = sorted(stem_of)
     start = _best_start(hits, stem_of, words) if hits else 0
     end = min(n_tokens, start + words)
-    starts, ends = spans(end)
-    lo = starts[start] if start > 0 else 0
-    hi = starts[end] if end < n_tokens else len(text)
+    window = spans(start, min(end, n_tokens - 1))  # word i is window[i - start]
+    lo = window[0][0] if start > 0 else 0
+    hi = window[end - start][0] if end < n_tokens else len(text)
     parts = [ELLIPSIS] if start > 0 else []
     cursor = lo
     for i in hits:  # escape the text between marked words in one piece each
         if start <= i < end:
-            parts.append(html.escape(text[cursor : starts[i]], quote=True))
-            parts.append(f"<mark>{html.escape(text[starts[i] : ends[i]], quote=True)}</mark>")
-            cursor = ends[i]
+            word_start, word_end = window[i - start]
+            parts.append(html.escape(text[cursor:word_start], quote=True))
+            parts.append(f"<mark>{html.escape(text[word_start:word_end], quote=True)}</mark>")
+            cursor = word_end
     parts.append(html.escape(text[cursor:hi].rstrip() if end < n_tokens else text[cursor:hi],
                              quote=True))
     if end < n_tokens:

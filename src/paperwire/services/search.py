@@ -225,12 +225,9 @@ class SearchService:
         cached = self._background_vectors
         if cached is not None and cached[0] is ids:
             return cached[1], cached[2]
-        kept, rows = [], []
-        for pid in ids:
-            vector = index.vector_for(pid)
-            if vector is not None:
-                kept.append(pid)
-                rows.append(np.asarray(vector, dtype=np.float32))
+        stored = index.vectors_for(ids)  # one read (pgvector: one query, not 512)
+        kept = [pid for pid in ids if pid in stored]
+        rows = [np.asarray(stored[pid], dtype=np.float32) for pid in kept]
         dim = rows[0].shape[0] if rows else 1
         matrix = np.stack(rows) if rows else np.zeros((0, dim), dtype=np.float32)
         self._background_vectors = (ids, kept, matrix)
@@ -383,14 +380,10 @@ class SearchService:
             have, total = index.coverage()
             if have == 0:
                 return None, None, 0.0
-            vectors = []
-            missing = []
-            for pid, text in examples.items():
-                v = index.vector_for(pid)
-                if v is None:
-                    missing.append(text)
-                else:
-                    vectors.append(np.asarray(v, dtype=np.float32))
+            stored = index.vectors_for(list(examples))
+            vectors = [np.asarray(stored[pid], dtype=np.float32)
+                       for pid in examples if pid in stored]
+            missing = [text for pid, text in examples.items() if pid not in stored]
             if missing:
                 vectors.extend(np.asarray(embedder.embed(missing), dtype=np.float32))
         except Exception as exc:  # a failing model must not break "similar papers"

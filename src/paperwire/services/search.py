@@ -40,6 +40,7 @@ from paperwire.search.plan import (
     build_example_plan,
     build_plan,
 )
+from paperwire.search.vectors import small_product
 from paperwire.services.search_results import (
     EMPTY,
     FUSION_DEPTH,
@@ -198,7 +199,7 @@ class SearchService:
         sample, matrix = self._background_sample(index, embedded)
         if len(sample) < 16:
             return -1.0  # too few papers to calibrate: the similarity alone ranks
-        centre, spread = background((matrix @ query_vector).tolist())
+        centre, spread = background(small_product(matrix, query_vector).tolist())
         floor = semantic_floor(centre, spread, max(2, embedded))
         return min(floor, self._chance_ceiling(index, matrix) + 1e-6)
 

@@ -6,6 +6,15 @@ holding the shared papers (imported once with `paperwire import`).
     .venv/bin/python benchmarks/bench_web.py                 # 30 s per endpoint, 64 connections
     .venv/bin/python benchmarks/bench_web.py --duration 5    # a quick look
 
+Old against new (run them alternately, old, new, old, new; each side on its own
+database, imported by its own code from the same input):
+
+    git worktree add /tmp/old <commit>
+    .venv/bin/python benchmarks/bench_web.py --src /tmp/old/src --data-dir /tmp/web-old \
+        --hf HF_FOLDER --arxiv ARXIV_FILE
+    .venv/bin/python benchmarks/bench_web.py --data-dir /tmp/web-new \
+        --hf HF_FOLDER --arxiv ARXIV_FILE
+
 Targets: daily page >= 0.3, /api/daily_papers >= 0.3, search >= 0.15 of /healthz;
 zero non-2xx responses.
 """
@@ -29,6 +38,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("PAPERWIRE_SHARED_DIR", ROOT.parent / "shared"))
 PAPERWIRE = str(ROOT / ".venv" / "bin" / "paperwire")
+# `--src` runs another checkout's code (its src/ first on the path) with this venv.
+RUN_FROM_SRC = (
+    "import sys; from paperwire.cli import main; sys.argv[0] = 'paperwire'; sys.exit(main())"
+)
 QUERIES = [
     "diffusion transformer video generation",
     "retrieval augmented generation",
@@ -66,43 +79,59 @@ class WrkResult:
     name: str
     path: str
     rps: float
+    p50_ms: float
     p99_ms: float
     requests: int
     non_2xx: int
     errors: int
 
 
-def ensure_database(data_dir: Path) -> None:
-    env = os.environ | {"PAPERWIRE_DATA_DIR": str(data_dir)}
+def paperwire_cmd(src: Path | None) -> tuple[list[str], dict[str, str]]:
+    """The command that runs paperwire, and the environment additions it needs."""
+    if src is None:
+        return [PAPERWIRE], {}
+    return [sys.executable, "-c", RUN_FROM_SRC], {"PYTHONPATH": str(src.resolve())}
+
+
+def ensure_database(data_dir: Path, src: Path | None, inputs: list[Path]) -> None:
+    cmd, extra_env = paperwire_cmd(src)
+    env = os.environ | extra_env | {"PAPERWIRE_DATA_DIR": str(data_dir)}
     db = data_dir / "paperwire.db"
     marker = data_dir / ".imported"
     if db.exists() and marker.exists():
         return
     data_dir.mkdir(parents=True, exist_ok=True)
-    print(f"importing the shared papers into {db} (once) ...", flush=True)
+    print(f"importing {', '.join(map(str, inputs))} into {db} (once) ...", flush=True)
     start = time.perf_counter()
-    subprocess.run(
-        [
-            PAPERWIRE,
-            "import",
-            str(SHARED / "data" / "hf-daily-papers"),
-            str(SHARED / "data" / "arxiv-cs-2025.jsonl.gz"),
-        ],
-        env=env,
-        check=True,
-    )
+    if src is None:  # this code: only `db migrate` and `serve` migrate the schema
+        subprocess.run([*cmd, "db", "migrate"], env=env, check=True)
+    subprocess.run([*cmd, "import", *map(str, inputs)], env=env, check=True)
     print(f"imported in {time.perf_counter() - start:.0f} s", flush=True)
     marker.touch()
 
 
-def start_server(data_dir: Path, port: int, workers: int) -> subprocess.Popen:
+def start_server(data_dir: Path, port: int, workers: int, src: Path | None) -> subprocess.Popen:
     # One client on 127.0.0.1 sends every request: lift the per-IP API rate limit (it still runs).
-    env = os.environ | {
-        "PAPERWIRE_DATA_DIR": str(data_dir),
-        "PAPERWIRE_RATE_LIMIT_API": "1000000000/60",
-    }
-    cmd = [PAPERWIRE, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-           "--no-worker"]  # no scheduled jobs (ingest, embedding) during a measurement
+    base_cmd, extra_env = paperwire_cmd(src)
+    env = (
+        os.environ
+        | extra_env
+        | {
+            "PAPERWIRE_DATA_DIR": str(data_dir),
+            "PAPERWIRE_RATE_LIMIT_API": "1000000000/60",
+        }
+    )
+    cmd = [
+        *base_cmd,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-worker",
+    ]  # no scheduled jobs (ingest, embedding) during a measurement
     if workers > 1:
         cmd += ["--workers", str(workers)]
     log = open(data_dir / "server.log", "w")  # noqa: SIM115 - open as long as the server runs
@@ -147,12 +176,27 @@ def run_wrk(
             cmd += ["-s", str(script)]
         out = subprocess.run(cmd + [base + path], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    p50_ms, p99_ms = (_latency_ms(out, pct) for pct in ("50", "99"))
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     non_2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    return WrkResult(name, path, rps, p99_ms, requests, non_2xx, errors)
+    return WrkResult(name, path, rps, p50_ms, p99_ms, requests, non_2xx, errors)
+
+
+def _latency_ms(out: str, percent: str) -> float:
+    """A percentile from wrk's --latency distribution, in milliseconds."""
+    found = re.search(rf"\b{percent}%\s+([\d.]+)(us|ms|s)", out)
+    return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
+
+
+def first_paper_id(day: dict) -> str:
+    """The id of the first paper on a daily page's JSON twin (whatever its key names)."""
+    for key in ("papers", "entries", "items"):
+        for item in day.get(key) or []:
+            paper = item.get("paper", item)
+            if paper.get("id"):
+                return str(paper["id"])
+    raise SystemExit(f"no paper on the latest day: keys {sorted(day)}")
 
 
 def wait_until_fast(base: str, path: str, *, limit_s: float = 300.0) -> float:
@@ -194,25 +238,48 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="paperwire serve --workers")
     parser.add_argument("--data-dir", type=Path, default=ROOT / "benchmarks" / "out" / "web-data")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--src", type=Path, help="run the paperwire code in this src/ folder")
+    parser.add_argument(
+        "--hf",
+        type=Path,
+        default=SHARED / "data" / "hf-daily-papers",
+        help="Hugging Face daily folder to import (once per --data-dir)",
+    )
+    parser.add_argument(
+        "--arxiv",
+        type=Path,
+        default=SHARED / "data" / "arxiv-cs-2025.jsonl.gz",
+        help="arXiv metadata file to import (once per --data-dir)",
+    )
+    parser.add_argument(
+        "--paper",
+        default="2506.11924",
+        help="paper page to measure (else the first paper of the latest day)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install -y wrk")
-    ensure_database(args.data_dir)
+    ensure_database(args.data_dir, args.src, [args.hf, args.arxiv])
+    load_before = os.getloadavg()
     if not args.port:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             args.port = sock.getsockname()[1]
-    server = start_server(args.data_dir, args.port, args.workers)
+    server = start_server(args.data_dir, args.port, args.workers, args.src)
     base = f"http://127.0.0.1:{args.port}"
     try:
-        latest = httpx.get(f"{base}/?format=json", timeout=30).json()["period"]["key"]
+        day = httpx.get(f"{base}/?format=json", timeout=30).json()
+        latest = day["period"]["key"]
+        paper = f"/papers/{args.paper}"
+        if httpx.get(base + paper, timeout=60).status_code != 200:
+            paper = f"/papers/{first_paper_id(day)}"
         search_paths = [f"/search?q={q.replace(' ', '+')}" for q in QUERIES]
         plan = [
             ("healthz (ceiling)", "/healthz", None),
             (f"daily page (/?date={latest})", f"/?date={latest}", None),
             ("daily page (/, latest day)", "/", None),
             ("/api/daily_papers", f"/api/daily_papers?date={latest}", None),
-            ("paper page", "/papers/2506.11924", None),
+            (f"paper page ({paper})", paper, None),
             ("trending", "/trending", None),
             ("search page (20 queries)", search_paths[0], search_paths),
             (
@@ -221,7 +288,7 @@ def main() -> None:
                 [p.replace("/search?q=", "/api/papers/search?q=") for p in search_paths],
             ),
         ]
-        for path in ("/", search_paths[0], "/papers/2506.11924"):
+        for path in ("/", search_paths[0], paper):
             status = httpx.get(base + path, timeout=60).status_code
             print(f"warm-up {path}: {status}", flush=True)
         waited = wait_until_fast(base, "/api/papers/search?q=graph+neural+networks+molecules")
@@ -240,7 +307,8 @@ def main() -> None:
             results.append(result)
             drain(base)
             print(
-                f"{name:40s} {result.rps:9.1f} req/s  p99 {result.p99_ms:8.1f} ms  "
+                f"{name:40s} {result.rps:9.1f} req/s  p50 {result.p50_ms:8.1f} ms  "
+                f"p99 {result.p99_ms:8.1f} ms  "
                 f"non-2xx {result.non_2xx}  errors {result.errors}",
                 flush=True,
             )
@@ -251,15 +319,22 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             server.kill()
     ceiling = results[0].rps
-    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, workers {args.workers}")
+    load_after = os.getloadavg()
     print(
-        "| endpoint | req/s | ratio to /healthz | p99 (ms) | requests | non-2xx | socket errors |"
+        f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
+        f"workers {args.workers}, code {args.src or 'this checkout'}"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f} (1 min)")
+    print(
+        "| endpoint | req/s | ratio to /healthz | p50 (ms) | p99 (ms) | requests | non-2xx "
+        "| socket errors |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         ratio = r.rps / ceiling
         print(
-            f"| {r.name} | {r.rps:.0f} | {ratio:.2f} | {r.p99_ms:.1f} | {r.requests} "
+            f"| {r.name} | {r.rps:.0f} | {ratio:.2f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} "
+            f"| {r.requests} "
             f"| {r.non_2xx} | {r.errors} |"
         )
     bad = sum(r.non_2xx + r.errors for r in results)

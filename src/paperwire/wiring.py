@@ -16,17 +16,18 @@ from paperwire.store.migrate import create_or_require_current, require_current_s
 
 if TYPE_CHECKING:
     from paperwire.llm.chat_summarizer import ChatSummarizer
-    from paperwire.mail.transport import Mailer
-    from paperwire.ports import PaperFetcher
-    from paperwire.search.bm25 import Bm25Index
-    from paperwire.search.embedder import Embedder
-    from paperwire.search.pgvector import PgVectorIndex
-    from paperwire.search.vectors import VectorIndex
+    from paperwire.ports import (
+        Embedder,
+        JobService,
+        KeywordIndex,
+        Mailer,
+        PaperFetcher,
+        PaperSearch,
+        VectorIndex,
+    )
     from paperwire.services.accounts.mails import AccountMail
-    from paperwire.services.background import JobRunner
     from paperwire.services.fulltext import FulltextService
     from paperwire.services.library.ranking_cache import RankingCache
-    from paperwire.services.search import SearchService
     from paperwire.sources.arxiv_api import ArxivApi
     from paperwire.sources.http_client import HttpClient
 
@@ -81,7 +82,7 @@ class Container:
         )
 
     @cached_property
-    def jobs(self) -> JobRunner:
+    def jobs(self) -> JobService:
         """The background job queue and this process's runner of it (mails, submissions)."""
         from paperwire.services import submissions, subscriptions
         from paperwire.services.accounts.mails import ACCOUNT_MAIL_QUEUE
@@ -117,7 +118,7 @@ class Container:
         return build_embedder(self.settings)
 
     @cached_property
-    def vector_index(self) -> VectorIndex | PgVectorIndex | None:
+    def vector_index(self) -> VectorIndex | None:
         """Vector search for the embedder's model (pgvector or in-process); None without one."""
         from paperwire.search.vectors import build_vector_index
 
@@ -129,7 +130,7 @@ class Container:
         )
 
     @cached_property
-    def keyword_index(self) -> Bm25Index | None:
+    def keyword_index(self) -> KeywordIndex | None:
         """The in-memory BM25 ranker (None when PAPERWIRE_KEYWORD_RANKER=database)."""
         if self.settings.keyword_ranker != "memory":
             return None
@@ -138,7 +139,7 @@ class Container:
         return Bm25Index(self.engine, snapshot_dir=self.settings.data_dir / "keyword")
 
     @cached_property
-    def search(self) -> SearchService:
+    def search(self) -> PaperSearch:
         """Keyword/semantic/hybrid search; the embedder loads on the first semantic query."""
         from paperwire.services.search import SearchService
 
@@ -151,10 +152,14 @@ class Container:
 
     @cached_property
     def for_you_cache(self) -> RankingCache:
-        """This process's per-user cache of For-you rankings (stamped, LRU)."""
+        """This process's per-user cache of For-you rankings (stamped, LRU), emptied per
+        reader by the change events of this process's library writes."""
         from paperwire.services.library.ranking_cache import RankingCache
+        from paperwire.store.events import bus_for
 
-        return RankingCache()
+        cache = RankingCache()
+        cache.listen(bus_for(self.engine))
+        return cache
 
     @cached_property
     def fulltext(self) -> FulltextService:
@@ -183,7 +188,7 @@ class Container:
     def close(self) -> None:
         for name in ("vector_index", "keyword_index"):  # let a snapshot being written finish
             index = self.__dict__.get(name)
-            if index is not None and hasattr(index, "wait_snapshots"):
+            if index is not None:
                 index.wait_snapshots(SNAPSHOT_FLUSH_S)
         if "jobs" in self.__dict__:
             self.jobs.stop()

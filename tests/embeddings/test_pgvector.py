@@ -61,6 +61,10 @@ def test_pgvector_is_detected_and_used(pgvector_url, embedder, shared_papers, tm
         hits = index.search(query, 5)
         assert hits[0][0] == target.id
         expected = float(index.vector_for(target.id) @ query)
+        many = index.vectors_for([target.id, "no-such-paper", shared_papers[3].id])
+        assert set(many) == {target.id, shared_papers[3].id}
+        for pid, vector in many.items():
+            np.testing.assert_array_equal(vector, index.vector_for(pid))
         np.testing.assert_allclose(hits[0][1], expected, atol=1e-4)
         allowed = [p.id for p in shared_papers[10:14]]
         assert {pid for pid, _ in index.search(query, 10, candidates=allowed)} == set(allowed)

@@ -64,6 +64,12 @@ def test_index_search_candidates_and_consistency(container, embedder, shared_pap
     assert hits[0][0] == target.id
     assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
     np.testing.assert_allclose(index.vector_for(target.id) @ query, hits[0][1], rtol=1e-5)
+    asked = [first[5].id, "no-such-paper", target.id, first[5].id]
+    many = index.vectors_for(asked)  # one read for many: those with a vector, each once
+    assert set(many) == {first[5].id, target.id}
+    for pid, vector in many.items():
+        np.testing.assert_array_equal(vector, index.vector_for(pid))
+    assert index.vectors_for([]) == {} and index.vectors_for(["no-such-paper"]) == {}
 
     allowed = [p.id for p in first[10:20]] + ["no-such-paper"]
     restricted = index.search(query, 50, candidates=allowed)

@@ -295,8 +295,8 @@ def partial(container):
 def test_hostile_queries_on_partial_embeddings_give_results_or_a_message(
     partial, query, mode, with_filter
 ):
+    from paperwire.search.plan import EMPTY_QUERY_NOTICE, SearchFilters
     from paperwire.search.query_parser import parse_query
-    from paperwire.services.search import EMPTY_QUERY_NOTICE, SearchFilters
 
     filters = SearchFilters(has_code=True) if with_filter else None
     totals = set()

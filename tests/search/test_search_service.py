@@ -6,8 +6,9 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, text, update
 
 from paperwire.domain.records import SourceItem
+from paperwire.search.plan import SearchFilters
 from paperwire.services.ingest import ingest
-from paperwire.services.search import SearchFilters, SearchService
+from paperwire.services.search import SearchService
 from paperwire.store.db import is_sqlite
 from paperwire.store.papers import upsert_papers
 from paperwire.store.tables import papers

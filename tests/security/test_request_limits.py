@@ -95,3 +95,48 @@ def test_counters_idle_for_two_days_are_dropped(two_instances):
     with engine.connect() as conn:
         keys = conn.execute(select(throttle_counters.c.key)).scalars().all()
     assert keys == ["ip:192.0.2.10"]
+
+
+def test_a_key_seen_full_is_refused_without_a_database_write(two_instances):
+    """Past its limit, a client's further requests cost this process no write; the other
+    process, which has not seen the key full, still asks the database and refuses too."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        if "throttle_counters" in statement:
+            statements.append(statement)
+
+    first, second = (TestClient(create_app(c)) for c in two_instances)
+    codes = [first.get("/api/me").status_code for _ in range(6)]
+    assert codes == [401] * 5 + [429]
+    engines = [c.engine for c in two_instances]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        later = [first.get("/api/me") for _ in range(5)]
+        assert [r.status_code for r in later] == [429] * 5
+        assert all(1 <= int(r.headers["Retry-After"]) <= 60 for r in later)
+        assert statements == []  # refused from memory
+        assert second.get("/api/me").status_code == 429
+        assert statements  # the other instance asked the database
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+
+
+def test_full_keys_are_forgotten_when_their_window_ends():
+    from paperwire.web.rate_limit import SIGNUP_CREATED, FullKeys
+
+    limit = RateLimit(5, 60)
+    ip, user = throttles.Hit("api", "ip:192.0.2.1", limit), throttles.Hit("api", "user:7", limit)
+    keys = FullKeys(max_keys=3)
+    keys.remember({("api", "user:7"): 1060.0, (SIGNUP_CREATED, "ip:192.0.2.1"): 1060.0}, 1000.0)
+    assert len(keys) == 1  # the sign-up bucket is given back, so never remembered
+    assert keys.wait_s([ip], 1010.0) == 0  # another key: ask the database
+    assert keys.wait_s([ip, user], 1010.0) == 50.0
+    assert keys.wait_s([user], 1060.0) == 0 and len(keys) == 0  # window over: forgotten
+    keys.remember({("api", f"ip:{n}"): 2000.0 for n in range(3)}, 1100.0)
+    keys.remember({("api", "ip:late"): 2000.0}, 1100.0)  # full: not remembered
+    assert len(keys) == 3 and keys.wait_s([throttles.Hit("api", "ip:late", limit)], 1100) == 0

@@ -10,9 +10,9 @@ from sqlalchemy import select, update
 
 from paperwire.domain.records import PaperRecord
 from paperwire.store.events import (
-    CommentsChanged,
+    LibraryChanged,
+    PaperPart,
     PapersChanged,
-    VotesChanged,
     bus_for,
     record,
 )
@@ -52,10 +52,13 @@ def test_events_are_delivered_once_after_commit_and_merged_per_kind(engine, deli
     with engine.connect() as conn:
         with conn.begin():
             _retitle(conn, "New title")
-            record(conn, PapersChanged.of(["2501.00002"]), VotesChanged(frozenset({"x"})))
+            record(conn, PapersChanged.of(["2501.00002"]), PapersChanged.of(["x"], PaperPart.VOTES),
+                   LibraryChanged(1), PapersChanged.of(["y"], PaperPart.VOTES), LibraryChanged(2),
+                   LibraryChanged(1))
             assert delivered == []  # nothing before the commit
         assert delivered == [[PapersChanged(frozenset({"2501.00001", "2501.00002"})),
-                              VotesChanged(frozenset({"x"}))]]
+                              PapersChanged(frozenset({"x", "y"}), PaperPart.VOTES),
+                              LibraryChanged(1), LibraryChanged(2)]]
         with conn.begin():  # the next transaction on the same connection starts empty
             conn.execute(select(1))
         assert len(delivered) == 1
@@ -80,11 +83,11 @@ def test_an_event_is_not_delivered_on_rollback(engine, delivered):
 
 def test_a_rolled_back_savepoint_drops_only_its_own_events(engine, delivered):
     with engine.begin() as conn:
-        record(conn, CommentsChanged(frozenset({"kept"})))
+        record(conn, PapersChanged.of(["kept"], PaperPart.COMMENTS))
         with conn.begin_nested() as savepoint:
             _retitle(conn, "In a savepoint")
             savepoint.rollback()
-    assert delivered == [[CommentsChanged(frozenset({"kept"}))]]
+    assert delivered == [[PapersChanged.of(["kept"], PaperPart.COMMENTS)]]
 
 
 def test_a_failing_handler_does_not_fail_the_writer_or_other_handlers(engine, delivered):
@@ -147,7 +150,6 @@ def test_the_write_path_publishes_paper_entry_vote_and_comment_events(engine, de
 
     from paperwire.domain.records import DailyEntryRecord
     from paperwire.services import accounts, community
-    from paperwire.store.events import DailyEntriesChanged
     from paperwire.store.papers import add_daily_entries
 
     user = accounts.create_user(engine, username="carol", email="c@example.org",
@@ -161,9 +163,9 @@ def test_the_write_path_publishes_paper_entry_vote_and_comment_events(engine, de
     community.set_vote(engine, user, "2501.00001", True)
     community.add_comment(engine, user, "2501.00001", "a comment")
     assert delivered == [
-        [PapersChanged(frozenset({"2501.00009"})), DailyEntriesChanged(frozenset({"2501.00009"}))],
-        [VotesChanged(frozenset({"2501.00001"}))],
-        [CommentsChanged(frozenset({"2501.00001"}))],
+        [PapersChanged.of(["2501.00009"]), PapersChanged.of(["2501.00009"], PaperPart.DAILY)],
+        [PapersChanged.of(["2501.00001"], PaperPart.VOTES), LibraryChanged(user.id)],
+        [PapersChanged.of(["2501.00001"], PaperPart.COMMENTS)],
     ]
 
 

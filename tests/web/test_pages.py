@@ -217,7 +217,7 @@ def test_daily_page_shows_all_50_papers_by_upvotes(container, client):
 def test_cached_pages_follow_writes(seeded, client):
     from sqlalchemy import update
 
-    from paperwire.store.events import VotesChanged, record
+    from paperwire.store.events import PaperPart, PapersChanged, record
     from paperwire.store.tables import papers
 
     assert seeded.settings.page_cache_ttl_s > 0
@@ -225,7 +225,7 @@ def test_cached_pages_follow_writes(seeded, client):
     assert client.get("/?date=2025-06-16&format=json").json()["papers"][0]["upvotes"] == 99
     with seeded.engine.begin() as conn:  # as a vote does: the write, then its event
         conn.execute(update(papers).where(papers.c.id == "2506.11924").values(local_upvotes=7))
-        record(conn, VotesChanged(frozenset({"2506.11924"})))
+        record(conn, PapersChanged.of(["2506.11924"], PaperPart.VOTES))
     after = client.get("/api/daily_papers?date=2025-06-16").json()
     assert before != after
     assert client.get("/?date=2025-06-16&format=json").json()["papers"][0]["upvotes"] == 106

@@ -10,7 +10,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from paperwire.cli.context import fail, open_container
 from paperwire.cli.progress import progress_for
 from paperwire.search.embedder import EmbedderUnavailable
-from paperwire.search.vectors import VectorIndex
 from paperwire.services.embeddings import DEFAULT_BATCH_SIZE, EmbedStats, embed_missing
 
 
@@ -67,7 +66,7 @@ def embed_command(
         elapsed = time.perf_counter() - started
         index = container.vector_index
         embedded, total = index.coverage() if index is not None else (0, 0)
-        if isinstance(index, VectorIndex) and index.build_ann(wait=True):
+        if index is not None and index.build_ann(wait=True):
             typer.echo(f"vector search: {index.describe()}", err=True)
     rate = done / elapsed if elapsed > 0 else 0.0
     typer.echo(

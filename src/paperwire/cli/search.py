@@ -81,8 +81,8 @@ def eval_command(
     """Score search on a BEIR data set: nDCG@10, nDCG@20, MRR@10, Recall@100."""
     from paperwire.search.beir import BeirFormatError
     from paperwire.search.metrics import format_line
+    from paperwire.search.plan import MODES
     from paperwire.services.evaluation import evaluate
-    from paperwire.services.search import MODES
     from paperwire.store.db import DatabaseUnavailable
 
     modes = list(MODES) if mode == "all" else [mode]

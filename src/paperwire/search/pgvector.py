@@ -13,7 +13,13 @@ from collections.abc import Sequence
 import numpy as np
 from sqlalchemy import Engine, bindparam, text
 
-from paperwire.store.embeddings import count_embeddings, count_papers, from_blob, load_vector
+from paperwire.store.embeddings import (
+    count_embeddings,
+    count_papers,
+    from_blob,
+    load_vector,
+    load_vectors,
+)
 from paperwire.store.pgvector_columns import (  # noqa: F401  (has_pgvector_column re-exported)
     has_pgvector_column,
     vector_literal,
@@ -76,6 +82,12 @@ class PgVectorIndex:
     def refresh(self, *, force: bool = False) -> int:
         return 0  # PostgreSQL is always current
 
+    def build_ann(self, *, wait: bool = True) -> bool:
+        return True  # PostgreSQL keeps the HNSW index (made in __init__) up to date
+
+    def wait_snapshots(self, timeout: float | None = None) -> bool:
+        return True  # nothing is written outside the database
+
     def search(
         self, query: np.ndarray, k: int, *, candidates: Sequence[str] | np.ndarray | None = None
     ) -> list[tuple[str, float]]:
@@ -102,6 +114,10 @@ class PgVectorIndex:
     def vector_for(self, paper_id: str) -> np.ndarray | None:
         with self.engine.connect() as conn:
             return load_vector(conn, self.model_id, paper_id)
+
+    def vectors_for(self, paper_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        with self.engine.connect() as conn:
+            return load_vectors(conn, self.model_id, paper_ids)
 
     def coverage(self) -> tuple[int, int]:
         with self.engine.connect() as conn:

@@ -216,6 +216,17 @@ class VectorIndex:
         row = state.rows.get(paper_id)
         return None if row is None else np.array(state.matrix[row], dtype=np.float32)
 
+    def vectors_for(self, paper_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The vectors of these papers that have one, all from one state (one freshness
+        check for the lot, not one per paper)."""
+        self.maybe_refresh()
+        state = self._state
+        found = [(pid, state.rows[pid]) for pid in dict.fromkeys(paper_ids) if pid in state.rows]
+        if not found:
+            return {}
+        matrix = np.array(state.matrix[[row for _, row in found]], dtype=np.float32)
+        return {pid: matrix[i] for i, (pid, _) in enumerate(found)}
+
     def coverage(self) -> tuple[int, int]:
         """(papers with an embedding for this model, all papers)."""
         self.maybe_refresh()

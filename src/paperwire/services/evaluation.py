@@ -16,9 +16,8 @@ from pathlib import Path
 from paperwire.domain.records import PaperRecord, SourceItem
 from paperwire.search.beir import BeirDoc, parse_day, read_corpus, read_qrels, read_queries
 from paperwire.search.metrics import score_run
-from paperwire.search.vectors import VectorIndex
+from paperwire.search.plan import MODES
 from paperwire.services.ingest import ingest
-from paperwire.services.search import MODES
 from paperwire.wiring import Container
 
 EVAL_DEPTH = 100
@@ -84,8 +83,7 @@ def index_folder(
         )
         if container.vector_index is not None:
             container.vector_index.refresh(force=True)
-            if isinstance(container.vector_index, VectorIndex):  # pgvector has its own ANN
-                container.vector_index.build_ann(wait=True)  # score what serving would use
+            container.vector_index.build_ann(wait=True)  # score what serving would use
     if container.keyword_index is not None:
         container.keyword_index.wait_ready()  # rank with the product's default ranker
     return ids

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from paperwire.ports import PaperSearch
 from paperwire.search.beir import Reader, parse_day, read_corpus, read_qrels, read_users
 from paperwire.search.metrics import score_run
 from paperwire.services.evaluation import EvalReport, Progress, index_folder, internal_id
-from paperwire.services.search import SearchService
 from paperwire.wiring import Container
 
 REC_DEPTH = 100  # R@100 needs the best 100
@@ -33,7 +33,7 @@ class RecServices:
     """What a ranker may use: the process's adapters and the search service."""
 
     container: Container
-    search: SearchService
+    search: PaperSearch
 
 
 # (library paper ids, candidate paper ids, services, how many to return) -> ids, best first

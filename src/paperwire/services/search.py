@@ -17,7 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import Engine, select
@@ -30,20 +30,15 @@ from paperwire.domain.fusion import (
     fuse,
     semantic_floor,
 )
-from paperwire.search.bm25 import Bm25Index
 from paperwire.search.keyword import KeywordSearcher
 from paperwire.search.plan import (
     EMPTY_QUERY_NOTICE,
     MAX_EXAMPLE_LIMIT,
     MAX_LIMIT,
-    MAX_OFFSET,
-    MODES,
-    SORTS,
     SearchFilters,
     SearchPlan,
     build_example_plan,
     build_plan,
-    merge_filters,
 )
 from paperwire.services.search_results import (
     EMPTY,
@@ -55,16 +50,18 @@ from paperwire.services.search_results import (
 )
 from paperwire.store.tables import papers
 
+if TYPE_CHECKING:
+    from paperwire.ports import Embedder, KeywordIndex, VectorIndex
+
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "EMPTY_QUERY_NOTICE", "MAX_LIMIT", "MAX_OFFSET", "MODES", "SORTS", "SearchFilters",
-    "SearchHit", "SearchPlan", "SearchResults", "SearchService", "merge_filters",
-]
+__all__ = ["SearchHit", "SearchResults", "SearchService", "SemanticProvider"]
 
 QUERY_VECTOR_CACHE = 2048  # recent query embeddings kept (search-as-you-type repeats)
 # How many of the most similar papers are checked against the semantic floor.
 SEMANTIC_DEPTH = 300
+# Asked for first: most queries have fewer papers than this above the floor.
+FIRST_DEPTH = 50
 # The fixed sample of papers that calibrates the semantic floor, re-read this often.
 BACKGROUND_SAMPLE = 512
 BACKGROUND_TTL_S = 600.0
@@ -73,7 +70,8 @@ SEMANTIC_RETRY_S = 60.0
 
 
 # (embedder, vector index, reason when unavailable)
-SemanticProvider = Callable[[], tuple[Any, Any, str | None]]
+SemanticParts = tuple["Embedder | None", "VectorIndex | None", "str | None"]
+SemanticProvider = Callable[[], SemanticParts]
 
 
 class SearchService:
@@ -84,13 +82,13 @@ class SearchService:
         engine: Engine,
         semantic: SemanticProvider | None = None,
         *,
-        keyword_index: Bm25Index | None = None,
+        keyword_index: KeywordIndex | None = None,
     ) -> None:
         self.engine = engine
         self.keyword = KeywordSearcher(engine, keyword_index)
         self.stages = ResultStages(engine, self.keyword)
         self._semantic_provider = semantic
-        self._semantic: tuple[Any, Any, str | None] | None = None
+        self._semantic: SemanticParts | None = None
         self._semantic_checked_at = 0.0
         self._background: tuple[float, int, list[str]] | None = None
         self._background_vectors: tuple[list[str], list[str], np.ndarray] | None = None
@@ -128,7 +126,7 @@ class SearchService:
                 return SearchResults(hits, total, plan.mode, _join(plan.notices))
             return SearchResults([], 0, plan.mode, _join([*plan.notices, EMPTY_QUERY_NOTICE]))
         used, coverage = plan.mode, None
-        parts: tuple[Any, Any] | None = None
+        parts: tuple[Embedder, VectorIndex] | None = None
         if plan.mode != "keyword":
             parts, coverage, why = self._semantic_ready()
             if parts is None:
@@ -151,7 +149,9 @@ class SearchService:
             page = self.stages.with_snippets(plan, page)
         return SearchResults(page, found.total, used, _join(plan.notices), coverage)
 
-    def _semantic_ready(self) -> tuple[tuple[Any, Any] | None, tuple[int, int] | None, str]:
+    def _semantic_ready(
+        self,
+    ) -> tuple[tuple[Embedder, VectorIndex] | None, tuple[int, int] | None, str]:
         """((embedder, index) or None, embedding coverage, why unavailable)."""
         embedder, index, reason = self._semantic_parts()
         try:
@@ -164,26 +164,28 @@ class SearchService:
         return (embedder, index), coverage, ""
 
     def _semantic_set(
-        self, plan: SearchPlan, mode: str, parts: tuple[Any, Any], coverage: tuple[int, int]
+        self,
+        plan: SearchPlan,
+        mode: str,
+        parts: tuple[Embedder, VectorIndex],
+        coverage: tuple[int, int],
     ) -> ResultSet:
         """Semantic and hybrid result sets, from the papers above the calibrated floor."""
         embedder, index = parts
         query_vector = self._query_vector(plan.query.embed_text)
-        dense = index.search(query_vector, max(plan.pool, SEMANTIC_DEPTH),
-                             candidates=plan.candidates)
         floor = self._floor(query_vector, index, coverage[0])
-        above = {pid: v for pid, v in dense if v >= floor}
+        above = _above_floor(index, query_vector, floor, plan)
         if mode == "hybrid":
             def similarities(ids: list[str]) -> dict[str, float]:
                 return dict(index.search(query_vector, len(ids), candidates=ids)) if ids else {}
 
             return self.stages.hybrid_set(plan, above, similarities)
         if coverage[0] < coverage[1]:  # papers without a vector compete by keyword score
-            model_id = getattr(index, "model_id", None) or embedder.model_id
+            model_id = index.model_id
             return self.stages.partial_semantic_set(plan, above, model_id)
         return self.stages.semantic_set(plan, above)
 
-    def _floor(self, query_vector: np.ndarray, index: Any, embedded: int) -> float:
+    def _floor(self, query_vector: np.ndarray, index: VectorIndex, embedded: int) -> float:
         """The similarity a paper needs before semantic search may return it for this query.
 
         Calibrated against unrelated papers, on the model's own scale. Per query: its cosine
@@ -200,7 +202,7 @@ class SearchService:
         floor = semantic_floor(centre, spread, max(2, embedded))
         return min(floor, self._chance_ceiling(index, matrix) + 1e-6)
 
-    def _chance_ceiling(self, index: Any, matrix: np.ndarray) -> float:
+    def _chance_ceiling(self, index: VectorIndex, matrix: np.ndarray) -> float:
         now = time.monotonic()
         cached = self._ceiling
         if cached is not None and now - cached[0] < BACKGROUND_TTL_S:
@@ -216,25 +218,22 @@ class SearchService:
         self._ceiling = (now, ceiling)
         return ceiling
 
-    def _background_sample(self, index: Any, embedded: int) -> tuple[list[str], np.ndarray]:
+    def _background_sample(self, index: VectorIndex, embedded: int) -> tuple[list[str], np.ndarray]:
         """The background sample's ids and their vectors (one row each), cached with it: the
         floor is then one small matrix product per query."""
         ids = self._background_ids(index, embedded)
         cached = self._background_vectors
         if cached is not None and cached[0] is ids:
             return cached[1], cached[2]
-        kept, rows = [], []
-        for pid in ids:
-            vector = index.vector_for(pid)
-            if vector is not None:
-                kept.append(pid)
-                rows.append(np.asarray(vector, dtype=np.float32))
+        stored = index.vectors_for(ids)  # one read (pgvector: one query, not 512)
+        kept = [pid for pid in ids if pid in stored]
+        rows = [np.asarray(stored[pid], dtype=np.float32) for pid in kept]
         dim = rows[0].shape[0] if rows else 1
         matrix = np.stack(rows) if rows else np.zeros((0, dim), dtype=np.float32)
         self._background_vectors = (ids, kept, matrix)
         return kept, matrix
 
-    def _background_ids(self, index: Any, embedded: int) -> list[str]:
+    def _background_ids(self, index: VectorIndex, embedded: int) -> list[str]:
         """A fixed sample of the papers that have a vector (every n-th by id).
 
         Drawn from the embedded papers, not from all papers: while only 2% have a vector, a
@@ -340,18 +339,18 @@ class SearchService:
             return [SearchHit(pid, score, semantic_score=score) for pid, score in found_dense
                     if pid not in examples][:limit], mode
         pool = max(depth, FUSION_DEPTH)
-        keyword = {h.paper_id: h.score for h in self.keyword.search_example(
-            texts, limit=pool, candidates=candidates) if h.paper_id not in examples}
         dense = {pid: score for pid, score in index.search(vector, pool, candidates=candidates)
                  if pid not in examples}
+        # The keyword pool, and the dense hits' real keyword scores (not a made-up 0), from
+        # one keyword query.
+        found, dense_keyword = self.keyword.search_example_with(
+            texts, limit=pool, candidates=candidates, also=sorted(dense))
+        keyword = {h.paper_id: h.score for h in found if h.paper_id not in examples}
         keyword_only = sorted(keyword.keys() - dense.keys())
         if keyword_only:  # the similarity of the keyword hits that have a vector, in one call
             dense.update(index.search(vector, len(keyword_only), candidates=keyword_only))
-        dense_only = sorted(dense.keys() - keyword.keys())
-        if dense_only:  # their real keyword score, not a made-up 0
-            for h in self.keyword.search_example(texts, limit=len(dense_only),
-                                                 candidates=dense_only):
-                keyword[h.paper_id] = h.score
+        for pid, score in dense_keyword.items():
+            keyword.setdefault(pid, score)
         share = example_keyword_share(coverage)
         fused = fuse(keyword, dense, keyword_share=share)
         return [SearchHit(f.paper_id, f.score, None, f.keyword, f.semantic)
@@ -370,7 +369,9 @@ class SearchService:
             texts = {row.id: paper_text(row.title, row.abstract) for row in rows}
         return {pid: texts[pid] for pid in ids if pid in texts}
 
-    def _example_vector(self, examples: dict[str, str]) -> tuple[Any, Any, float]:
+    def _example_vector(
+        self, examples: dict[str, str]
+    ) -> tuple[np.ndarray | None, VectorIndex | None, float]:
         """(the examples' mean unit vector or None, the vector index, embedded share)."""
         embedder, index, _ = self._semantic_parts()
         if embedder is None or index is None:
@@ -379,14 +380,10 @@ class SearchService:
             have, total = index.coverage()
             if have == 0:
                 return None, None, 0.0
-            vectors = []
-            missing = []
-            for pid, text in examples.items():
-                v = index.vector_for(pid)
-                if v is None:
-                    missing.append(text)
-                else:
-                    vectors.append(np.asarray(v, dtype=np.float32))
+            stored = index.vectors_for(list(examples))
+            vectors = [np.asarray(stored[pid], dtype=np.float32)
+                       for pid in examples if pid in stored]
+            missing = [text for pid, text in examples.items() if pid not in stored]
             if missing:
                 vectors.extend(np.asarray(embedder.embed(missing), dtype=np.float32))
         except Exception as exc:  # a failing model must not break "similar papers"
@@ -400,7 +397,7 @@ class SearchService:
 
     # ---- helpers --------------------------------------------------------------------
 
-    def _semantic_parts(self) -> tuple[Any, Any, str | None]:
+    def _semantic_parts(self) -> SemanticParts:
         """(embedder, index, reason unavailable); a failed provider is retried later."""
         with self._lock:
             stale = (
@@ -443,6 +440,25 @@ class SearchService:
             while len(self._query_vectors) > QUERY_VECTOR_CACHE:
                 self._query_vectors.popitem(last=False)
         return vector
+
+
+def _above_floor(
+    index: VectorIndex, query_vector: np.ndarray, floor: float, plan: SearchPlan
+) -> dict[str, float]:
+    """The papers above the floor among the SEMANTIC_DEPTH most similar (or the plan's
+    pool, if deeper), with their similarity.
+
+    The index is asked first for the best FIRST_DEPTH: when one of those is already below
+    the floor, so are the deeper ones (exactly so for exact search; a graph's deep search
+    could still add a paper its shallow one missed), and the deep search, the costly part
+    of a graph search, is left out. Only when they all clear it is the full depth searched.
+    """
+    depth = max(plan.pool, SEMANTIC_DEPTH)
+    first = min(depth, max(plan.pool, FIRST_DEPTH))
+    dense = index.search(query_vector, first, candidates=plan.candidates)
+    if first < depth and len(dense) == first and dense[-1][1] >= floor:
+        dense = index.search(query_vector, depth, candidates=plan.candidates)
+    return {pid: v for pid, v in dense if v >= floor}
 
 
 def _reason(exc: Exception) -> str:

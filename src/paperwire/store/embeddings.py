@@ -120,6 +120,23 @@ def iter_vectors(
         yield ids, matrix, newest
 
 
+def load_vectors(
+    conn: Connection, model_id: str, paper_ids: Sequence[str], chunk: int = 500
+) -> dict[str, np.ndarray]:
+    """The stored vectors of these papers (those that have one), in few queries."""
+    ids = list(dict.fromkeys(paper_ids))
+    found: dict[str, np.ndarray] = {}
+    for start in range(0, len(ids), chunk):
+        rows = conn.execute(
+            select(paper_embeddings.c.paper_id, paper_embeddings.c.dim, paper_embeddings.c.vector)
+            .where(paper_embeddings.c.model_id == model_id,
+                   paper_embeddings.c.paper_id.in_(ids[start:start + chunk]))
+        )
+        for row in rows:
+            found[row.paper_id] = from_blob(row.vector, row.dim).copy()
+    return found
+
+
 def load_vector(conn: Connection, model_id: str, paper_id: str) -> np.ndarray | None:
     row = conn.execute(
         select(paper_embeddings.c.dim, paper_embeddings.c.vector).where(

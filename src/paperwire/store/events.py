@@ -22,6 +22,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import Connection, Engine, event
 
@@ -44,34 +45,32 @@ def _ids(values: Iterable[str]) -> frozenset[str]:
     return frozenset(str(v) for v in values)
 
 
+class PaperPart(StrEnum):
+    """Which part of what is shown about a paper changed."""
+
+    ROW = "row"  # the paper row: text, metadata, counts, flags (inserted, updated, deleted)
+    DAILY = "daily"  # its daily-feed entries
+    VOTES = "votes"  # its upvotes
+    COMMENTS = "comments"  # its comments
+
+
 @dataclass(frozen=True, slots=True)
 class PapersChanged(SharedChange):
-    """Paper rows inserted, updated or deleted (text, metadata, counts, flags)."""
+    """Something every visitor sees about these papers changed; `part` says what.
+
+    The keyword index re-reads the papers of `PaperPart.ROW` events only; the page
+    cache empties on any part."""
 
     paper_ids: frozenset[str]
+    part: PaperPart = PaperPart.ROW
 
     @classmethod
-    def of(cls, ids: Iterable[str]) -> PapersChanged:
-        return cls(_ids(ids))
+    def of(cls, ids: Iterable[str], part: PaperPart = PaperPart.ROW) -> PapersChanged:
+        return cls(_ids(ids), part)
 
-
-@dataclass(frozen=True, slots=True)
-class DailyEntriesChanged(SharedChange):
-    paper_ids: frozenset[str]
-
-    @classmethod
-    def of(cls, ids: Iterable[str]) -> DailyEntriesChanged:
-        return cls(_ids(ids))
-
-
-@dataclass(frozen=True, slots=True)
-class VotesChanged(SharedChange):
-    paper_ids: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class CommentsChanged(SharedChange):
-    paper_ids: frozenset[str]
+    @property
+    def rows_changed(self) -> bool:
+        return self.part is PaperPart.ROW
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +90,9 @@ class EmbeddingsChanged(ChangeEvent):
 
 @dataclass(frozen=True, slots=True)
 class LibraryChanged(ChangeEvent):
-    """One user's library, marks, follows or feed settings changed."""
+    """One reader's own inputs to their For-you feed changed: saved papers (and their
+    reading status), marks, upvotes, follows or feed settings. Not a SharedChange: no
+    page every visitor sees shows them."""
 
     user_id: int
 
@@ -231,19 +232,19 @@ def _coalesce(events: list[ChangeEvent]) -> list[ChangeEvent]:
     """Merge events of one kind (ids united), keeping first-seen order."""
     merged: dict[object, ChangeEvent] = {}
     for ev in events:
-        if isinstance(ev, EmbeddingsChanged):
-            key: object = (EmbeddingsChanged, ev.model_id)
+        if isinstance(ev, PapersChanged):
+            key: object = (PapersChanged, ev.part)
+        elif isinstance(ev, EmbeddingsChanged):
+            key = (EmbeddingsChanged, ev.model_id)
         elif isinstance(ev, LibraryChanged):
             key = (LibraryChanged, ev.user_id)
         else:
             key = type(ev)
         previous = merged.get(key)
-        if previous is None or not hasattr(ev, "paper_ids"):
-            merged.setdefault(key, ev)
-            continue
-        ids = previous.paper_ids | ev.paper_ids  # type: ignore[attr-defined]
-        if isinstance(ev, EmbeddingsChanged):
-            merged[key] = EmbeddingsChanged(ev.model_id, ids)
-        else:
-            merged[key] = type(ev)(ids)  # type: ignore[call-arg]
+        if previous is None:
+            merged[key] = ev
+        elif isinstance(ev, PapersChanged) and isinstance(previous, PapersChanged):
+            merged[key] = PapersChanged(previous.paper_ids | ev.paper_ids, ev.part)
+        elif isinstance(ev, EmbeddingsChanged) and isinstance(previous, EmbeddingsChanged):
+            merged[key] = EmbeddingsChanged(ev.model_id, previous.paper_ids | ev.paper_ids)
     return list(merged.values())

@@ -17,7 +17,7 @@ from paperwire.domain.records import (
 )
 from paperwire.store.bulk_insert import insert_rows
 from paperwire.store.db import aware_utc, insert_ignore, lock_for_write, utcnow
-from paperwire.store.events import DailyEntriesChanged, OrganizationsChanged, PapersChanged
+from paperwire.store.events import OrganizationsChanged, PaperPart, PapersChanged
 from paperwire.store.events import record as record_event
 from paperwire.store.tables import daily_entries, organizations, paper_authors, papers
 
@@ -330,7 +330,7 @@ def add_daily_entries(conn: Connection, entries: Iterable[DailyEntryRecord]) -> 
     ]
     insert_rows(conn, daily_entries, rows)
     if rows:
-        record_event(conn, DailyEntriesChanged.of(row["paper_id"] for row in rows))
+        record_event(conn, PapersChanged.of((row["paper_id"] for row in rows), PaperPart.DAILY))
     return len(rows)
 
 
@@ -361,7 +361,7 @@ def _fill_source_item_fields(conn: Connection, unique: dict, existing: dict) -> 
         }
         if values:
             conn.execute(update(daily_entries).where(daily_entries.c.id == row.id).values(values))
-            record_event(conn, DailyEntriesChanged.of([row.paper_id]))
+            record_event(conn, PapersChanged.of([row.paper_id], PaperPart.DAILY))
 
 
 def get_paper(conn: Connection, paper_id: str) -> PaperRecord | None:

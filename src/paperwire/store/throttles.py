@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, Float, and_, bindparam, delete, selec
 
 from paperwire.domain.rate_limits import RateLimit
 from paperwire.store.accounts_tables import throttle_counters as t
+from paperwire.store.db import sqlite_writers_in_turn
 
 KEEP_S = 2 * 86400  # counters idle this long are dropped (longer than any window in use)
 
@@ -35,6 +36,8 @@ class Taken:
     window_start: float = 0.0  # when allowed: the window the hit was counted in
     # take_all, when allowed: the window each hit was counted in (for give_back)
     windows: dict[Hit, float] = field(default_factory=dict)
+    # when refused: each full key's (bucket, key) and the time its window ends
+    full_until: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 # One statement for both databases (ON CONFLICT ... DO UPDATE ... WHERE ... RETURNING is
@@ -69,7 +72,8 @@ def take(conn: Connection, hit: Hit, now: float) -> Taken:
         select(t.c.window_start).where(t.c.bucket == hit.bucket, t.c.key == key)
     ).scalar()
     started = now if started is None else started
-    return Taken(False, max(1, math.ceil(started + hit.limit.window_s - now)))
+    ends = started + hit.limit.window_s
+    return Taken(False, max(1, math.ceil(ends - now)), full_until={(hit.bucket, hit.key): ends})
 
 
 def take_all(engine: Engine, hits: Sequence[Hit], now: float) -> Taken:
@@ -78,16 +82,19 @@ def take_all(engine: Engine, hits: Sequence[Hit], now: float) -> Taken:
     transactions on PostgreSQL never wait on each other in a circle."""
     refused: Taken | None = None
     windows: dict[Hit, float] = {}
-    with engine.connect() as conn:
+    full: dict[tuple[str, str], float] = {}
+    with sqlite_writers_in_turn(engine), engine.connect() as conn:
         for hit in sorted(hits, key=lambda h: (h.bucket, h.key)):
             taken = take(conn, hit, now)
             if taken.allowed:
                 windows[hit] = taken.window_start
-            elif refused is None or taken.retry_after_s > refused.retry_after_s:
+                continue
+            full |= taken.full_until
+            if refused is None or taken.retry_after_s > refused.retry_after_s:
                 refused = taken
         if refused is not None:
             conn.rollback()  # nothing of a refused request counts
-            return refused
+            return Taken(False, refused.retry_after_s, full_until=full)
         conn.commit()
     return Taken(True, windows=windows)
 

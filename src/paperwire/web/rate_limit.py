@@ -5,10 +5,19 @@ Retry-After. Counters live in the database (`store/throttles.py`, one atomic ups
 per key), so every web process and worker counts against the same limits: with
 `--workers 4` a limit stays the limit, not four times it. A key's window starts at
 its first request after the previous window ended.
+
+Every request a rule covers is counted with one write (API reads included: the limit
+is exact across processes, `tests/security/test_request_limits.py`). A key found full
+is remembered in this process until its window ends (`FullKeys`): further requests of
+that key are refused without touching the database, so a client hammering past its
+limit costs no writes. Counts only go down when a window ends (the one exception, the
+sign-up bucket given back for a refused sign-up, is never remembered), so the memory
+refuses exactly what the database would.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -48,6 +57,39 @@ RULES = (
 
 SIGNUP_PATH = re.compile(r"^/signup/?$")
 SIGNUP_CREATED = "signup-created"  # the bucket of sign-ups answered as created
+FULL_KEYS_MAX = 10_000  # keys remembered as full, per process
+
+
+class FullKeys:
+    """(bucket, key) pairs whose window is full, each until its window ends."""
+
+    def __init__(self, max_keys: int = FULL_KEYS_MAX) -> None:
+        self.max_keys = max_keys
+        self._until: dict[tuple[str, str], float] = {}
+
+    def __len__(self) -> int:
+        return len(self._until)
+
+    def wait_s(self, hits: list[throttles.Hit], now: float) -> float:
+        """Seconds until every remembered-full key among `hits` has room (0: ask the DB)."""
+        wait = 0.0
+        for hit in hits:
+            until = self._until.get((hit.bucket, hit.key))
+            if until is not None:
+                if until > now:
+                    wait = max(wait, until - now)
+                else:
+                    del self._until[(hit.bucket, hit.key)]
+        return wait
+
+    def remember(self, full_until: dict[tuple[str, str], float], now: float) -> None:
+        if len(self._until) + len(full_until) > self.max_keys:
+            self._until = {k: u for k, u in self._until.items() if u > now}
+            if len(self._until) + len(full_until) > self.max_keys:
+                return  # too many distinct full keys: the database answers them
+        for (bucket, key), until in full_until.items():
+            if bucket != SIGNUP_CREATED:  # given back on a refused sign-up: counts go down
+                self._until[(bucket, key)] = until
 
 
 class RateLimitMiddleware(HttpMiddleware):
@@ -55,6 +97,7 @@ class RateLimitMiddleware(HttpMiddleware):
         super().__init__(app)
         self._limits: dict[str, RateLimit] | None = None
         self._clock = clock
+        self.full_keys = FullKeys()
 
     def limits(self, settings) -> dict[str, RateLimit]:
         if self._limits is None:
@@ -81,9 +124,14 @@ class RateLimitMiddleware(HttpMiddleware):
         if not hits:
             await self.app(scope, receive, send)
             return
-        taken = await run_in_threadpool(throttles.take_all, container.engine, hits,
-                                        self._clock())
+        now = self._clock()
+        wait = self.full_keys.wait_s(hits, now)
+        if wait > 0:  # a key this process saw full and whose window has not ended
+            await _too_many(scope, max(1, math.ceil(wait)))(scope, receive, send)
+            return
+        taken = await run_in_threadpool(throttles.take_all, container.engine, hits, now)
         if not taken.allowed:
+            self.full_keys.remember(taken.full_until, now)
             await _too_many(scope, taken.retry_after_s)(scope, receive, send)
             return
         if created is None:

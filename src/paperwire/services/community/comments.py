@@ -22,7 +22,7 @@ from paperwire.store.accounts_tables import (
     users,
 )
 from paperwire.store.db import aware_utc, utcnow
-from paperwire.store.events import CommentsChanged
+from paperwire.store.events import PaperPart, PapersChanged
 from paperwire.store.events import record as record_event
 from paperwire.store.tables import papers
 
@@ -117,7 +117,7 @@ def add_comment(
             .where(papers.c.id == paper_id)
             .values(local_comments=papers.c.local_comments + 1)
         )
-        record_event(conn, CommentsChanged(frozenset({paper_id})))
+        record_event(conn, PapersChanged.of([paper_id], PaperPart.COMMENTS))
     return get_comment(engine, comment_id)
 
 
@@ -197,7 +197,7 @@ def edit_comment(engine: Engine, user: User | None, comment_id: int, body: str) 
             .where(comments.c.id == comment_id)
             .values(body_source=body, body_html=_render(conn, body), edited_at=utcnow())
         )
-        record_event(conn, CommentsChanged(frozenset({row.paper_id})))
+        record_event(conn, PapersChanged.of([row.paper_id], PaperPart.COMMENTS))
     return get_comment(engine, comment_id)
 
 
@@ -219,5 +219,5 @@ def delete_comment(engine: Engine, user: User | None, comment_id: int) -> str:
                 .where(papers.c.id == row.paper_id)
                 .values(local_comments=papers.c.local_comments - 1)
             )
-            record_event(conn, CommentsChanged(frozenset({row.paper_id})))
+            record_event(conn, PapersChanged.of([row.paper_id], PaperPart.COMMENTS))
     return row.paper_id

@@ -13,7 +13,7 @@ from paperwire.store.accounts_tables import (
     paper_votes,
 )
 from paperwire.store.db import insert_ignore, utcnow
-from paperwire.store.events import VotesChanged
+from paperwire.store.events import LibraryChanged, PaperPart, PapersChanged
 from paperwire.store.events import record as record_event
 from paperwire.store.tables import papers
 
@@ -64,7 +64,9 @@ def set_vote(engine: Engine, user: User | None, paper_id: str, voted: bool) -> V
                 .where(papers.c.id == paper_id)
                 .values(local_upvotes=papers.c.local_upvotes + delta)
             )
-            record_event(conn, VotesChanged(frozenset({paper_id})))
+            # every visitor sees the count; the voter's For-you ranking reads the upvote
+            record_event(conn, PapersChanged.of([paper_id], PaperPart.VOTES),
+                         LibraryChanged(user.id))
         row = conn.execute(
             select(papers.c.source_upvotes, papers.c.local_upvotes).where(papers.c.id == paper_id)
         ).first()

@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, and_, exists, select
 
 from paperwire.domain.library_rules import name_key
+from paperwire.ports import PaperSearch
+from paperwire.search.plan import MODES, SearchFilters
 from paperwire.services.accounts import User
 from paperwire.services.library.collections import CollectionView, get_collection
 from paperwire.services.library.common import CommunityError, require_active
 from paperwire.services.library.saved import LibraryItem, library_items_for, user_tags
 from paperwire.services.papers import PaperCard, cards_by_id
-from paperwire.services.search import MODES, SearchFilters, SearchService
 from paperwire.store.library_tables import (
     collection_items,
     library_items,
@@ -53,7 +54,7 @@ class LibraryPage:
 
 
 def library_page(
-    engine: Engine, search: SearchService | None, user: User | None, query: LibraryQuery
+    engine: Engine, search: PaperSearch | None, user: User | None, query: LibraryQuery
 ) -> LibraryPage:
     user = require_active(user, verified=False)
     if query.mode not in MODES:

@@ -17,6 +17,7 @@ from paperwire.services.community.common import (  # noqa: F401  (re-exported)
     paper_not_found,
     require_active,
 )
+from paperwire.store.events import LibraryChanged, record
 from paperwire.store.tables import papers
 
 T = TypeVar("T")
@@ -37,6 +38,12 @@ def checked(rule: Callable[..., T], *args) -> T:
 def require_paper(conn: Connection, paper_id: str) -> None:
     if conn.execute(select(papers.c.id).where(papers.c.id == paper_id)).first() is None:
         raise paper_not_found(paper_id)
+
+
+def library_changed(conn: Connection, user_id: int) -> None:
+    """Note, in the write transaction, that this reader's For-you inputs changed (their
+    ranking cache entry is dropped after the commit; never for a rolled-back write)."""
+    record(conn, LibraryChanged(user_id))
 
 
 def not_found(what: str = "collection") -> CommunityError:

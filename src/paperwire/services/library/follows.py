@@ -13,7 +13,13 @@ from sqlalchemy.exc import IntegrityError
 
 from paperwire.domain import library_rules as rules
 from paperwire.services.accounts import User
-from paperwire.services.library.common import CommunityError, checked, not_found, require_active
+from paperwire.services.library.common import (
+    CommunityError,
+    checked,
+    library_changed,
+    not_found,
+    require_active,
+)
 from paperwire.sources.arxiv_api import is_category
 from paperwire.store.db import aware_utc, utcnow
 from paperwire.store.library_tables import follows
@@ -127,6 +133,7 @@ def follow(
                     user_id=user.id, kind=kind, value=value, value_key=key, filters=clean,
                     created_at=utcnow(),
                 ))
+                library_changed(conn, user.id)
     except IntegrityError:  # a concurrent identical follow: same outcome
         pass
     found = find_follow(engine, user.id, kind, value, clean)
@@ -140,6 +147,8 @@ def unfollow(engine: Engine, user: User | None, follow_id: int) -> None:
         gone = conn.execute(
             delete(follows).where(follows.c.id == follow_id, follows.c.user_id == user.id)
         ).rowcount
+        if gone:
+            library_changed(conn, user.id)
     if not gone:
         raise not_found("follow")
 

@@ -24,13 +24,19 @@ from paperwire.domain.library_match import (
     featurize,
     match_library,
 )
+from paperwire.search.plan import SearchFilters
 from paperwire.services.accounts import User, secret_hash
-from paperwire.services.library.common import CommunityError, checked, require_active
+from paperwire.services.library.common import (
+    CommunityError,
+    checked,
+    library_changed,
+    require_active,
+)
 from paperwire.services.library.follows import list_follows
 from paperwire.services.library.ranking_cache import RankingCache, ranking_stamp
 from paperwire.services.library.saved import marked_ids, save_papers
 from paperwire.services.papers import VISIBLE, PaperCard, cards_by_id
-from paperwire.services.search import SearchFilters, SearchService
+from paperwire.services.search import SearchService
 from paperwire.store.accounts_tables import paper_votes
 from paperwire.store.db import aware_utc, insert_ignore, utcnow
 from paperwire.store.library_tables import feed_settings, library_items
@@ -117,6 +123,7 @@ def set_keywords(engine: Engine, user: User | None, include: str, exclude: str) 
         conn.execute(update(feed_settings).where(feed_settings.c.user_id == user.id).values(
             include_keywords="\n".join(inc), exclude_keywords="\n".join(exc),
             updated_at=utcnow()))
+        library_changed(conn, user.id)
     return get_feed_settings(engine, user.id)
 
 

@@ -2,17 +2,21 @@
 
 Ranking one reader's feed runs ~30 query-by-example searches; the answer only changes when
 that reader's inputs change (library, marks, upvotes, follows, feed keywords) or when papers
-arrive or change. So each entry is stored with a **stamp**: one cheap SQL read of the
-reader's row counts and latest write times in those tables plus the papers table's
-`max(modified_at)` watermark (the one the keyword index catches up from). A request whose
-stamp differs from the stored one recomputes; a write in any process (web, CLI, worker,
-import) is seen by every process, with no hook on each write path.
+arrive or change. Two mechanisms keep an entry honest, as for the derived indexes:
 
-`RankingCache` is also the seam for explicit invalidation: `invalidate_user(user_id)` and
-`invalidate_all()` are what a change-event mechanism (issue 16) calls after commit. Entries
-also expire after `max_age_s`, since the ranker's recency factor moves with the clock.
-Thread-safe (one lock), bounded (LRU, `max_entries`). Only real rankings are stored: the
-caller never puts a fallback (no search service) here.
+- **change events, in this process**: the library, mark, vote, follow and feed-settings
+  writes record `LibraryChanged(user_id)`; after the commit (never for a rolled-back
+  write) `on_changes` drops exactly that reader's entries, so the next request
+  recomputes at once; papers written (`PapersChanged`) drop every entry.
+  `listen(bus)` subscribes the cache (`wiring.Container` does).
+- **a stamp, for other processes** (web workers, CLI, worker, import): each entry is
+  stored with one cheap SQL read of the reader's row counts and latest write times in
+  those tables plus the papers table's `max(modified_at)` watermark (the one the
+  keyword index catches up from). A request whose stamp differs recomputes.
+
+Entries also expire after `max_age_s`, since the ranker's recency factor moves with the
+clock. Thread-safe (one lock), bounded (LRU, `max_entries`). Only real rankings are stored:
+the caller never puts a fallback (no search service) here.
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
 from paperwire.store.accounts_tables import paper_votes
+from paperwire.store.events import ChangeEvent, EventBus, LibraryChanged, PapersChanged
 from paperwire.store.library_tables import feed_settings, follows, library_items, paper_marks
 from paperwire.store.tables import papers
 
@@ -99,6 +104,18 @@ class RankingCache:
         with self._lock:
             for key in [k for k in self._entries if k[0] == user_id]:
                 del self._entries[key]
+
+    def listen(self, bus: EventBus) -> Callable[[], None]:
+        """Drop a reader's entries after each commit that changed their inputs; returns the
+        function that stops listening."""
+        return bus.subscribe(self.on_changes)
+
+    def on_changes(self, events: Sequence[ChangeEvent]) -> None:
+        for ev in events:
+            if isinstance(ev, LibraryChanged):
+                self.invalidate_user(ev.user_id)
+            elif isinstance(ev, PapersChanged) and ev.rows_changed:
+                self.invalidate_all()  # papers arrived or changed: every ranking may move
 
     def invalidate_all(self) -> None:
         """Drop everything (e.g. after papers arrive, when told by a change event)."""

@@ -18,6 +18,7 @@ from paperwire.services.library.common import (
     MARKS,
     CommunityError,
     checked,
+    library_changed,
     require_active,
     require_paper,
 )
@@ -89,6 +90,7 @@ def save_paper(engine: Engine, user: User | None, paper_id: str) -> PaperState:
     user = require_active(user)
     with engine.begin() as conn:
         _save(conn, user.id, paper_id)
+        library_changed(conn, user.id)
         conn.execute(
             delete(paper_marks).where(
                 paper_marks.c.user_id == user.id,
@@ -119,6 +121,7 @@ def save_papers(conn: Connection, user_id: int, paper_ids: Iterable[str]) -> int
             [{"user_id": user_id, "paper_id": pid, "saved_at": now, "updated_at": now,
               "note_source": "", "note_html": ""} for pid in new],
         )
+        library_changed(conn, user_id)
     return len(new)
 
 
@@ -142,6 +145,7 @@ def remove_paper(engine: Engine, user: User | None, paper_id: str) -> PaperState
                 library_items.c.user_id == user.id, library_items.c.paper_id == paper_id
             )
         )
+        library_changed(conn, user.id)
     return paper_state(engine, user.id, paper_id)
 
 
@@ -166,6 +170,7 @@ def set_mark(engine: Engine, user: User | None, paper_id: str, kind: str, on: bo
                     paper_marks.c.kind == kind,
                 )
             )
+        library_changed(conn, user.id)
     return paper_state(engine, user.id, paper_id)
 
 
@@ -181,6 +186,7 @@ def set_note(engine: Engine, user: User | None, paper_id: str, source: str) -> L
             .where(library_items.c.user_id == user.id, library_items.c.paper_id == paper_id)
             .values(note_source=source, note_html=html, updated_at=utcnow())
         )
+        library_changed(conn, user.id)
     return _require_item(engine, user.id, paper_id)
 
 
@@ -204,6 +210,7 @@ def set_tags(
                 [{"user_id": user.id, "paper_id": paper_id, "tag": t,
                   "tag_key": rules.name_key(t)} for t in cleaned],
             )
+        library_changed(conn, user.id)
     return _require_item(engine, user.id, paper_id)
 
 

@@ -7,7 +7,8 @@ user's rows only; another user's private collection is a 404 everywhere.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
@@ -32,6 +33,7 @@ from paperwire.web.routes.community.common import (
 from paperwire.web.serializers import card_json
 
 router = APIRouter(tags=["library"])
+T = TypeVar("T")
 
 PAGE_SIZE = 50
 Next = Annotated[str, Form(max_length=2000)]
@@ -46,6 +48,16 @@ def _safe_next(value: str | None, fallback: str) -> str:
 
 def _login_required(request: Request, format: str) -> Response:
     return error_response(request, CommunityError("Log in first.", 401), format)
+
+
+def _form(request: Request, change: Callable[[], T], back: str | Callable[[T], str]) -> Response:
+    """A no-JavaScript form's answer: make the change, then 303 to `back` (a path, or a
+    function of the change's result); a refusal is the site's error page."""
+    try:
+        result = change()
+    except CommunityError as exc:
+        return html_error(request, exc)
+    return see_other(back(result) if callable(back) else back)
 
 
 # ------------------------------------------------------------------ library page
@@ -135,16 +147,16 @@ def save_submit(
     next: Next = "",
 ) -> Response:
     user = current_user(request)
-    try:
+
+    def change() -> None:
         if action == "add":
             library.save_paper(container.engine, user, paper_id)
             if collection_id:
                 library.add_to_collection(container.engine, user, collection_id, paper_id)
         else:
             library.remove_paper(container.engine, user, paper_id)
-    except CommunityError as exc:
-        return html_error(request, exc)
-    return see_other(_safe_next(next, paper_url(paper_id)))
+
+    return _form(request, change, _safe_next(next, paper_url(paper_id)))
 
 
 @router.post("/papers/{paper_id:path}/mark", summary="Mark read / not interested (form)")
@@ -156,11 +168,11 @@ def mark_submit(
     on: Annotated[bool, Form()] = True,
     next: Next = "",
 ) -> Response:
-    try:
-        library.set_mark(container.engine, current_user(request), paper_id, kind, on)
-    except CommunityError as exc:
-        return html_error(request, exc)
-    return see_other(_safe_next(next, paper_url(paper_id)))
+    return _form(
+        request,
+        lambda: library.set_mark(container.engine, current_user(request), paper_id, kind, on),
+        _safe_next(next, paper_url(paper_id)),
+    )
 
 
 @router.post("/papers/{paper_id:path}/note", summary="Write your private note (form)")
@@ -171,11 +183,11 @@ def note_submit(
     note: Annotated[str, Form(max_length=25000)] = "",
     next: Next = "",
 ) -> Response:
-    try:
-        library.set_note(container.engine, current_user(request), paper_id, note)
-    except CommunityError as exc:
-        return html_error(request, exc)
-    return see_other(_safe_next(next, paper_url(paper_id)))
+    return _form(
+        request,
+        lambda: library.set_note(container.engine, current_user(request), paper_id, note),
+        _safe_next(next, paper_url(paper_id)),
+    )
 
 
 @router.post("/papers/{paper_id:path}/tags", summary="Set your tags on a paper (form)")
@@ -186,11 +198,11 @@ def tags_submit(
     tags: Annotated[str, Form(max_length=2000)] = "",
     next: Next = "",
 ) -> Response:
-    try:
-        library.set_tags(container.engine, current_user(request), paper_id, tags)
-    except CommunityError as exc:
-        return html_error(request, exc)
-    return see_other(_safe_next(next, paper_url(paper_id)))
+    return _form(
+        request,
+        lambda: library.set_tags(container.engine, current_user(request), paper_id, tags),
+        _safe_next(next, paper_url(paper_id)),
+    )
 
 
 @router.post("/papers/{paper_id:path}/collections", summary="Add to / remove from a collection")
@@ -203,14 +215,14 @@ def paper_collection_submit(
     next: Next = "",
 ) -> Response:
     user = current_user(request)
-    try:
+
+    def change() -> None:
         if action == "add":
             library.add_to_collection(container.engine, user, collection_id, paper_id)
         else:
             library.remove_from_collection(container.engine, user, collection_id, paper_id=paper_id)
-    except CommunityError as exc:
-        return html_error(request, exc)
-    return see_other(_safe_next(next, paper_url(paper_id)))
+
+    return _form(request, change, _safe_next(next, paper_url(paper_id)))
 
 
 # ------------------------------------------------------------------ collections (pages)
@@ -285,23 +297,23 @@ def collection_edit(
     description: Annotated[str, Form(max_length=5000)] = "",
     public: Annotated[bool, Form()] = False,
 ) -> Response:
-    try:
-        view = library.update_collection(
+    return _form(
+        request,
+        lambda: library.update_collection(
             container.engine, current_user(request), collection_id,
             name=name, description=description, is_public=public,
-        )
-    except CommunityError as exc:
-        return html_error(request, exc)
-    return see_other(view.url)
+        ),
+        lambda view: view.url,
+    )
 
 
 @router.post("/collections/{collection_id}/delete", summary="Delete a collection (form)")
 def collection_delete(request: Request, container: ContainerDep, collection_id: RowId):
-    try:
-        library.delete_collection(container.engine, current_user(request), collection_id)
-    except CommunityError as exc:
-        return html_error(request, exc)
-    return see_other("/collections")
+    return _form(
+        request,
+        lambda: library.delete_collection(container.engine, current_user(request), collection_id),
+        "/collections",
+    )
 
 
 # ------------------------------------------------------------------ JSON API

@@ -9,9 +9,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from paperwire.search.plan import SearchFilters
 from paperwire.services.activity import EMBED, ActivityBoard
 from paperwire.services.papers import PaperCard, cards_by_id
-from paperwire.services.search import SearchFilters
 from paperwire.web.cache import cached
 from paperwire.web.deps import ContainerDep
 from paperwire.web.guards import reject_nul_characters

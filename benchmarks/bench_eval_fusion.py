@@ -182,7 +182,8 @@ def run_folder(folder: Path, max_queries: int | None, by_example: bool) -> None:
             pools = {q: pool_for(service, index, coverage[0], queries[q]) for q in judged}
         n = max(1, len(pools))
         words = sum(p.n_words for p in pools.values()) / n
-        share = sum(fusion.keyword_weight(p.n_words) for p in pools.values()) / n
+        share = sum(fusion.example_keyword_share(1.0) if p.n_words < 0
+                    else fusion.keyword_weight(p.n_words) for p in pools.values()) / n
         print(f"# mean query length {words:.1f} words; shipped keyword share {share:.2f}",
               flush=True)
         wanted = {q: qrels[q] for q in judged}

@@ -79,6 +79,28 @@ def test_scores_and_ranking_equal_fts5_bm25(container):
             assert {p for p, s in found if s > cut} == {p for p, s in rows if s > cut}
 
 
+def test_repeated_words_count_each_time_and_candidates_keep_their_scores(container):
+    """A repeated query word adds its BM25 score once per occurrence (query-by-example
+    weights words so); a candidate list gives the same scores as the whole ranking."""
+    ingest(container.engine, [SourceItem(p) for p in random_papers(300)], source="t",
+           parameters={})
+    index = Bm25Index(container.engine)
+    assert index.wait_ready()
+    everything = dict(index.search(["graph", "graph", "neural"], 300, proximity=False)[0])
+    graph = dict(index.search(["graph"], 300, proximity=False)[0])
+    neural = dict(index.search(["neural"], 300, proximity=False)[0])
+    assert everything.keys() == graph.keys() | neural.keys()
+    for pid, score in everything.items():
+        assert score == pytest.approx(2 * graph.get(pid, 0.0) + neural.get(pid, 0.0), rel=1e-5)
+    some = sorted(everything)[::3] + ["2601.99999", "no-such-paper"]
+    found, total = index.search(["graph", "graph", "neural"], 5, candidates=some,
+                                proximity=False)
+    assert total == len(some) - 2
+    best = sorted(((s, p) for p, s in everything.items() if p in some), reverse=True)[:5]
+    assert [s for _, s in found] == pytest.approx([s for s, _ in best], rel=1e-6)
+    assert index.search(["graph"], 5, candidates=[])[1] == 0
+
+
 def test_new_and_changed_papers_are_searchable_at_once(seeded):
     index = seeded.keyword_index
     assert seeded.search.search("molecules", mode="keyword").hits
@@ -323,3 +345,23 @@ def test_a_deletion_committed_here_is_seen_by_the_next_search(seeded):
         record(conn, PapersChanged.of(["2502.00002"]))
     assert index.search(["molecules"], 5) == ([], 0)  # no count check, no rebuild needed
     assert index._build_thread is None
+
+
+def test_example_scores_of_other_papers_come_from_the_same_query(container):
+    """Query-by-example's keyword pool and the keyword scores of the dense side's papers
+    (one analysis of the examples) equal two separate example searches."""
+    from paperwire.search.keyword import KeywordSearcher
+
+    ingest(container.engine, [SourceItem(p) for p in random_papers(300)], source="t",
+           parameters={})
+    index = Bm25Index(container.engine)
+    assert index.wait_ready()
+    searcher = KeywordSearcher(container.engine, index)
+    texts = ["graph neural network attention kernel", "sparse retrieval with dense tokens"]
+    others = [f"2601.{i:05d}" for i in range(0, 300, 7)]
+    found, scores = searcher.search_example_with(texts, limit=10, also=others)
+    assert found == searcher.search_example(texts, limit=10)
+    separate = searcher.search_example(texts, limit=len(others), candidates=others)
+    assert scores == {h.paper_id: h.score for h in separate}
+    assert scores and set(scores) <= set(others)
+

@@ -36,3 +36,34 @@ def test_no_match_gives_the_opening_words_and_empty_text_none():
     assert highlight("Alpha beta gamma.", stems("zeta"), A) == "Alpha beta gamma."
     assert highlight("", stems("zeta"), A) is None
     assert highlight("!!!", stems("zeta"), A) is None
+
+
+def test_ascii_and_unicode_texts_split_words_alike():
+    """Underscores, digits, hyphens and other punctuation separate words the same way in
+    ASCII text (a fast path) and in text with other characters."""
+    plain = "Graph_neural nets (GNN-2) use 3D graphs; graph-based models."
+    accented = plain + " Café."
+    want = stems("graph", "neural", "3d")
+    out = highlight(plain, want, A)
+    assert out == ("<mark>Graph</mark>_<mark>neural</mark> nets (GNN-2) use <mark>3D</mark> "
+                   "<mark>graphs</mark>; <mark>graph</mark>-based models.")
+    assert highlight(accented, want, A) == out + " Café."
+
+
+def test_a_short_query_word_marks_only_itself():
+    out = highlight("A is a letter, an article, and ai is not.", stems("a"), A)
+    assert out == "<mark>A</mark> is <mark>a</mark> letter, an article, and ai is not."
+
+
+def test_window_far_into_a_long_text_is_placed_by_words():
+    text = " ".join(f"w{i}" for i in range(300)) + " target, words. " + " ".join(
+        f"v{i}" for i in range(300))
+    out = highlight(text, stems("target", "words"), A, words=6)
+    assert out == "…w299 <mark>target</mark>, <mark>words</mark>. v0 v1 v2…"
+
+
+def test_cached_stems_equal_stems():
+    analyzer = Analyzer()
+    words = ["running", "graphs", "ai", "running", "networks"]
+    assert analyzer.cached_stems(words) == analyzer.stems(words)
+    assert analyzer.cached_stems(words[::-1]) == analyzer.stems(words[::-1])

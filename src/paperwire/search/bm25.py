@@ -64,6 +64,8 @@ RECHECK_MARGIN = timedelta(seconds=120)  # longest a write transaction may stay 
 FULL_CHECK_INTERVAL_S = 30.0  # count check (deleted papers) and margin re-read
 PAIR_CHUNK = 10_000  # papers per chunk while counting adjacent term pairs
 SYNC_BUILD_MAX = 20_000  # up to this many papers the first build runs inline (< 2 s)
+RECENT_SCORES = 4  # score vectors of the last queries kept for a repeated ask
+GATHER_MAX = 5_000  # up to this many candidates are scored by look-ups, not a full pass
 
 @dataclass(frozen=True)
 class _State:
@@ -85,6 +87,18 @@ class _State:
     def paper_id(self, doc: int) -> str:
         n = len(self.segment.ids)
         return self.segment.ids[doc] if doc < n else self.tail_ids[doc - n]
+
+
+@dataclass(frozen=True, eq=False)
+class _Term:
+    """A query stem as scored: its idf, its weight (idf times the query's count of it),
+    its postings."""
+
+    stem: str
+    idf: float
+    weight: np.float32
+    main: tuple[np.ndarray, np.ndarray] | None
+    tail: tuple[tuple[int, float], ...]
 
 
 @dataclass(frozen=True)
@@ -129,6 +143,8 @@ class Bm25Index:
         self._terms_by_id: tuple[Segment, list[str]] | None = None
         self._pairs: tuple[Segment, bytes, np.ndarray, np.ndarray] | None = None
         self._pairs_lock = threading.Lock()
+        # (state, query stems, scores) of the last few queries, newest first.
+        self._recent_scores: list[tuple[_State, tuple[str, ...], np.ndarray]] = []
         bus_for(engine).subscribe(self._on_changes)
 
     @property
@@ -200,6 +216,7 @@ class Bm25Index:
         *,
         candidates: Iterable[str] | None = None,
         proximity: bool = True,
+        refresh: bool = True,
     ) -> tuple[list[tuple[str, float]], int]:
         """The k best (paper id, score) for these query words, and how many papers match.
 
@@ -207,35 +224,28 @@ class Bm25Index:
         in query order); `candidates` restricts the result to these paper ids. Scores are
         BM25, plus (with `proximity`) a bonus for query words that stand next to each other
         in the paper, computed for the best PROXIMITY_DEPTH papers by BM25. Call only when
-        `ready`.
+        `ready`. `refresh=False` for a follow-up within one request: the index caught up
+        with the database at the request's first search already (one look, not one a call).
         """
-        self.refresh()
+        if refresh:
+            self.refresh()
         state = self._state
         if state is None:
             raise RuntimeError("the BM25 index is not built yet")
-        scores = np.zeros(state.size, dtype=np.float32)
-        n_docs = max(1, state.live)
         stems = self.analyzer.stems(list(words))
-        idfs: dict[str, float] = {}
-        for stem in stems:
-            main = state.segment.postings(stem)
-            tail = state.tail_postings.get(stem, ())
-            df = (0 if main is None else len(main[0])) + len(tail)
-            if df == 0:
-                continue
-            idfs[stem] = idf(n_docs, df)
-            weight = np.float32(idfs[stem])
-            if main is not None:
-                scores[main[0]] += weight * main[1]
-            for doc, w in tail:
-                scores[doc] += weight * w
-        if state.dead is not None:
-            scores[state.dead] = 0.0
+        terms = self._query_terms(state, stems)
+        idfs = {t.stem: t.idf for t in terms}
+        rows = None
         if candidates is not None:
-            allowed = np.zeros(state.size, dtype=bool)
-            rows = [r for r in map(state.rows.get, candidates) if r is not None]
-            allowed[np.asarray(rows, dtype=np.int64)] = True
-            scores[~allowed] = 0.0
+            rows = np.unique(np.fromiter(
+                (r for r in map(state.rows.get, candidates) if r is not None), dtype=np.int64))
+        docs, scores = None, None
+        cached = self._cached_scores(state, stems)
+        if cached is None and rows is not None and len(rows) <= GATHER_MAX:
+            docs, scores = rows, self._scores_of(state, terms, rows)  # a few papers: look-ups
+        if scores is None:
+            every = cached if cached is not None else self._scores(state, stems, terms)
+            docs, scores = (None, every) if rows is None else (rows, every[rows])
         total = int(np.count_nonzero(scores))
         if total == 0 or k <= 0:
             return [], total
@@ -245,8 +255,9 @@ class Bm25Index:
             if a != b and a in idfs and b in idfs
         }
         pool = min(total, max(k, PROXIMITY_DEPTH) if proximity and pairs else k)
-        best = np.argpartition(-scores, pool - 1)[:pool].tolist()
-        final = {d: float(scores[d]) for d in best}
+        picked = np.argpartition(-scores, pool - 1)[:pool]
+        best = (picked if docs is None else docs[picked]).tolist()
+        final = dict(zip(best, scores[picked].tolist(), strict=True))
         if proximity and pairs:
             for d, extra in zip(best, self._proximity(state, best, pairs), strict=True):
                 final[d] += float(extra)
@@ -254,6 +265,68 @@ class Bm25Index:
         best.sort(key=state.paper_id, reverse=True)
         best.sort(key=lambda d: -final[d])  # stable: equal scores stay newest id first
         return [(state.paper_id(d), final[d]) for d in best[:k]], total
+
+    @staticmethod
+    def _query_terms(state: _State, stems: list[str]) -> list[_Term]:
+        """The query's distinct stems that some paper holds, in query order; a stem the
+        query repeats weighs that many times."""
+        n_docs = max(1, state.live)
+        terms = []
+        for stem, times in Counter(stems).items():
+            main = state.segment.postings(stem)
+            tail = state.tail_postings.get(stem, ())
+            df = (0 if main is None else len(main[0])) + len(tail)
+            if df:
+                weight = idf(n_docs, df)
+                terms.append(_Term(stem, weight, np.float32(weight * times), main, tail))
+        return terms
+
+    def _cached_scores(self, state: _State, stems: list[str]) -> np.ndarray | None:
+        key = tuple(stems)
+        for entry in self._recent_scores:
+            if entry[0] is state and entry[1] == key:
+                return entry[2]
+        return None
+
+    def _scores(self, state: _State, stems: list[str], terms: list[_Term]) -> np.ndarray:
+        """Every paper's BM25 score for these query terms (dead papers 0): one pass over
+        each term's postings. The last few are kept: a search asks again for the same
+        words (the count and the page, the keyword scores of the semantic hits)."""
+        scores = np.zeros(state.size, dtype=np.float32)
+        for t in terms:
+            if t.main is not None:
+                # Index with intp: numpy would convert the int32 postings twice (read, write).
+                docs = t.main[0].astype(np.intp)
+                scores[docs] += t.weight * t.main[1]
+            for doc, w in t.tail:
+                scores[doc] += t.weight * w
+        if state.dead is not None:
+            scores[state.dead] = 0.0
+        scores.flags.writeable = False  # shared by the searches that ask again
+        self._recent_scores = [(state, tuple(stems), scores),
+                               *self._recent_scores[:RECENT_SCORES - 1]]
+        return scores
+
+    @staticmethod
+    def _scores_of(state: _State, terms: list[_Term], docs: np.ndarray) -> np.ndarray:
+        """The BM25 scores of these papers (sorted, distinct document numbers), by looking
+        each term up in their postings: the same float32 sums, in the same order, as
+        `_scores` makes for them."""
+        out = np.zeros(len(docs), dtype=np.float32)
+        if not len(docs):
+            return out
+        where = {int(d): i for i, d in enumerate(docs)} if any(t.tail for t in terms) else {}
+        for t in terms:
+            if t.main is not None and len(t.main[0]):
+                at = np.minimum(np.searchsorted(t.main[0], docs), len(t.main[0]) - 1)
+                hit = t.main[0][at] == docs
+                out[hit] += t.weight * t.main[1][at[hit]]
+            for doc, w in t.tail:
+                if (i := where.get(doc)) is not None:
+                    out[i] += t.weight * w
+        if state.dead is not None:
+            out[state.dead[docs]] = 0.0
+        return out
 
     def document_frequencies(self, stems: Iterable[str]) -> tuple[dict[str, int], int]:
         """(stem -> how many live papers hold it, live papers); for query term selection.

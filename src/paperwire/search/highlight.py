@@ -8,13 +8,31 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_left
 from collections.abc import Collection
+from contextlib import suppress
+from functools import lru_cache
+from itertools import islice
 
 from paperwire.search.text_analysis import Analyzer, fold
 
 SNIPPET_WORDS = 32
 ELLIPSIS = "…"
 _TOKEN = re.compile(r"[^\W_]+")
+# Lower-cased ASCII text: [^\W_] is [a-z0-9] there, so every other character separates
+# words; mapped to spaces (same length, same positions), `str.split` finds the words.
+_ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128)
+                                   if not chr(c).isalnum()})
+_SPACED_WORD = re.compile(r"[^ ]+")
+
+
+@lru_cache(maxsize=256)
+def _starting_with(prefixes: frozenset[str]) -> re.Pattern[str]:
+    """The words of a spaced text whose first two letters are one of `prefixes` (a word
+    shorter than two letters must equal its prefix)."""
+    parts = sorted((re.escape(p) + (r"[^ ]*" if len(p) >= 2 else "") for p in prefixes if p),
+                   key=lambda p: (-len(p), p))
+    return re.compile(r"(?<![^ ])(?:" + "|".join(parts or ["(?!)"]) + r")(?![^ ])")
 
 
 def highlight(
@@ -23,34 +41,55 @@ def highlight(
     """About `words` words of `text` around its best cluster of query stems, with <mark>."""
     if not text:
         return None
-    ascii_text = text.isascii()
-    source = text.lower() if ascii_text else text
-    tokens = list(_TOKEN.finditer(source))
-    if not tokens:
-        return None
-    folded = _TOKEN.findall(source) if ascii_text else [fold(t.group()) for t in tokens]
-    # Porter keeps a word's first two letters, so only those candidates need stemming.
-    prefixes = {s[:2] for s in stems}
-    candidates = [i for i, w in enumerate(folded) if w[:2] in prefixes]
-    candidate_stems = analyzer.stems([folded[i] for i in candidates])
-    stem_of = {i: s for i, s in zip(candidates, candidate_stems, strict=True) if s in stems}
+    prefixes = frozenset(s[:2] for s in stems)
+    if text.isascii():
+        spaced = text.lower().translate(_ASCII_SEPARATORS)
+        folded = spaced.split()
+        if not folded:
+            return None
+        # Porter keeps a word's first two letters: only words that start like a query stem
+        # can match (found by one scan of the text).
+        candidates = set(_starting_with(prefixes).findall(spaced))
+
+        def spans(first: int, last: int) -> list[tuple[int, int]]:
+            """Where words first..last are (the words before them skipped in C)."""
+            return [m.span() for m in islice(_SPACED_WORD.finditer(spaced), first, last + 1)]
+    else:
+        tokens = list(_TOKEN.finditer(text))
+        if not tokens:
+            return None
+        folded = [fold(t.group()) for t in tokens]
+        candidates = {w for w in folded if w[:2] in prefixes}
+
+        def spans(first: int, last: int) -> list[tuple[int, int]]:
+            return [t.span() for t in tokens[first : last + 1]]
+    n_tokens = len(folded)
+    stem_of: dict[int, str] = {}
+    words_found = sorted(candidates)
+    for word, stem in zip(words_found, analyzer.cached_stems(words_found), strict=True):
+        if stem in stems:
+            at = -1
+            with suppress(ValueError):
+                while True:
+                    at = folded.index(word, at + 1)
+                    stem_of[at] = stem
     hits = sorted(stem_of)
     start = _best_start(hits, stem_of, words) if hits else 0
-    end = min(len(tokens), start + words)
-    lo = tokens[start].start() if start > 0 else 0
-    hi = tokens[end].start() if end < len(tokens) else len(text)
+    end = min(n_tokens, start + words)
+    window = spans(start, min(end, n_tokens - 1))  # word i is window[i - start]
+    lo = window[0][0] if start > 0 else 0
+    hi = window[end - start][0] if end < n_tokens else len(text)
     parts = [ELLIPSIS] if start > 0 else []
     cursor = lo
     for i in hits:  # escape the text between marked words in one piece each
         if start <= i < end:
-            token = tokens[i]
-            parts.append(html.escape(text[cursor : token.start()], quote=True))
-            marked = html.escape(text[token.start() : token.end()], quote=True)
-            parts.append(f"<mark>{marked}</mark>")
-            cursor = token.end()
-    parts.append(html.escape(text[cursor:hi].rstrip() if end < len(tokens) else text[cursor:hi],
+            word_start, word_end = window[i - start]
+            parts.append(html.escape(text[cursor:word_start], quote=True))
+            parts.append(f"<mark>{html.escape(text[word_start:word_end], quote=True)}</mark>")
+            cursor = word_end
+    parts.append(html.escape(text[cursor:hi].rstrip() if end < n_tokens else text[cursor:hi],
                              quote=True))
-    if end < len(tokens):
+    if end < n_tokens:
         parts.append(ELLIPSIS)
     return " ".join("".join(parts).split())
 
@@ -61,7 +100,7 @@ def _best_start(hits: list[int], token_stems: dict[int, str], words: int) -> int
     lead = min(3, words // 4)  # a little context before the first marked word
     for n, h in enumerate(hits):
         start = max(0, h - lead)
-        inside = [i for i in hits[n:] if i < start + words]
+        inside = hits[n:bisect_left(hits, start + words, n)]
         key = (len({token_stems[i] for i in inside}), len(inside))
         if key > best_key:
             best, best_key = start, key

@@ -149,6 +149,18 @@ class KeywordSearcher:
         The query is the texts' best terms by tf x idf (domain.example_query), not every
         word: see that module. `candidates` restricts the result to these paper ids.
         """
+        return self.search_example_with(texts, limit=limit, candidates=candidates)[0]
+
+    def search_example_with(
+        self,
+        texts: Sequence[str],
+        *,
+        limit: int,
+        candidates: Sequence[str] | None = None,
+        also: Sequence[str] = (),
+    ) -> tuple[list[KeywordHit], dict[str, float]]:
+        """`search_example`, and the keyword score of each paper in `also` that matches
+        (others absent), from the same query (the texts are analysed once)."""
         from paperwire.domain.example_query import count_terms, query_words, select_terms
         from paperwire.search.query_parser import STOPWORDS
 
@@ -157,26 +169,34 @@ class KeywordSearcher:
             found = self.analyzer.words(example)
             pairs.extend(zip(found, self.analyzer.stems(found), strict=True))
         counts, surface = count_terms(pairs, STOPWORDS)
-        if not counts or limit <= 0:
-            return []
+        if not counts or (limit <= 0 and not also):
+            return [], {}
         ranker = self._ranker_for(ParsedQuery(terms=("x",)))
         if ranker is not None:
             df, n_docs = ranker.document_frequencies(counts)
             terms = select_terms(counts, surface, df, n_docs)
             if not terms:
-                return []
-            found_hits, _ = ranker.search(
-                query_words(terms), limit, candidates=candidates, proximity=False
-            )
-            return [KeywordHit(pid, score) for pid, score in found_hits]
+                return [], {}
+            words = query_words(terms)
+            found_hits = ranker.search(words, limit, candidates=candidates,
+                                       proximity=False)[0] if limit > 0 else []
+            scores = dict(ranker.search(words, len(also), candidates=also, proximity=False,
+                                        refresh=limit <= 0)[0]) if also else {}
+            return [KeywordHit(pid, score) for pid, score in found_hits], scores
         terms = select_terms(counts, surface, None, 0, max_terms=MAX_TERMS_FALLBACK)
         query = ParsedQuery(terms=tuple(t.word for t in terms))
         allowed = set(candidates) if candidates is not None else None
         depth = limit if allowed is None else max(limit * 5, 500)
-        hits = self._database_search(query, FilterSpec(), depth, 0)
+        hits = self._database_search(query, FilterSpec(), depth, 0) if limit > 0 else []
         if allowed is not None:
             hits = [h for h in hits if h.paper_id in allowed]
-        return hits[:limit]
+        also_ids = list(dict.fromkeys(also))
+        scores: dict[str, float] = {}
+        for start in range(0, len(also_ids), 500):
+            part = also_ids[start : start + 500]
+            scores.update((h.paper_id, h.score) for h in self._database_search(
+                query, FilterSpec(), len(part), 0, (papers.c.id.in_(part),)))
+        return hits[:limit], scores
 
     def takes_candidates(self, query: ParsedQuery) -> bool:
         """Whether this query runs on the in-memory ranker, which restricts by a list of
@@ -219,7 +239,9 @@ class KeywordSearcher:
         ranker = self._ranker_for(query)
         if ranker is not None:
             words, proximity = self._ranker_words(query, ranker)
-            found, _ = ranker.search(words, len(ids), candidates=ids, proximity=proximity)
+            # A follow-up of the request's keyword search, which caught the index up.
+            found, _ = ranker.search(words, len(ids), candidates=ids, proximity=proximity,
+                                     refresh=False)
             return dict(found)
         found = {}
         for start in range(0, len(ids), 500):

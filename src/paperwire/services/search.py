@@ -60,6 +60,8 @@ __all__ = ["SearchHit", "SearchResults", "SearchService", "SemanticProvider"]
 QUERY_VECTOR_CACHE = 2048  # recent query embeddings kept (search-as-you-type repeats)
 # How many of the most similar papers are checked against the semantic floor.
 SEMANTIC_DEPTH = 300
+# Asked for first: most queries have fewer papers than this above the floor.
+FIRST_DEPTH = 50
 # The fixed sample of papers that calibrates the semantic floor, re-read this often.
 BACKGROUND_SAMPLE = 512
 BACKGROUND_TTL_S = 600.0
@@ -171,10 +173,8 @@ class SearchService:
         """Semantic and hybrid result sets, from the papers above the calibrated floor."""
         embedder, index = parts
         query_vector = self._query_vector(plan.query.embed_text)
-        dense = index.search(query_vector, max(plan.pool, SEMANTIC_DEPTH),
-                             candidates=plan.candidates)
         floor = self._floor(query_vector, index, coverage[0])
-        above = {pid: v for pid, v in dense if v >= floor}
+        above = _above_floor(index, query_vector, floor, plan)
         if mode == "hybrid":
             def similarities(ids: list[str]) -> dict[str, float]:
                 return dict(index.search(query_vector, len(ids), candidates=ids)) if ids else {}
@@ -339,18 +339,18 @@ class SearchService:
             return [SearchHit(pid, score, semantic_score=score) for pid, score in found_dense
                     if pid not in examples][:limit], mode
         pool = max(depth, FUSION_DEPTH)
-        keyword = {h.paper_id: h.score for h in self.keyword.search_example(
-            texts, limit=pool, candidates=candidates) if h.paper_id not in examples}
         dense = {pid: score for pid, score in index.search(vector, pool, candidates=candidates)
                  if pid not in examples}
+        # The keyword pool, and the dense hits' real keyword scores (not a made-up 0), from
+        # one keyword query.
+        found, dense_keyword = self.keyword.search_example_with(
+            texts, limit=pool, candidates=candidates, also=sorted(dense))
+        keyword = {h.paper_id: h.score for h in found if h.paper_id not in examples}
         keyword_only = sorted(keyword.keys() - dense.keys())
         if keyword_only:  # the similarity of the keyword hits that have a vector, in one call
             dense.update(index.search(vector, len(keyword_only), candidates=keyword_only))
-        dense_only = sorted(dense.keys() - keyword.keys())
-        if dense_only:  # their real keyword score, not a made-up 0
-            for h in self.keyword.search_example(texts, limit=len(dense_only),
-                                                 candidates=dense_only):
-                keyword[h.paper_id] = h.score
+        for pid, score in dense_keyword.items():
+            keyword.setdefault(pid, score)
         share = example_keyword_share(coverage)
         fused = fuse(keyword, dense, keyword_share=share)
         return [SearchHit(f.paper_id, f.score, None, f.keyword, f.semantic)
@@ -440,6 +440,25 @@ class SearchService:
             while len(self._query_vectors) > QUERY_VECTOR_CACHE:
                 self._query_vectors.popitem(last=False)
         return vector
+
+
+def _above_floor(
+    index: VectorIndex, query_vector: np.ndarray, floor: float, plan: SearchPlan
+) -> dict[str, float]:
+    """The papers above the floor among the SEMANTIC_DEPTH most similar (or the plan's
+    pool, if deeper), with their similarity.
+
+    The index is asked first for the best FIRST_DEPTH: when one of those is already below
+    the floor, so are the deeper ones (exactly so for exact search; a graph's deep search
+    could still add a paper its shallow one missed), and the deep search, the costly part
+    of a graph search, is left out. Only when they all clear it is the full depth searched.
+    """
+    depth = max(plan.pool, SEMANTIC_DEPTH)
+    first = min(depth, max(plan.pool, FIRST_DEPTH))
+    dense = index.search(query_vector, first, candidates=plan.candidates)
+    if first < depth and len(dense) == first and dense[-1][1] >= floor:
+        dense = index.search(query_vector, depth, candidates=plan.candidates)
+    return {pid: v for pid, v in dense if v >= floor}
 
 
 def _reason(exc: Exception) -> str:

@@ -14,6 +14,13 @@ papers positive, every other paper negative), scored on the same candidates.
     # a stated subsample: R readers, their libraries and later papers + D other papers
     .venv/bin/python benchmarks/bench_rec.py ../shared/relevance/rec-dev -k 1 \\
         --readers 100 --docs 5000
+    # For-you against the SVM on the FULL corpus (all 74,728 papers compete) for a reader
+    # sample: --docs above the corpus size keeps every paper
+    .venv/bin/python benchmarks/bench_rec.py ../shared/relevance/rec-dev -k 0 \\
+        --readers 50 --docs 100000 --modes for-you
+
+The SVM costs ~12 s of one core per reader on the full corpus (~1 h for 300 readers):
+`--svm-cache` keeps its rankings in benchmarks/out (one line per reader, resumable).
 
 Needs scikit-learn (`uv pip install -e '.[bench]'`); the package does not.
 The embedding cache is PAPERWIRE_DATA_DIR/embedding-cache, shared with `paperwire eval`.
@@ -71,46 +78,78 @@ def sample_folder(folder: Path, readers: int, docs: int, seed: int) -> Path:
     return target
 
 
-def svm_baseline(folder: Path, library_size: int | None) -> dict[str, float]:
-    """arxiv-sanity-lite's per-reader SVM over tf-idf, scored like eval-rec."""
+def svm_cache_path(folder: Path, library_size: int | None) -> Path:
+    """Where `--svm-cache` keeps the SVM's per-reader rankings: one JSON line per reader,
+    keyed by the folder's files (name, size, mtime) and the library size."""
+    import hashlib
+
+    stamp = "|".join(f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}"
+                     for p in sorted(folder.rglob("*")) if p.is_file())
+    digest = hashlib.sha1(stamp.encode()).hexdigest()[:12]
+    return OUT / f"svm-run-{folder.name}-k{library_size or 0}-{digest}.jsonl"
+
+
+def svm_baseline(folder: Path, library_size: int | None, *,
+                 cache: Path | None = None) -> dict[str, float]:
+    """arxiv-sanity-lite's per-reader SVM over tf-idf, scored like eval-rec.
+
+    With `cache`, readers already ranked there are read back and new ones appended (the
+    full set takes ~1 h on one core: ~12 s per reader), so an interrupted run resumes."""
     import numpy as np
     from sklearn import svm
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    corpus = list(read_corpus(folder))
-    ids = [d.id for d in corpus]
-    row = {pid: i for i, pid in enumerate(ids)}
-    days = {d.id: parse_day(d.date) for d in corpus}
-    # arxiv-sanity-lite compute.py: title + " | " + authors + " | " + summary (no authors here)
-    texts = [f"{d.title} | {d.text}" for d in corpus]
-    vectorizer = TfidfVectorizer(input="content", encoding="utf-8", decode_error="replace",
-                                 strip_accents="unicode", lowercase=True, analyzer="word",
-                                 stop_words="english",
-                                 token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b",
-                                 ngram_range=(1, 2), max_features=20000, norm="l2",
-                                 use_idf=True, smooth_idf=True, sublinear_tf=True,
-                                 max_df=0.1, min_df=5)
-    x = vectorizer.fit_transform(texts)
     qrels = {q: {d: 1 for d, g in rel.items() if g > 0} for q, rel in read_qrels(folder).items()}
-    run: dict[str, list[str]] = {}
     judged = [r for r in read_users(folder) if qrels.get(r.id)]
-    for reader in judged:
-        library = newest_library(reader.library, days, library_size)
-        everything = set(reader.library)
-        candidates = [i for i, pid in enumerate(ids)
-                      if days[pid] is not None and days[pid] >= reader.cutoff
-                      and pid not in everything]
-        if not library or not candidates:
-            run[reader.id] = []
-            continue
-        y = np.zeros(len(ids), dtype=np.float32)
-        y[[row[pid] for pid in library]] = 1
-        clf = svm.LinearSVC(class_weight="balanced", verbose=False, max_iter=10000, tol=1e-6,
-                            C=0.01)
-        clf.fit(x, y)
-        scores = clf.decision_function(x[candidates])
-        best = np.argsort(-scores, kind="stable")[:REC_DEPTH]
-        run[reader.id] = [ids[candidates[i]] for i in best]
+    run: dict[str, list[str]] = {}
+    if cache is not None and cache.is_file():
+        for line in cache.read_bytes().splitlines():
+            if line.strip():
+                entry = orjson.loads(line)
+                run[entry["reader"]] = entry["ranked"]
+    todo = [r for r in judged if r.id not in run]
+    if todo:
+        corpus = list(read_corpus(folder))
+        ids = [d.id for d in corpus]
+        row = {pid: i for i, pid in enumerate(ids)}
+        days = {d.id: parse_day(d.date) for d in corpus}
+        # arxiv-sanity-lite compute.py: title + " | " + authors + " | " + summary (no
+        # authors here)
+        texts = [f"{d.title} | {d.text}" for d in corpus]
+        vectorizer = TfidfVectorizer(input="content", encoding="utf-8",
+                                     decode_error="replace", strip_accents="unicode",
+                                     lowercase=True, analyzer="word", stop_words="english",
+                                     token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b",
+                                     ngram_range=(1, 2), max_features=20000, norm="l2",
+                                     use_idf=True, smooth_idf=True, sublinear_tf=True,
+                                     max_df=0.1, min_df=5)
+        x = vectorizer.fit_transform(texts)
+        del texts, corpus
+        handle = cache.open("ab") if cache is not None else None
+        try:
+            for reader in todo:
+                library = newest_library(reader.library, days, library_size)
+                everything = set(reader.library)
+                candidates = [i for i, pid in enumerate(ids)
+                              if days[pid] is not None and days[pid] >= reader.cutoff
+                              and pid not in everything]
+                ranked: list[str] = []
+                if library and candidates:
+                    y = np.zeros(len(ids), dtype=np.float32)
+                    y[[row[pid] for pid in library]] = 1
+                    clf = svm.LinearSVC(class_weight="balanced", verbose=False,
+                                        max_iter=10000, tol=1e-6, C=0.01)
+                    clf.fit(x, y)
+                    scores = clf.decision_function(x[candidates])
+                    best = np.argsort(-scores, kind="stable")[:REC_DEPTH]
+                    ranked = [ids[candidates[i]] for i in best]
+                run[reader.id] = ranked
+                if handle is not None:
+                    handle.write(orjson.dumps({"reader": reader.id, "ranked": ranked}) + b"\n")
+                    handle.flush()
+        finally:
+            if handle is not None:
+                handle.close()
     return score_run(run, {r.id: qrels[r.id] for r in judged})
 
 
@@ -126,6 +165,9 @@ def main() -> int:
                         help="with --readers: other papers kept in the sample")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-svm", action="store_true")
+    parser.add_argument("--svm-cache", action="store_true",
+                        help="read/append the SVM's rankings in benchmarks/out (resumable; "
+                             "a recorded figure should be a run without it)")
     args = parser.parse_args()
     folder = args.folder
     if args.readers:
@@ -144,7 +186,11 @@ def main() -> int:
         print(done.stdout.strip(), f"# {time.perf_counter() - started:.0f} s", flush=True)
     if not args.no_svm:
         started = time.perf_counter()
-        scores = svm_baseline(folder, k)
+        cache = svm_cache_path(folder, k) if args.svm_cache else None
+        if cache is not None:
+            OUT.mkdir(parents=True, exist_ok=True)
+            print(f"# svm cache: {cache}", flush=True)
+        scores = svm_baseline(folder, k, cache=cache)
         print(format_rec_line("arxiv-sanity-svm", scores),
               f"# {time.perf_counter() - started:.0f} s", flush=True)
     return 0

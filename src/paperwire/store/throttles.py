@@ -17,7 +17,6 @@ from sqlalchemy import Connection, Engine, Float, and_, bindparam, delete, selec
 
 from paperwire.domain.rate_limits import RateLimit
 from paperwire.store.accounts_tables import throttle_counters as t
-from paperwire.store.db import sqlite_writers_in_turn
 
 KEEP_S = 2 * 86400  # counters idle this long are dropped (longer than any window in use)
 
@@ -83,7 +82,7 @@ def take_all(engine: Engine, hits: Sequence[Hit], now: float) -> Taken:
     refused: Taken | None = None
     windows: dict[Hit, float] = {}
     full: dict[tuple[str, str], float] = {}
-    with sqlite_writers_in_turn(engine), engine.connect() as conn:
+    with engine.connect() as conn:
         for hit in sorted(hits, key=lambda h: (h.bucket, h.key)):
             taken = take(conn, hit, now)
             if taken.allowed:

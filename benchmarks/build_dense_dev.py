@@ -17,14 +17,15 @@ shared data, over the same corpus:
   categories are drawn (one broad category such as cs.CV alone would make half the
   corpus relevant).
 
-The corpus is the papers that are in both shared data sets (arXiv metadata for the
-categories, Hugging Face for `ai_summary`: 4,288 papers), with their text taken verbatim
-from `../shared/relevance/keywords-dev` (so the content-hash embedding cache filled by
+The corpus is the papers that are in both shared data sets and have an `ai_summary`
+(arXiv metadata for the categories, Hugging Face for the summary: 3,575 papers, of which
+the query-by-example queries are held out), with their text taken verbatim from
+`../shared/relevance/keywords-dev` (so the content-hash embedding cache filled by
 `paperwire eval` on keywords-dev serves them). `--corpus FOLDER` takes the corpus from
 another BEIR folder instead (its papers with arXiv categories; `summary` queries only for
 those also on Hugging Face), e.g. a rec-dev sample whose vectors are cached already.
 
-    .venv/bin/python benchmarks/build_dense_dev.py                       # full: 4,288 papers
+    .venv/bin/python benchmarks/build_dense_dev.py                       # full: 3,475 + 100
     .venv/bin/python benchmarks/build_dense_dev.py --limit 2000 --queries 100   # a sample
     PAPERWIRE_DATA_DIR=/work/cache/evaldata .venv/bin/paperwire eval \\
         benchmarks/out/dense-dev-qbe --mode all
@@ -132,7 +133,7 @@ def build(
     summaries, concepts = ai_fields()
     source = corpus_folder or KEYWORDS_DEV
     docs = [d for d in read_corpus(source) if categories.get(d.id)]
-    if corpus_folder is None:  # the papers in both data sets
+    if corpus_folder is None:  # the papers in both data sets, with an ai_summary
         docs = [d for d in docs if d.id in summaries]
     docs.sort(key=lambda d: d.id)
     rng = random.Random(seed)

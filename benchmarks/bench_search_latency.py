@@ -18,6 +18,9 @@ semantic floor with them; the query is still embedded by the real model). `--com
 measures another checkout's code (its `src/`, on PYTHONPATH) and this one alternately,
 `--rounds` times each, on the same database, in child processes, and prints the p50 of
 each and their ratio (this / other): on a shared, noisy machine the ratio is the figure.
+`--cached-only` builds a new `--db` from only the corpus papers whose vector the
+content-hash cache (`--embed-cache`) holds: real vectors, no model run (a subset while the
+cache is still being filled; the whole corpus once it is).
 """
 
 from __future__ import annotations
@@ -217,14 +220,14 @@ def compare(args: argparse.Namespace) -> None:
             for mode, p50 in json.loads(line).items():
                 runs[name].setdefault(mode, []).append(p50)
             print(f"# round {round_no + 1} {name}: {line}", flush=True)
-    print(f"p50 per round (ms); ratio = this / other (median of rounds); code under test: "
+    print(f"p50 (and p95) per round (ms); ratio = this / other (median of rounds); code: "
           f"this={others['this']} other={others['other']}")
     for mode in runs["this"]:
         mine, theirs = runs["this"][mode], runs["other"].get(mode, [])
         ratios = [a / b for a, b in zip(mine, theirs, strict=False) if b]
         ratio = statistics.median(ratios) if ratios else float("nan")
-        print(f"{mode:14s} this p50={statistics.median(mine):7.1f} ms  "
-              f"other p50={statistics.median(theirs):7.1f} ms  ratio={ratio:.2f}  "
+        print(f"{mode:18s} this={statistics.median(mine):7.1f} ms  "
+              f"other={statistics.median(theirs):7.1f} ms  ratio={ratio:.2f}  "
               f"(rounds: {' '.join(f'{r:.2f}' for r in ratios)})")
 
 
@@ -302,7 +305,9 @@ def main() -> None:
                                                       limit=20), queries),
     }
     if args.json:
-        print(json.dumps({name: round(percentile(v, .5), 2) for name, v in results.items()}))
+        p50 = {name: round(percentile(v, .5), 2) for name, v in results.items()}
+        p95 = {f"{name} p95": round(percentile(v, .95), 2) for name, v in results.items()}
+        print(json.dumps(p50 | p95))
         container.close()
         return
     probe = service.search(queries[0], mode="hybrid")

@@ -27,11 +27,12 @@ Prints one `paperwire eval` line per rule and folder.
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench_rec_fusion import example_pools, zscore_fused
 
 from paperwire.cli.search import _eval_container
 from paperwire.domain import fusion
@@ -113,40 +114,14 @@ def shipped(pool: Pool) -> list[str]:
 
 def example_pool(service, index, example: str, candidates: list[str]) -> Pool:
     """The pools `more_like([example], candidates=...)` fuses (every paper embedded)."""
-    examples = service._example_texts([example])
-    vector, _, _ = service._example_vector(examples)
-    texts = list(examples.values())
-    kw_hits = service.keyword.search_example(texts, limit=FUSION_DEPTH, candidates=candidates)
-    keyword = {h.paper_id: h.score for h in kw_hits}
-    dense_hits = index.search(vector, FUSION_DEPTH, candidates=candidates)
-    dense = dict(dense_hits)
-    rest = sorted(keyword.keys() - dense.keys())
-    if rest:
-        dense.update(index.search(vector, len(rest), candidates=rest))
-    only = sorted(dense.keys() - keyword.keys())
-    if only:
-        for h in service.keyword.search_example(texts, limit=len(only), candidates=only):
-            keyword[h.paper_id] = h.score
-    ranked = [p for p, _ in dense_hits]
-    return Pool([h.paper_id for h in kw_hits], ranked, ranked, keyword, dense, -1)
+    kw_list, ranked, keyword, dense = example_pools(service, index, [example], candidates)
+    return Pool(kw_list, ranked, ranked, keyword, dense, -1)
 
 
 def zscore(share: float) -> Rule:
     def rank(pool: Pool) -> list[str]:
-        union = pool.keyword.keys() | pool.dense.keys()
-        zk = _standard({p: pool.keyword.get(p, 0.0) for p in union})
-        zd = _standard({p: pool.dense[p] for p in union if p in pool.dense})
-        return by_score({p: share * zk[p] + (1 - share) * zd.get(p, zk[p]) for p in union})
+        return by_score(zscore_fused(pool.keyword, pool.dense, share))
     return rank
-
-
-def _standard(scores: Mapping[str, float]) -> dict[str, float]:
-    n = len(scores)
-    if n == 0:
-        return {}
-    mean = sum(scores.values()) / n
-    sd = math.sqrt(sum((v - mean) ** 2 for v in scores.values()) / n)
-    return {p: (v - mean) / sd if sd > 1e-12 else 0.0 for p, v in scores.items()}
 
 
 def rules() -> dict[str, Rule]:

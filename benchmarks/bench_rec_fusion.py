@@ -46,24 +46,29 @@ def pools_for(container, folder: Path, library_size: int) -> tuple[dict[str, Poo
         library = newest_library((internal_id(x) for x in reader.library), days, library_size)
         everything = {internal_id(x) for x in reader.library}
         candidates = [pid for day, pid in by_day if day >= reader.cutoff and pid not in everything]
-        examples = search._example_texts(library)
-        vector, _, _ = search._example_vector(examples)
-        texts = list(examples.values())
-        kw_hits = search.keyword.search_example(texts, limit=FUSION_DEPTH, candidates=candidates)
-        keyword = {h.paper_id: h.score for h in kw_hits}
-        dense_hits = index.search(vector, FUSION_DEPTH, candidates=candidates)
-        dense = dict(dense_hits)
-        for pid in keyword.keys() - dense.keys():
-            v = index.vector_for(pid)
-            if v is not None:
-                dense[pid] = float(v @ vector)
-        only = sorted(dense.keys() - keyword.keys())
-        if only:
-            for h in search.keyword.search_example(texts, limit=len(only), candidates=only):
-                keyword[h.paper_id] = h.score
-        pools[reader.id] = ([h.paper_id for h in kw_hits], [p for p, _ in dense_hits],
-                            keyword, dense)
+        pools[reader.id] = example_pools(search, index, library, candidates)
     return pools, qrels
+
+
+def example_pools(search, index, example_ids: list[str], candidates: list[str]) -> Pool:
+    """The keyword and dense pools `more_like(example_ids, candidates=...)` fuses, each
+    member with its real score on the other side."""
+    examples = search._example_texts(example_ids)
+    vector, _, _ = search._example_vector(examples)
+    texts = list(examples.values())
+    kw_hits = search.keyword.search_example(texts, limit=FUSION_DEPTH, candidates=candidates)
+    keyword = {h.paper_id: h.score for h in kw_hits}
+    dense_hits = index.search(vector, FUSION_DEPTH, candidates=candidates)
+    dense = dict(dense_hits)
+    for pid in keyword.keys() - dense.keys():
+        v = index.vector_for(pid)
+        if v is not None:
+            dense[pid] = float(v @ vector)
+    only = sorted(dense.keys() - keyword.keys())
+    if only:
+        for h in search.keyword.search_example(texts, limit=len(only), candidates=only):
+            keyword[h.paper_id] = h.score
+    return [h.paper_id for h in kw_hits], [p for p, _ in dense_hits], keyword, dense
 
 
 def by_score(scores: Mapping[str, float]) -> list[str]:
@@ -86,13 +91,19 @@ def convex(share: float) -> Rule:
     return rank
 
 
+def zscore_fused(keyword: Mapping[str, float], dense: Mapping[str, float],
+                 share: float) -> dict[str, float]:
+    """Each side's scores standardised over the union, mixed with `share` for keyword;
+    a paper with no dense score keeps its keyword z-score on that side."""
+    union = keyword.keys() | dense.keys()
+    zk = _standard({p: keyword.get(p, 0.0) for p in union})
+    zd = _standard({p: dense[p] for p in union if p in dense})
+    return {p: share * zk[p] + (1 - share) * zd.get(p, zk[p]) for p in union}
+
+
 def zscore(share: float) -> Rule:
     def rank(pool: Pool) -> list[str]:
-        keyword, dense = pool[2], pool[3]
-        union = keyword.keys() | dense.keys()
-        zk = _standard({p: keyword.get(p, 0.0) for p in union})
-        zd = _standard({p: dense[p] for p in union if p in dense})
-        return by_score({p: share * zk[p] + (1 - share) * zd.get(p, zk[p]) for p in union})
+        return by_score(zscore_fused(pool[2], pool[3], share))
     return rank
 
 

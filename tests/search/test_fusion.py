@@ -86,3 +86,23 @@ def test_example_terms_prefer_specific_words():
                          10_000, max_terms=2)
     assert [t.word for t in terms] == ["splatting", "radiance"]
     assert query_words(terms) == ["splatting", "splatting", "radiance"]
+
+
+def test_a_pasted_abstract_leans_on_the_dense_side_and_keywords_still_decide_short_queries():
+    # Measured (RESULTS.md, issue 13, dense-dev): for whole abstracts any keyword share
+    # above 0.2 fell below semantic alone on the topic-graded sets.
+    assert keyword_weight(60) == keyword_weight(500) == LONG_WEIGHT <= 0.2
+    assert keyword_weight(8) == SHORT_WEIGHT == 0.9
+    keyword = {"a": 10.0, "b": 8.0, "c": 1.0}  # flat BM25, as whole-abstract queries give
+    semantic = {"a": 0.40, "b": 0.70, "c": 0.35}
+    long_query = [f.paper_id for f in fuse(keyword, semantic, keyword_share=keyword_weight(64))]
+    short_query = [f.paper_id for f in fuse(keyword, semantic, keyword_share=keyword_weight(3))]
+    assert long_query[0] == "b" and short_query[0] == "a"
+
+
+def test_query_by_example_share_shrinks_the_dense_side_with_coverage():
+    from paperwire.domain.fusion import EXAMPLE_WEIGHT, example_keyword_share
+
+    assert example_keyword_share(1.0) == EXAMPLE_WEIGHT == 0.5
+    assert example_keyword_share(0.0) == 1.0
+    assert example_keyword_share(0.02) == pytest.approx(0.99)

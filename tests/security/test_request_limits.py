@@ -140,3 +140,79 @@ def test_full_keys_are_forgotten_when_their_window_ends():
     keys.remember({("api", f"ip:{n}"): 2000.0 for n in range(3)}, 1100.0)
     keys.remember({("api", "ip:late"): 2000.0}, 1100.0)  # full: not remembered
     assert len(keys) == 3 and keys.wait_s([throttles.Hit("api", "ip:late", limit)], 1100) == 0
+
+
+@pytest.fixture
+def two_instances_large_api_limit(tmp_path, database_url) -> Iterator[list]:
+    with app_instances(tmp_path / "data", database_url, rate_limit_api="64/60") as containers:
+        yield containers
+
+
+def _counter_writes(engine, statements: list[str]):
+    from sqlalchemy import event
+
+    def count(conn, cursor, statement, *args) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO THROTTLE_COUNTERS"):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    return lambda: event.remove(engine, "before_cursor_execute", count)
+
+
+def test_a_large_limit_is_counted_in_leases_not_one_write_per_request(
+        two_instances_large_api_limit):
+    """64/60 leases 2 places at a time: 20 requests to one process cost 10 counter
+    writes, and the database holds exactly the places handed out."""
+    container = two_instances_large_api_limit[0]
+    statements: list[str] = []
+    stop = _counter_writes(container.engine, statements)
+    try:
+        client = TestClient(create_app(container))
+        assert [client.get("/api/me").status_code for _ in range(20)] == [401] * 20
+    finally:
+        stop()
+    assert len(statements) == 10
+    with container.engine.connect() as conn:
+        assert conn.execute(select(throttle_counters.c.count)).scalars().all() == [20]
+
+
+def test_leases_never_let_more_than_the_limit_through_two_processes(
+        two_instances_large_api_limit):
+    """Alternating between two processes that each lease places: exactly the limit
+    (64) of 80 requests pass; near the limit each process counts one place at a time."""
+    clients = [TestClient(create_app(c)) for c in two_instances_large_api_limit]
+    codes = [clients[n % 2].get("/api/me").status_code for n in range(80)]
+    assert codes.count(401) == 64 and codes.count(429) == 16
+    assert codes[:64] == [401] * 64
+
+
+def test_a_lease_shrinks_to_single_places_near_the_limit(two_instances):
+    engine = two_instances[0].engine
+    hit = throttles.Hit("api", "ip:192.0.2.20", RateLimit(10, 60), amount=4)
+    granted = []
+    for n in range(6):
+        taken = throttles.take_all(engine, [hit], 1000.0 + n)
+        granted.append(taken.granted.get(hit) if taken.allowed else 0)
+    assert granted == [4, 4, 1, 1, 0, 0]
+    assert throttles.take_all(engine, [hit], 1060.0).granted == {hit: 4}  # a new window
+
+
+def test_lease_sizes():
+    from paperwire.domain.rate_limits import lease_places
+
+    assert lease_places(RateLimit(5, 60)) == 1  # login-sized limits: every request asks
+    assert lease_places(RateLimit(600, 60)) == 18
+    assert lease_places(RateLimit(10**9, 60)) == 100
+
+
+def test_a_request_refused_by_one_key_returns_its_leased_place():
+    from paperwire.web.rate_limit import Leases
+
+    hit = throttles.Hit("api", "ip:192.0.2.1", RateLimit(64, 60), amount=2)
+    leases = Leases()
+    leases.add(hit, 1000.0, 2, 1000.0)
+    assert leases.take(hit, 1001.0)
+    leases.put_back(hit)
+    assert leases.take(hit, 1002.0) and not leases.take(hit, 1003.0)
+    leases.add(hit, 1000.0, 3, 1000.0)
+    assert not leases.take(hit, 1060.0)  # the window is over: the lease lapses

@@ -16,6 +16,10 @@ keyword weight adapts to the query:
 Scores are normalised per query: BM25 by the best BM25 score (so 1.0 is the
 best keyword match, 0.0 is "no keyword match"), cosine by min-max over the
 candidates (the best and the worst candidate anchor the scale).
+
+The shares were measured on every dev set with benchmarks/bench_eval_fusion.py
+(typed queries, the product's own pools) and benchmarks/bench_rec_fusion.py
+(query-by-example); benchmarks/RESULTS.md, "Issue 13: a dev set where dense wins".
 """
 
 from __future__ import annotations
@@ -24,12 +28,17 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-# Measured with benchmarks/bench_fusion.py (benchmarks/RESULTS.md, "## Search"): on
-# short keyword/known-item queries any keyword share below ~0.9 costs nDCG@10.
+# Short keyword/known-item queries (keywords-dev): any keyword share below ~0.9 costs
+# nDCG@10 (bench_fusion.py, RESULTS.md "## Search").
 SHORT_TERMS = 8
 LONG_TERMS = 60
 SHORT_WEIGHT = 0.9
-LONG_WEIGHT = 0.5
+# A typed or pasted abstract (60+ words): on the topic-graded query-by-example dev sets
+# (benchmarks/build_dense_dev.py, where dense beats BM25 by 0.04-0.05 nDCG@20) every share
+# above 0.2 fell below semantic alone and 0.5 below naive RRF (-0.003 to -0.005); 0.15 is
+# within 0.003 of semantic on all three and above naive RRF, and moves nothing on
+# keywords-dev and on the natural-language summary queries.
+LONG_WEIGHT = 0.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +59,15 @@ def keyword_weight(n_terms: int) -> float:
     return SHORT_WEIGHT + t * (LONG_WEIGHT - SHORT_WEIGHT)
 
 
-# Query-by-example (similar papers, a reader's library): a whole abstract against whole
-# abstracts; LONG_WEIGHT above is the same share for a pasted abstract. Measured on
-# rec-dev with `paperwire eval-rec` and benchmarks/bench_rec_fusion.py (RESULTS.md, issue
-# 13): with K=1 and K=5 library papers, shares 0.5-0.7 are the best convex rules, at least
-# as good as keyword alone and naive RRF; a z-score rule is no better. 0.5 stays the
-# balanced choice because on the issue's held-out set dense is the stronger side.
+# Query-by-example from stored papers (`more_like`: similar papers, a reader's library,
+# eval-rec). Measured on rec-dev (relevant = the same authors' later papers) with
+# benchmarks/bench_rec_fusion.py: with K=1 and K=5 library papers shares 0.5-0.7 are the
+# best convex rules, at least as good as keyword alone and naive RRF, and shares of 0.3 or
+# less fall below keyword alone (-0.006 at K=1, -0.008 at K=5). On the topic-graded sets
+# (`bench_eval_fusion.py --by-example`) dense wins, and 0.5 is 0.007-0.015 below it and
+# up to 0.005 below naive RRF; only shares of 0.3 or less keep up there. The two notions
+# of "like this paper" disagree, and no property of the query told them apart (RESULTS.md).
+# 0.5 keeps the issue's requirement on rec-dev K=1 (hybrid >= the better single mode).
 EXAMPLE_WEIGHT = 0.5
 
 

@@ -30,6 +30,17 @@ class RateLimit:
         return cls(count, window)
 
 
+LEASE_SHARE = 32  # a process leases at most 1/32 of a limit at once
+LEASE_MAX = 100
+
+
+def lease_places(limit: RateLimit) -> int:
+    """Places a process may count at once and hand out from memory: 1 (every request
+    asks the database) for small limits such as login's, up to 1/32 of a large one, so
+    a lease left unused in one process withholds at most ~3% of the limit from others."""
+    return max(1, min(LEASE_MAX, limit.count // LEASE_SHARE))
+
+
 def lockout_seconds(consecutive_failures: int, *, threshold: int, base_s: int, max_s: int) -> int:
     """How long an account stays locked after this many failures in a row (0: not locked).
 

@@ -133,8 +133,7 @@ def build_plan(
 ) -> SearchPlan:
     """Check the request and parse the query. ValueError names the bad parameter; the
     query text itself never raises (its problems become notices)."""
-    if mode not in MODES:
-        raise ValueError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
+    _check_mode(mode)
     if sort not in SORTS:
         raise ValueError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
     if not 1 <= limit <= MAX_LIMIT:
@@ -166,8 +165,7 @@ def build_example_plan(
 
     The examples are de-duplicated (first occurrence kept) and left out of the candidates.
     """
-    if mode not in MODES:
-        raise ValueError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
+    _check_mode(mode)
     if not 1 <= limit <= MAX_EXAMPLE_LIMIT:
         raise ValueError(f"limit must be between 1 and {MAX_EXAMPLE_LIMIT}")
     examples = tuple(dict.fromkeys(p for p in paper_ids if p))
@@ -184,3 +182,8 @@ def build_example_plan(
         candidates=kept,
         more_like=examples,
     )
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")

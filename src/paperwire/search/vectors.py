@@ -81,6 +81,13 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     return part[np.argsort(-scores[part], kind="stable")]
 
 
+def small_product(matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """`matrix @ q` for the few hundred rows a search re-scores, on one thread: a threaded
+    BLAS call this small waits for its second thread, which costs milliseconds on a busy
+    machine (measured 12 ms instead of 0.3 for 1,200 rows under load)."""
+    return np.einsum("ij,j->i", matrix, q)
+
+
 def snapshot_stem(model_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", model_id)[:120]
 
@@ -185,7 +192,7 @@ class VectorIndex:
         state: _State, rows: np.ndarray, q: np.ndarray, k: int
     ) -> list[tuple[str, float]]:
         rows = np.unique(rows.astype(np.int64))
-        scores = state.matrix[rows] @ q
+        scores = small_product(state.matrix[rows], q)
         best = top_k(scores, k)
         return [(state.ids[rows[i]], float(scores[i])) for i in best]
 

@@ -40,6 +40,7 @@ from paperwire.search.plan import (
     build_example_plan,
     build_plan,
 )
+from paperwire.search.vectors import small_product
 from paperwire.services.search_results import (
     EMPTY,
     FUSION_DEPTH,
@@ -60,8 +61,6 @@ __all__ = ["SearchHit", "SearchResults", "SearchService", "SemanticProvider"]
 QUERY_VECTOR_CACHE = 2048  # recent query embeddings kept (search-as-you-type repeats)
 # How many of the most similar papers are checked against the semantic floor.
 SEMANTIC_DEPTH = 300
-# Asked for first: most queries have fewer papers than this above the floor.
-FIRST_DEPTH = 50
 # The fixed sample of papers that calibrates the semantic floor, re-read this often.
 BACKGROUND_SAMPLE = 512
 BACKGROUND_TTL_S = 600.0
@@ -173,8 +172,10 @@ class SearchService:
         """Semantic and hybrid result sets, from the papers above the calibrated floor."""
         embedder, index = parts
         query_vector = self._query_vector(plan.query.embed_text)
+        dense = index.search(query_vector, max(plan.pool, SEMANTIC_DEPTH),
+                             candidates=plan.candidates)
         floor = self._floor(query_vector, index, coverage[0])
-        above = _above_floor(index, query_vector, floor, plan)
+        above = {pid: v for pid, v in dense if v >= floor}
         if mode == "hybrid":
             def similarities(ids: list[str]) -> dict[str, float]:
                 return dict(index.search(query_vector, len(ids), candidates=ids)) if ids else {}
@@ -198,7 +199,7 @@ class SearchService:
         sample, matrix = self._background_sample(index, embedded)
         if len(sample) < 16:
             return -1.0  # too few papers to calibrate: the similarity alone ranks
-        centre, spread = background((matrix @ query_vector).tolist())
+        centre, spread = background(small_product(matrix, query_vector).tolist())
         floor = semantic_floor(centre, spread, max(2, embedded))
         return min(floor, self._chance_ceiling(index, matrix) + 1e-6)
 
@@ -440,25 +441,6 @@ class SearchService:
             while len(self._query_vectors) > QUERY_VECTOR_CACHE:
                 self._query_vectors.popitem(last=False)
         return vector
-
-
-def _above_floor(
-    index: VectorIndex, query_vector: np.ndarray, floor: float, plan: SearchPlan
-) -> dict[str, float]:
-    """The papers above the floor among the SEMANTIC_DEPTH most similar (or the plan's
-    pool, if deeper), with their similarity.
-
-    The index is asked first for the best FIRST_DEPTH: when one of those is already below
-    the floor, so are the deeper ones (exactly so for exact search; a graph's deep search
-    could still add a paper its shallow one missed), and the deep search, the costly part
-    of a graph search, is left out. Only when they all clear it is the full depth searched.
-    """
-    depth = max(plan.pool, SEMANTIC_DEPTH)
-    first = min(depth, max(plan.pool, FIRST_DEPTH))
-    dense = index.search(query_vector, first, candidates=plan.candidates)
-    if first < depth and len(dense) == first and dense[-1][1] >= floor:
-        dense = index.search(query_vector, depth, candidates=plan.candidates)
-    return {pid: v for pid, v in dense if v >= floor}
 
 
 def _reason(exc: Exception) -> str:

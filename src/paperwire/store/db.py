@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-import weakref
 import zlib
 from collections.abc import Iterable
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, text
@@ -100,25 +97,6 @@ def insert_ignore(bind: Connection | Engine, table: Table, *,
 # (which split a batch by crc32(id) % writers) never wait on each other's buckets.
 LOCK_BUCKETS = 192
 LOCK_NAMESPACES = {"papers": 0x70770001, "accounts": 0x70770002, "subscriptions": 0x70770003}
-
-
-_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
-_WRITER_LOCKS_GUARD = threading.Lock()
-
-
-def sqlite_writers_in_turn(engine: Engine) -> AbstractContextManager[object]:
-    """For many tiny writes from threads of one process (the request counters): on
-    SQLite, a lock per engine they take around their transaction, so they queue in
-    Python and the next one starts as soon as the last commits. Without it they meet at
-    SQLite's write lock, whose busy handler sleeps 1, 2, 5 ... 100 ms between tries.
-    On PostgreSQL (row locks) nothing."""
-    if engine.dialect.name != "sqlite":
-        return nullcontext()
-    with _WRITER_LOCKS_GUARD:
-        lock = _WRITER_LOCKS.get(engine)
-        if lock is None:
-            lock = _WRITER_LOCKS[engine] = threading.Lock()
-    return lock
 
 
 def lock_for_write(conn: Connection, namespace: str, keys: Iterable[str]) -> None:

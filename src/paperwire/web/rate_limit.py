@@ -6,13 +6,18 @@ per key), so every web process and worker counts against the same limits: with
 `--workers 4` a limit stays the limit, not four times it. A key's window starts at
 its first request after the previous window ended.
 
-Every request a rule covers is counted with one write (API reads included: the limit
-is exact across processes, `tests/security/test_request_limits.py`). A key found full
-is remembered in this process until its window ends (`FullKeys`): further requests of
-that key are refused without touching the database, so a client hammering past its
-limit costs no writes. Counts only go down when a window ends (the one exception, the
-sign-up bucket given back for a refused sign-up, is never remembered), so the memory
-refuses exactly what the database would.
+Every request a rule covers is counted in the database (API reads included: the
+limit holds across processes, `tests/security/test_request_limits.py`). For a large
+limit (the API's 600/60) a process counts a lease of places at once (`lease_places`:
+up to 1/32 of the limit) and hands them out from memory (`Leases`) until they are used
+or the window ends, so most requests cost no write; near the limit leases shrink to one
+place, so the places counted, and so the requests let through, never exceed the limit.
+Small limits (login, sign-up, submit, comment) lease one place: every request asks the
+database. A key found full is remembered in this process until its window ends
+(`FullKeys`): further requests of that key are refused without touching the database,
+so a client hammering past its limit costs no writes. Counts only go down when a
+window ends (the one exception, the sign-up bucket given back for a refused sign-up,
+is never remembered or leased), so the memory refuses exactly what the database would.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from paperwire.domain.rate_limits import RateLimit
+from paperwire.domain.rate_limits import RateLimit, lease_places
 from paperwire.store import throttles
 from paperwire.web.http_middleware import HttpMiddleware, container_of
 
@@ -92,12 +97,57 @@ class FullKeys:
                 self._until[(bucket, key)] = until
 
 
+LEASES_MAX = 10_000  # keys holding a lease, per process
+
+
+class Leases:
+    """Places this process counted in the database ahead of use, per (bucket, key):
+    (window end, places left). Used only from the event loop's thread, and a place is
+    taken in the same step as the check, so two requests never get the same place."""
+
+    def __init__(self, max_keys: int = LEASES_MAX) -> None:
+        self.max_keys = max_keys
+        self._left: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._left)
+
+    def take(self, hit: throttles.Hit, now: float) -> bool:
+        """Use one leased place of `hit`'s key (False: none left, ask the database)."""
+        entry = self._left.get((hit.bucket, hit.key))
+        if entry is None:
+            return False
+        ends, left = entry
+        if ends <= now or left < 1:
+            del self._left[(hit.bucket, hit.key)]
+            return False
+        self._left[(hit.bucket, hit.key)] = (ends, left - 1)
+        return True
+
+    def put_back(self, hit: throttles.Hit) -> None:
+        """Return a place `take` gave for a request that was refused by another key."""
+        ends, left = self._left.get((hit.bucket, hit.key), (0.0, 0))
+        if ends:
+            self._left[(hit.bucket, hit.key)] = (ends, left + 1)
+
+    def add(self, hit: throttles.Hit, window_start: float, places: int, now: float) -> None:
+        """Keep the places beyond the one this request used, until the window ends."""
+        if places < 2:
+            return
+        if len(self._left) >= self.max_keys:
+            self._left = {k: e for k, e in self._left.items() if e[0] > now and e[1] > 0}
+            if len(self._left) >= self.max_keys:
+                return  # too many keys: the unused places lapse with their window
+        self._left[(hit.bucket, hit.key)] = (window_start + hit.limit.window_s, places - 1)
+
+
 class RateLimitMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, clock=time.time) -> None:
         super().__init__(app)
         self._limits: dict[str, RateLimit] | None = None
         self._clock = clock
         self.full_keys = FullKeys()
+        self.leases = Leases()
 
     def limits(self, settings) -> dict[str, RateLimit]:
         if self._limits is None:
@@ -129,11 +179,19 @@ class RateLimitMiddleware(HttpMiddleware):
         if wait > 0:  # a key this process saw full and whose window has not ended
             await _too_many(scope, max(1, math.ceil(wait)))(scope, receive, send)
             return
-        taken = await run_in_threadpool(throttles.take_all, container.engine, hits, now)
+        leased = [hit for hit in hits if self.leases.take(hit, now)]
+        asked = [hit for hit in hits if hit not in leased]
+        taken = throttles.Taken(True)
+        if asked:
+            taken = await run_in_threadpool(throttles.take_all, container.engine, asked, now)
         if not taken.allowed:
+            for hit in leased:
+                self.leases.put_back(hit)
             self.full_keys.remember(taken.full_until, now)
             await _too_many(scope, taken.retry_after_s)(scope, receive, send)
             return
+        for hit, window_start in taken.windows.items():
+            self.leases.add(hit, window_start, taken.granted.get(hit, 1), now)
         if created is None:
             await self.app(scope, receive, send)
             return
@@ -160,9 +218,10 @@ class RateLimitMiddleware(HttpMiddleware):
         for rule in RULES:
             if method in rule.methods and rule.path.match(path):
                 limit = limits[rule.name]
-                hits.append(throttles.Hit(rule.name, f"ip:{ip}", limit))
+                places = lease_places(limit)
+                hits.append(throttles.Hit(rule.name, f"ip:{ip}", limit, places))
                 if user is not None:
-                    hits.append(throttles.Hit(rule.name, f"user:{user.id}", limit))
+                    hits.append(throttles.Hit(rule.name, f"user:{user.id}", limit, places))
         return hits
 
 

@@ -216,3 +216,33 @@ def test_a_request_refused_by_one_key_returns_its_leased_place():
     assert leases.take(hit, 1002.0) and not leases.take(hit, 1003.0)
     leases.add(hit, 1000.0, 3, 1000.0)
     assert not leases.take(hit, 1060.0)  # the window is over: the lease lapses
+
+
+def test_concurrent_requests_lose_no_leased_places(two_instances_large_api_limit):
+    """Sixteen requests at once to one server (each may count a lease), then one at a
+    time until refused: exactly the limit (64) passes, so no leased place was dropped."""
+    server = LiveServer(create_app(two_instances_large_api_limit[0]))
+    server.__enter__()
+    try:
+        barrier = threading.Barrier(16)
+        codes: list[int] = []
+        lock = threading.Lock()
+
+        def ask() -> None:
+            with httpx.Client(base_url=server.url, timeout=60) as client:
+                barrier.wait()
+                code = client.get("/api/me").status_code
+            with lock:
+                codes.append(code)
+
+        threads = [threading.Thread(target=ask) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            while len(codes) < 100 and (code := client.get("/api/me").status_code) != 429:
+                codes.append(code)
+    finally:
+        server.__exit__(None, None, None)
+    assert codes.count(401) == 64 and len(codes) == 64

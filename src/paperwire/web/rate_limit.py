@@ -22,6 +22,7 @@ is never remembered or leased), so the memory refuses exactly what the database 
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 import time
@@ -131,14 +132,17 @@ class Leases:
             self._left[(hit.bucket, hit.key)] = (ends, left + 1)
 
     def add(self, hit: throttles.Hit, window_start: float, places: int, now: float) -> None:
-        """Keep the places beyond the one this request used, until the window ends."""
+        """Keep the places beyond the one this request used, until the window ends
+        (added to what is left of a lease in the same window)."""
         if places < 2:
             return
-        if len(self._left) >= self.max_keys:
+        key, ends = (hit.bucket, hit.key), window_start + hit.limit.window_s
+        if key not in self._left and len(self._left) >= self.max_keys:
             self._left = {k: e for k, e in self._left.items() if e[0] > now and e[1] > 0}
             if len(self._left) >= self.max_keys:
                 return  # too many keys: the unused places lapse with their window
-        self._left[(hit.bucket, hit.key)] = (window_start + hit.limit.window_s, places - 1)
+        held_ends, held = self._left.get(key, (0.0, 0))
+        self._left[key] = (ends, places - 1 + (held if held_ends == ends else 0))
 
 
 class RateLimitMiddleware(HttpMiddleware):
@@ -148,6 +152,25 @@ class RateLimitMiddleware(HttpMiddleware):
         self._clock = clock
         self.full_keys = FullKeys()
         self.leases = Leases()
+        # keys whose lease this process is counting now: later requests wait for it
+        # instead of all asking the database at once when a lease runs out
+        self._fetching: dict[tuple[str, str], asyncio.Future[None]] = {}
+
+    async def _take(self, engine, asked: list[throttles.Hit], now: float) -> throttles.Taken:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        mine = [k for hit in asked if hit.amount > 1
+                and (k := (hit.bucket, hit.key)) not in self._fetching]
+        for key in mine:
+            self._fetching[key] = done
+        try:
+            taken = await run_in_threadpool(throttles.take_all, engine, asked, now)
+            for hit, window_start in taken.windows.items():
+                self.leases.add(hit, window_start, taken.granted.get(hit, 1), now)
+            return taken
+        finally:
+            for key in mine:
+                del self._fetching[key]
+            done.set_result(None)
 
     def limits(self, settings) -> dict[str, RateLimit]:
         if self._limits is None:
@@ -180,18 +203,24 @@ class RateLimitMiddleware(HttpMiddleware):
             await _too_many(scope, max(1, math.ceil(wait)))(scope, receive, send)
             return
         leased = [hit for hit in hits if self.leases.take(hit, now)]
+        if len(leased) < len(hits):  # a lease of this key may be on its way: wait for it
+            waits = {self._fetching[k] for hit in hits if hit not in leased
+                     and (k := (hit.bucket, hit.key)) in self._fetching}
+            if waits:
+                await asyncio.wait(waits)
+                now = self._clock()
+                leased += [hit for hit in hits if hit not in leased
+                           and self.leases.take(hit, now)]
         asked = [hit for hit in hits if hit not in leased]
         taken = throttles.Taken(True)
         if asked:
-            taken = await run_in_threadpool(throttles.take_all, container.engine, asked, now)
+            taken = await self._take(container.engine, asked, now)
         if not taken.allowed:
             for hit in leased:
                 self.leases.put_back(hit)
             self.full_keys.remember(taken.full_until, now)
             await _too_many(scope, taken.retry_after_s)(scope, receive, send)
             return
-        for hit, window_start in taken.windows.items():
-            self.leases.add(hit, window_start, taken.granted.get(hit, 1), now)
         if created is None:
             await self.app(scope, receive, send)
             return

@@ -204,8 +204,10 @@ class RateLimitMiddleware(HttpMiddleware):
             return
         leased = [hit for hit in hits if self.leases.take(hit, now)]
         if len(leased) < len(hits):  # a lease of this key may be on its way: wait for it
-            waits = {self._fetching[k] for hit in hits if hit not in leased
-                     and (k := (hit.bucket, hit.key)) in self._fetching}
+            loop = asyncio.get_running_loop()  # (a test client may run several loops)
+            waits = {f for hit in hits if hit not in leased
+                     and (f := self._fetching.get((hit.bucket, hit.key))) is not None
+                     and f.get_loop() is loop}
             if waits:
                 await asyncio.wait(waits)
                 now = self._clock()

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -36,6 +37,11 @@ DEFAULT_MODEL_NAME = "minilm-l6-v2"
 DEFAULT_MAX_TOKENS = 256
 DEFAULT_WINDOW = DEFAULT_MAX_TOKENS  # tokens the model sees at once
 DEFAULT_BATCH_SIZE = 32
+# A single text of at most this many tokens (a search query) runs on a one-thread session:
+# a short sequence gains nothing from a second thread, and the thread pool's hand-off and
+# spinning cost milliseconds on a busy machine (same vectors: the products do not depend
+# on the thread count).
+SINGLE_THREAD_TOKENS = 64
 
 
 class EmbedderUnavailable(RuntimeError):
@@ -235,6 +241,11 @@ class OnnxEmbedder:
             disabled_optimizers=[] if device.startswith("cuda") else UNFUSED_OPTIMIZERS,
         )
         self._inputs = {i.name for i in self._session.get_inputs()}
+        self._model_path = model_path
+        # The one-thread session for short single texts, made on first use (CPU only).
+        self._single = None if device.startswith("cuda") or options.intra_op_num_threads == 1 \
+            else False
+        self._single_lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -250,13 +261,36 @@ class OnnxEmbedder:
             for r, i in enumerate(rows):
                 ids[r, : lengths[i]] = pieces[i]
             mask = (np.arange(ids.shape[1]) < lengths[rows, None]).astype(np.int64)
-            np.add.at(sums, owners[rows], self._token_sums(ids, mask))
+            session = (self._single_session() if len(order) == 1
+                       and lengths[0] <= SINGLE_THREAD_TOKENS else self._session)
+            np.add.at(sums, owners[rows], self._token_sums(ids, mask, session))
         counts = np.bincount(owners, weights=lengths, minlength=len(texts))
         return normalize_rows(sums / np.maximum(counts, 1.0)[:, None])
 
-    def _token_sums(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _single_session(self):
+        """The one-thread session (see SINGLE_THREAD_TOKENS), or the main one where that
+        would be the same (one thread already, or a GPU)."""
+        if self._single is None:
+            return self._session
+        if self._single is False:
+            import onnxruntime as ort
+
+            with self._single_lock:
+                if self._single is False:
+                    options = ort.SessionOptions()
+                    options.intra_op_num_threads = 1
+                    options.inter_op_num_threads = 1
+                    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                    options.log_severity_level = 3
+                    self._single = ort.InferenceSession(
+                        str(self._model_path), options, providers=["CPUExecutionProvider"],
+                        disabled_optimizers=UNFUSED_OPTIMIZERS)
+        return self._single
+
+    def _token_sums(self, ids: np.ndarray, mask: np.ndarray, session=None) -> np.ndarray:
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+        hidden = (session or self._session).run(
+            None, {k: v for k, v in feed.items() if k in self._inputs})[0]
         return np.einsum("bld,bl->bd", hidden, mask.astype(np.float32))
 
 

@@ -12,27 +12,29 @@ from bisect import bisect_left
 from collections.abc import Collection
 from contextlib import suppress
 from functools import lru_cache
-from itertools import islice
+
+import numpy as np
 
 from paperwire.search.text_analysis import Analyzer, fold
 
 SNIPPET_WORDS = 32
 ELLIPSIS = "…"
 _TOKEN = re.compile(r"[^\W_]+")
-# Lower-cased ASCII text: [^\W_] is [a-z0-9] there, so every other character separates
-# words; mapped to spaces (same length, same positions), `str.split` finds the words.
-_ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128)
-                                   if not chr(c).isalnum()})
-_SPACED_WORD = re.compile(r"[^ ]+")
+# Lower-cased ASCII text: [^\W_] is [a-z0-9] there, so every other byte separates words;
+# mapped to spaces (same length, same positions), the words are the runs of non-spaces.
+_ASCII_SEPARATORS = bytes(c if chr(c).isalnum() else 32 for c in range(256))
+_SPACE = 32
 
 
 @lru_cache(maxsize=256)
 def _starting_with(prefixes: frozenset[str]) -> re.Pattern[str]:
-    """The words of a spaced text whose first two letters are one of `prefixes` (a word
-    shorter than two letters must equal its prefix)."""
-    parts = sorted((re.escape(p) + (r"[^ ]*" if len(p) >= 2 else "") for p in prefixes if p),
-                   key=lambda p: (-len(p), p))
-    return re.compile(r"(?<![^ ])(?:" + "|".join(parts or ["(?!)"]) + r")(?![^ ])")
+    """A space and the word after it, for the words of a spaced text (with a space in
+    front) whose first two letters are one of `prefixes` (a word shorter than two letters
+    must equal its prefix). Starting with a literal space, the scan stops only at word
+    starts."""
+    parts = sorted((re.escape(p) + (r"[^ ]*" if len(p) >= 2 else r"(?![^ ])")
+                    for p in prefixes if p), key=lambda p: (-len(p), p))
+    return re.compile(r" (?:" + "|".join(parts or ["(?!)"]) + r")")
 
 
 def highlight(
@@ -43,17 +45,19 @@ def highlight(
         return None
     prefixes = frozenset(s[:2] for s in stems)
     if text.isascii():
-        spaced = text.lower().translate(_ASCII_SEPARATORS)
-        folded = spaced.split()
-        if not folded:
+        found = _ascii_words(text, stems, prefixes, analyzer)
+        if found is None:
             return None
-        # Porter keeps a word's first two letters: only words that start like a query stem
-        # can match (found by one scan of the text).
-        candidates = set(_starting_with(prefixes).findall(spaced))
+        starts, marked = found
+        n_tokens = len(starts)
+        hits = sorted(marked)
+        stem_of = {i: marked[i][0] for i in hits}
 
         def spans(first: int, last: int) -> list[tuple[int, int]]:
-            """Where words first..last are (the words before them skipped in C)."""
-            return [m.span() for m in islice(_SPACED_WORD.finditer(spaced), first, last + 1)]
+            """Where words first..last are (only their starts are needed, and the ends
+            of the marked words)."""
+            return [(starts[i], starts[i] + marked[i][1] if i in marked else -1)
+                    for i in range(first, last + 1)]
     else:
         tokens = list(_TOKEN.finditer(text))
         if not tokens:
@@ -63,17 +67,17 @@ def highlight(
 
         def spans(first: int, last: int) -> list[tuple[int, int]]:
             return [t.span() for t in tokens[first : last + 1]]
-    n_tokens = len(folded)
-    stem_of: dict[int, str] = {}
-    words_found = sorted(candidates)
-    for word, stem in zip(words_found, analyzer.cached_stems(words_found), strict=True):
-        if stem in stems:
-            at = -1
-            with suppress(ValueError):
-                while True:
-                    at = folded.index(word, at + 1)
-                    stem_of[at] = stem
-    hits = sorted(stem_of)
+        n_tokens = len(folded)
+        stem_of = {}
+        words_found = sorted(candidates)
+        for word, stem in zip(words_found, analyzer.cached_stems(words_found), strict=True):
+            if stem in stems:
+                at = -1
+                with suppress(ValueError):
+                    while True:
+                        at = folded.index(word, at + 1)
+                        stem_of[at] = stem
+        hits = sorted(stem_of)
     start = _best_start(hits, stem_of, words) if hits else 0
     end = min(n_tokens, start + words)
     window = spans(start, min(end, n_tokens - 1))  # word i is window[i - start]
@@ -92,6 +96,37 @@ def highlight(
     if end < n_tokens:
         parts.append(ELLIPSIS)
     return " ".join("".join(parts).split())
+
+
+def _ascii_words(
+    text: str, stems: Collection[str], prefixes: frozenset[str], analyzer: Analyzer
+) -> tuple[list[int], dict[int, tuple[str, int]]] | None:
+    """An ASCII text's word starts (character offsets), and its words whose stem is a
+    query stem: word number -> (stem, length). None when the text has no word.
+
+    The words are the runs of ASCII letters and digits, as the keyword index reads them.
+    Porter keeps a word's first two letters: only words that start like a query stem can
+    match, found by one scan of the text."""
+    spaced = text.encode("ascii").lower().translate(_ASCII_SEPARATORS)
+    is_word = np.frombuffer(spaced, dtype=np.uint8) != _SPACE
+    begins = is_word.copy()
+    begins[1:] &= ~is_word[:-1]
+    starts = np.flatnonzero(begins)
+    if not len(starts):
+        return None
+    found = [(m.start(), m.group()[1:])
+             for m in _starting_with(prefixes).finditer(" " + spaced.decode("ascii"))]
+    if not found:
+        return starts.tolist(), {}
+    distinct = sorted({word for _, word in found})
+    stem_by_word = {w: s for w, s in zip(distinct, analyzer.cached_stems(distinct), strict=True)
+                    if s in stems}
+    kept = [(at, word) for at, word in found if word in stem_by_word]
+    if not kept:
+        return starts.tolist(), {}
+    numbers = np.searchsorted(starts, [at for at, _ in kept]).tolist()
+    return starts.tolist(), {i: (stem_by_word[word], len(word))
+                             for i, (_, word) in zip(numbers, kept, strict=True)}
 
 
 def _best_start(hits: list[int], token_stems: dict[int, str], words: int) -> int:

@@ -21,6 +21,10 @@ each and their ratio (this / other): on a shared, noisy machine the ratio is the
 `--cached-only` builds a new `--db` from only the corpus papers whose vector the
 content-hash cache (`--embed-cache`) holds: real vectors, no model run (a subset while the
 cache is still being filled; the whole corpus once it is).
+`--check SRC` writes every measured result (ids, totals, scores to 4 decimals, snippets,
+in every mode, and the similar-papers lists) of this checkout and of another, in child
+processes on the same database, and reports any query whose results differ: a speed-up
+must not change them.
 """
 
 from __future__ import annotations
@@ -231,6 +235,43 @@ def compare(args: argparse.Namespace) -> None:
               f"(rounds: {' '.join(f'{r:.2f}' for r in ratios)})")
 
 
+def dump_results(service, queries: list[str], ids: list[str]) -> list[dict]:
+    """Every result the benchmark times, as plain data (scores to 4 decimals)."""
+    def page(results) -> dict:
+        return {"total": results.total, "mode": results.mode,
+                "hits": [(h.paper_id, round(h.score, 4), h.snippet) for h in results.hits]}
+
+    out = []
+    for q in queries:
+        out.append({"query": q, **{
+            name: page(service.search(q, mode=mode, sort=sort, limit=20))
+            for name, mode, sort in (("keyword", "keyword", "relevance"),
+                                     ("hybrid", "hybrid", "relevance"),
+                                     ("keyword-date", "keyword", "date"),
+                                     ("hybrid-date", "hybrid", "date"))}})
+    for pid in ids:
+        out.append({"similar": pid, "hits": [(h.paper_id, round(h.score, 4))
+                                             for h in service.similar(pid, limit=10)]})
+    return out
+
+
+def check(args: argparse.Namespace) -> None:
+    """This checkout's results and another's, on the same database: any difference?"""
+    dumps = {}
+    for name, src in (("this", str(ROOT / "src")), ("other", str(Path(args.check).resolve()))):
+        out = ROOT / f"benchmarks/out/check-{name}.json"
+        cmd = [sys.executable, __file__, "--db", args.db, "--baseline-queries", "0",
+               "--queries", str(args.queries), "--no-embed", "--json", "--dump", str(out)]
+        subprocess.run(cmd, env=dict(os.environ, PYTHONPATH=src), check=True,
+                       capture_output=True, text=True)
+        dumps[name] = json.loads(out.read_text())
+    differ = [a for a, b in zip(dumps["this"], dumps["other"], strict=True) if a != b]
+    print(f"result check against {args.check}: {len(dumps['this'])} queries and similar "
+          f"lists, {len(differ)} differ")
+    for item in differ[:5]:
+        print("  differs:", item.get("query") or item.get("similar"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=str(ROOT / "benchmarks/out/latency.db"))
@@ -244,6 +285,9 @@ def main() -> None:
                         help="another checkout's src/ to measure alternately with this one")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--dump", help=argparse.SUPPRESS)
+    parser.add_argument("--check", metavar="SRC",
+                        help="compare every result with another checkout's src/ (no timing)")
     parser.add_argument("--embed-cache",
                         default=str(ROOT / "benchmarks/out/evaldata/embedding-cache"),
                         help="content-hash embedding cache (the one `paperwire eval` fills)")
@@ -261,6 +305,12 @@ def main() -> None:
         if args.scale:
             grow(db, args.scale)
         return compare(args)
+    if args.check and not args.json:
+        build(db, embed=not args.no_embed, cache_dir=Path(args.embed_cache),
+              cached_only=args.cached_only)
+        if args.synthetic_vectors:
+            synthetic_vectors(db, data_dir_for(db))
+        return check(args)
     if not args.json:
         build(db, embed=not args.no_embed, cache_dir=Path(args.embed_cache),
               cached_only=args.cached_only)
@@ -293,6 +343,11 @@ def main() -> None:
     for q in queries[:20]:
         service.search(q, mode="hybrid")
     service._query_vectors.clear()
+    if args.dump:
+        Path(args.dump).write_text(json.dumps(dump_results(service, queries,
+                                                           ids[: len(queries)])))
+        container.close()
+        return
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     results = {
         "keyword": timed(lambda q: service.search(q, mode="keyword", limit=20), queries),

@@ -265,7 +265,8 @@ class ResultStages:
         if not ids:
             return hits
         snippets = self.keyword.snippets(plan.query, ids)
-        return [replace(h, snippet=snippets.get(h.paper_id)) for h in hits]
+        return [SearchHit(h.paper_id, h.score, snippets.get(h.paper_id), h.keyword_score,
+                          h.semantic_score) for h in hits]
 
 
 def order_columns(sort: str) -> list:

@@ -108,3 +108,28 @@ def test_a_failing_topic_search_falls_back_for_that_use_only(container):
     assert calls == ["speech recognition", "graph neural networks", "speech recognition"]
     assert builder.fallbacks == 1
 
+
+
+def test_topic_matches_outside_the_window_never_crowd_out_the_windows_own(container):
+    """The topic search ranks among the window's papers only: 250 strong matches published
+    just before the window (no daily entry in it) used to fill the search's first 200, and
+    the window's weaker matches were then filtered away."""
+    from datetime import timedelta
+
+    from paperwire.domain.digest_topics import Topic
+    from paperwire.domain.records import PaperRecord, SourceItem
+
+    window = (DIGEST_DAY - timedelta(days=3), DIGEST_DAY)
+    before = datetime(2025, 6, 10, 12, tzinfo=UTC)  # in the week before the window
+    crowd = [SourceItem(paper=PaperRecord(
+        id=f"2506.{900 + i:05d}", title=f"Speech recognition at scale, part {i}",
+        abstract="Speech recognition for speech recognition with speech recognition models.",
+        published_at=before, sources=frozenset({"test"}))) for i in range(250)]
+    filler = " ".join(f"topic{i} word{i}" for i in range(60))
+    mine = [make_paper(70 + i, day=DIGEST_DAY, title=f"A survey of many things {i}",
+                       abstract=f"{filler} and a note on speech recognition.")
+            for i in range(2)]
+    ingest(container.engine, [*crowd, *mine], source="test", parameters={})
+    builder = DigestBuilder(container.engine, DIGEST_DAY, search=container.search)
+    hits = builder.topic_hits(Topic("query", "speech recognition"), window)
+    assert sorted(hits) == sorted(item.paper.id for item in mine)

@@ -224,16 +224,18 @@ def test_hostile_queries_with_embeddings_never_raise(precise, query, mode):
     np.testing.assert_equal(results.total >= 0, True)
 
 
-def test_digest_topics_use_the_same_precision_rule(precise):
-    from datetime import date
+def test_digest_topics_use_the_same_precision_rule(precise, container):
+    from sqlalchemy import select
 
     from paperwire.services.digests.builder import run_search
+    from paperwire.store.tables import papers
 
-    ids = run_search(precise, "protein folding", after=date(2025, 1, 1), before=date(2026, 1, 1))
+    with container.engine.connect() as conn:
+        window = list(conn.execute(select(papers.c.id)).scalars())
+    ids = run_search(precise, "protein folding", paper_ids=window)
     keyword = precise.search("protein folding", mode="keyword", limit=50)
     assert ids and set(ids) == {h.paper_id for h in keyword.hits}  # nothing padded in
-    assert run_search(precise, "asdkjhqwe zzqxv", after=date(2025, 1, 1),
-                      before=date(2026, 1, 1)) == []
+    assert run_search(precise, "asdkjhqwe zzqxv", paper_ids=window) == []
 
 
 def test_semantic_mode_on_a_two_percent_embedded_corpus_finds_the_unembedded_papers(container):

@@ -189,3 +189,22 @@ def test_hostile_queries_never_raise(seeded, query, mode):
 
 def test_service_has_the_public_api(container):
     assert isinstance(container.search, SearchService)
+
+
+def _filler(n: int) -> str:
+    """n distinct words no paper contains."""
+    letters = "bcdfghjklmnp"
+    return " ".join(f"zq{letters[i // 12]}{letters[i % 12]}" for i in range(n))
+
+
+def test_a_long_pasted_query_uses_every_word_and_says_nothing_was_dropped(seeded):
+    # The paper's only matching word comes after the 80th distinct word.
+    results = seeded.search.search(f"{_filler(80)} conformers", mode="keyword")
+    assert ids(results) == ["2503.00003"]
+    assert not results.notice
+
+
+def test_a_long_query_with_a_phrase_says_which_words_were_used(seeded):
+    results = seeded.search.search(f'"speech recognition" {_filler(80)}', mode="keyword")
+    assert ids(results) == ["2503.00003"]
+    assert results.notice and "first 64 words" in results.notice

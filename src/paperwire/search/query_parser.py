@@ -166,7 +166,12 @@ def parse_query(raw: str, *, raw_text: str | None = None) -> ParsedQuery:
         terms.append(word)
     if len(terms) > MAX_TERMS:
         terms = terms[:MAX_TERMS]
-        notices.append(f"only the first {MAX_TERMS} words were used")
+        if phrases:
+            # With a phrase the database's full-text search ranks the plain words, the
+            # first MAX_TERMS of them. Without one a long query is ranked by its most
+            # specific words out of all of them (all_terms), so nothing is dropped.
+            notices.append(f"only the first {MAX_TERMS} words besides the quoted phrase "
+                           "were used")
     if not terms and not phrases and words(text):
         # A query made only of stopwords ("the who"): search for them anyway.
         terms = list(dict.fromkeys(words(text)))[:MAX_TERMS]

@@ -115,13 +115,9 @@ class DigestBuilder:
                     candidates: Sequence[DigestPaper]) -> tuple[list[str], bool]:
         """The topic's papers in the window, and whether that answer may be kept for the
         run (False: the search failed and word matching stood in for it)."""
-        in_window = {p.id for p in candidates}
         if self.search is not None:
             try:
-                # Published up to a week before the window: HF lists papers days later.
-                ids = run_search(self.search, query, after=window[0] - timedelta(days=7),
-                                 before=window[1] + timedelta(days=1))
-                return [pid for pid in ids if pid in in_window], True
+                return run_search(self.search, query, paper_ids=[p.id for p in candidates]), True
             except Exception as exc:  # this topic falls back to plain matching
                 log.warning("search failed for digest topic %r (%s); using word matching",
                             query, exc)
@@ -160,11 +156,15 @@ class DigestBuilder:
             return marked_ids(conn, user_id, "not_interested")
 
 
-def run_search(search: PaperSearch, query: str, *, after: date, before: date,
+def run_search(search: PaperSearch, query: str, *, paper_ids: Sequence[str],
                limit: int = 200) -> list[str]:
-    """Paper ids from the search service (keyword + semantic), best first."""
+    """The papers among `paper_ids` (a window's) that match the query, best first: the
+    search service's hybrid mode, ranked within those papers only, so matches outside the
+    window never crowd the window's out of the first `limit`."""
     from paperwire.search.plan import SearchFilters
 
-    result = search.search(query, mode="hybrid", filters=SearchFilters(after=after, before=before),
-                           limit=limit)
+    if not paper_ids:
+        return []
+    result = search.search(query, mode="hybrid", filters=SearchFilters(
+        paper_ids=frozenset(paper_ids)), limit=limit, snippets=False)
     return [hit.paper_id for hit in result.hits]

@@ -23,6 +23,7 @@ from paperwire.search.text_analysis import Analyzer
 K1, B = 1.2, 0.75
 IDF_FLOOR = 1e-6  # FTS5's floor for words in more than half of the papers
 BUILD_CHUNK = 20_000  # papers analysed per chunk while building (bounds memory)
+FEW_PAIRS = 8  # up to this many query-word pairs are matched by comparison, not search
 
 
 def saturation(tf: np.ndarray, length: np.ndarray, avgdl: float) -> np.ndarray:
@@ -191,8 +192,17 @@ def proximity_bonus(
     seq = segment.tokens[np.arange(owner.size) - first + np.repeat(starts, lengths)]
     seq = seq.astype(np.int64)
     pairs = seq[:-1] * n_terms + seq[1:]
-    pos = np.minimum(np.searchsorted(keys, pairs), keys.size - 1)
-    hit = (keys[pos] == pairs) & (owner[:-1] == owner[1:])
+    if keys.size <= FEW_PAIRS:  # a short query: one comparison per pair beats a search
+        pos = np.zeros(pairs.size, dtype=np.intp)
+        hit = pairs == keys[0]
+        for j in range(1, keys.size):
+            same = pairs == keys[j]
+            pos[same] = j
+            hit |= same
+        hit &= owner[:-1] == owner[1:]
+    else:
+        pos = np.minimum(np.searchsorted(keys, pairs), keys.size - 1)
+        hit = (keys[pos] == pairs) & (owner[:-1] == owner[1:])
     if not hit.any():
         return bonus
     found, tf = np.unique(owner[:-1][hit] * keys.size + pos[hit], return_counts=True)

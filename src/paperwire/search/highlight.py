@@ -142,11 +142,11 @@ def _best_start(hits: list[int], token_stems: dict[int, str], words: int) -> int
         return _best_start_scan(hits, token_stems, words, lead)
     best, best_key = 0, (-1, -1)
     counts: dict[str, int] = {}  # the stems of hits[n:after], counted
-    after = 0
+    after, n_hits = 0, len(hits)
     for n, h in enumerate(hits):
-        start = max(0, h - lead)
+        start = h - lead if h > lead else 0
         limit = start + words  # > h: hits[n] is inside
-        while after < len(hits) and hits[after] < limit:
+        while after < n_hits and hits[after] < limit:
             stem = token_stems[hits[after]]
             counts[stem] = counts.get(stem, 0) + 1
             after += 1

@@ -211,7 +211,8 @@ def compare(args: argparse.Namespace) -> None:
     others = {"this": str(ROOT / "src"), "other": str(Path(args.compare).resolve())}
     runs: dict[str, dict[str, list[float]]] = {name: {} for name in others}
     base = [sys.executable, __file__, "--db", args.db, "--baseline-queries", "0",
-            "--queries", str(args.queries), "--no-embed", "--json"]
+            "--queries", str(args.queries), "--no-embed", "--json",
+            "--spare-core", args.spare_core]
     if args.scale:
         base += ["--scale", str(args.scale)]
     for round_no in range(args.rounds):
@@ -261,7 +262,8 @@ def check(args: argparse.Namespace) -> None:
     for name, src in (("this", str(ROOT / "src")), ("other", str(Path(args.check).resolve()))):
         out = ROOT / f"benchmarks/out/check-{name}.json"
         cmd = [sys.executable, __file__, "--db", args.db, "--baseline-queries", "0",
-               "--queries", str(args.queries), "--no-embed", "--json", "--dump", str(out)]
+               "--queries", str(args.queries), "--no-embed", "--json", "--dump", str(out),
+               "--spare-core", args.spare_core]
         subprocess.run(cmd, env=dict(os.environ, PYTHONPATH=src), check=True,
                        capture_output=True, text=True)
         dumps[name] = json.loads(out.read_text())
@@ -286,6 +288,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--dump", help=argparse.SUPPRESS)
+    parser.add_argument("--spare-core", choices=("auto", "yes", "no"), default="auto",
+                        help="run hybrid's semantic side on its own thread: when the load "
+                             "average leaves a core idle (auto, the product's rule), always, "
+                             "or never")
     parser.add_argument("--check", metavar="SRC",
                         help="compare every result with another checkout's src/ (no timing)")
     parser.add_argument("--embed-cache",
@@ -295,6 +301,10 @@ def main() -> None:
                         help="build --db from only the corpus papers whose vector the cache "
                              "holds: real vectors, a subset while the cache fills")
     args = parser.parse_args()
+    if args.spare_core != "auto":
+        import paperwire.services.search as search_module
+
+        search_module.spare_core = lambda: args.spare_core == "yes"  # (old checkouts: unused)
     db = Path(args.db)
     db.parent.mkdir(parents=True, exist_ok=True)
     if args.compare and not args.json:

@@ -131,3 +131,72 @@ def test_search_cli_json_and_errors(seeded, monkeypatch):
     assert result.exit_code != 0 and "unknown search mode" in result.output
     result = CliRunner().invoke(app, ["search", 'NEAR( "unbalanced * -'])
     assert result.exit_code == 0
+
+
+def _hybrid_pages(service):
+    return [
+        (r.total, r.mode, r.notice,
+         [(h.paper_id, h.score, h.snippet, h.keyword_score, h.semantic_score) for h in r.hits])
+        for q in ("graph molecules", "transformers", "graph", "asdkjhqwe zzqxv", '"graph neural"')
+        for sort in ("relevance", "date")
+        for offset in (0, 2)
+        for r in [service.search(q, mode="hybrid", sort=sort, limit=2, offset=offset)]
+    ]
+
+
+def test_semantic_side_on_its_own_thread_gives_the_same_results(seeded, monkeypatch):
+    """With a core to spare, a hybrid search's semantic side runs on another thread while
+    this one ranks by keywords and makes snippets of the best matches: same pages, same
+    snippets, as when everything runs in line."""
+    import threading
+
+    from paperwire.search.keyword import KeywordSearcher
+    from paperwire.services import search as search_module
+
+    monkeypatch.setattr(search_module, "spare_core", lambda: False)
+    inline_service = _service(seeded)
+    inline = _hybrid_pages(inline_service)
+    assert inline_service._threads is None
+
+    # The semantic side waits until this thread has made a snippet meanwhile.
+    made_one = threading.Event()
+    semantic_threads = set()
+    original_items, original_above = KeywordSearcher.snippet_items, SearchService._above_floor
+
+    def items(self, *args, **kwargs):
+        for item in original_items(self, *args, **kwargs):
+            made_one.set()
+            yield item
+
+    def above(self, *args):
+        name = threading.current_thread().name
+        semantic_threads.add(name)
+        if name.startswith("search-semantic"):
+            made_one.wait(5)
+        return original_above(self, *args)
+
+    monkeypatch.setattr(KeywordSearcher, "snippet_items", items)
+    monkeypatch.setattr(SearchService, "_above_floor", above)
+    monkeypatch.setattr(search_module, "spare_core", lambda: True)
+    threaded_service = _service(seeded)
+    assert _hybrid_pages(threaded_service) == inline
+    assert made_one.is_set()
+    # (A search whose semantic side no thread had started yet runs it in line.)
+    assert any(n.startswith("search-semantic") for n in semantic_threads)
+
+
+def test_a_model_failing_on_the_semantic_thread_falls_back_to_keywords(seeded, monkeypatch):
+    from paperwire.services import search as search_module
+
+    class Broken(HashingEmbedder):
+        def embed(self, texts):
+            raise RuntimeError("model crashed")
+
+    monkeypatch.setattr(search_module, "spare_core", lambda: True)
+    embedder = HashingEmbedder()
+    embed_missing(seeded.engine, embedder)
+    index = VectorIndex(seeded.engine, embedder.model_id, embedder.dim, refresh_interval_s=0)
+    service = SearchService(seeded.engine, lambda: (Broken(), index, None))
+    results = service.search("graph molecules", mode="hybrid")
+    assert results.mode == "keyword" and "model crashed" in (results.notice or "")
+    assert results.hits and results.hits[0].snippet

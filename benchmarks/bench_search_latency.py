@@ -24,7 +24,9 @@ cache is still being filled; the whole corpus once it is).
 `--check SRC` writes every measured result (ids, totals, scores to 4 decimals, snippets,
 in every mode, and the similar-papers lists) of this checkout and of another, in child
 processes on the same database, and reports any query whose results differ: a speed-up
-must not change them.
+must not change them. `--spare-core yes|no` forces hybrid's semantic side onto its own
+thread or in line (default `auto`: the product's rule, a thread only while the load average
+leaves a core idle).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ papers positive, every other paper negative), scored on the same candidates.
     .venv/bin/python benchmarks/bench_rec.py ../shared/relevance/rec-dev -k 0 \\
         --readers 50 --docs 100000 --modes for-you
 
-The SVM costs ~12 s of one core per reader on the full corpus (~1 h for 300 readers):
+The SVM costs ~1.5 s of one core per reader on the full corpus (~10 min for 300 readers):
 `--svm-cache` keeps its rankings in benchmarks/out (one line per reader, resumable).
 
 Needs scikit-learn (`uv pip install -e '.[bench]'`); the package does not.
@@ -94,7 +94,7 @@ def svm_baseline(folder: Path, library_size: int | None, *,
     """arxiv-sanity-lite's per-reader SVM over tf-idf, scored like eval-rec.
 
     With `cache`, readers already ranked there are read back and new ones appended (the
-    full set takes ~1 h on one core: ~12 s per reader), so an interrupted run resumes."""
+    full set takes ~10 min on one core: ~1.5 s per reader), so an interrupted run resumes."""
     import numpy as np
     from sklearn import svm
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -137,8 +137,11 @@ def svm_baseline(folder: Path, library_size: int | None, *,
                 if library and candidates:
                     y = np.zeros(len(ids), dtype=np.float32)
                     y[[row[pid] for pid in library]] = 1
+                    # serve.py's call; dual=True is the solver its scikit-learn ran
+                    # (today's "auto" picks the primal here: the same top 100 on the
+                    # readers checked, 2-4x the CPU).
                     clf = svm.LinearSVC(class_weight="balanced", verbose=False,
-                                        max_iter=10000, tol=1e-6, C=0.01)
+                                        max_iter=10000, tol=1e-6, C=0.01, dual=True)
                     clf.fit(x, y)
                     scores = clf.decision_function(x[candidates])
                     best = np.argsort(-scores, kind="stable")[:REC_DEPTH]

@@ -19,7 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 from sqlalchemy import Engine, select
@@ -76,6 +76,7 @@ SEMANTIC_RETRY_S = 60.0
 # 8 on 2 cores), so the semantic side runs in line unless the load average leaves a core
 # idle. A search whose semantic side no thread has picked up yet runs it itself. 0: never.
 SEMANTIC_THREADS = 4
+T = TypeVar("T")
 
 
 # (embedder, vector index, reason when unavailable)
@@ -216,7 +217,7 @@ class SearchService:
         floor = self._floor(query_vector, index, coverage[0])
         return {pid: v for pid, v in dense if v >= floor}, query_vector
 
-    def _in_background(self, call: Callable[[], object]) -> Future:
+    def _in_background(self, call: Callable[[], T]) -> Future[T]:
         """`call` started on a semantic thread when a core is free; else a future that
         nobody runs (`_result` then runs `call` in line)."""
         if SEMANTIC_THREADS <= 0 or not spare_core():
@@ -493,7 +494,7 @@ def spare_core() -> bool:
         return False
 
 
-def _result(future: Future, call: Callable[[], object]):
+def _result(future: Future[T], call: Callable[[], T]) -> T:
     """The future's result; `call()` here when no thread has started it yet (all busy)."""
     if future.cancel():
         return call()

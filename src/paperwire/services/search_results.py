@@ -23,7 +23,7 @@ from sqlalchemy import Engine, func, select
 
 from paperwire.domain.fusion import fuse, keyword_weight
 from paperwire.search.filters import FilterSpec, filter_conditions
-from paperwire.search.keyword import KeywordSearcher
+from paperwire.search.keyword import KeywordHit, KeywordSearcher
 from paperwire.search.plan import SearchPlan
 from paperwire.store.tables import papers
 
@@ -84,7 +84,7 @@ class ResultSet:
 class KeywordPart:
     """A hybrid search's keyword side: the best matches and how many match."""
 
-    found: list  # KeywordHit, best first
+    found: list[KeywordHit]  # best first
     matched: int | None  # None: not known from the ranking (counted when needed)
     depth: int  # how many were asked for
 
@@ -293,7 +293,7 @@ class ResultStages:
                           h.semantic_score) for h in hits]
 
     def snippets_while(
-        self, plan: SearchPlan, found: Sequence, busy: Callable[[], bool]
+        self, plan: SearchPlan, found: Sequence[KeywordHit], busy: Callable[[], bool]
     ) -> dict[str, str | None]:
         """Snippets of the best keyword matches (`found`, best first, the plan's page size
         at a time) for as long as `busy()` holds: work done while the semantic side runs,

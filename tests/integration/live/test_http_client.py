@@ -127,10 +127,11 @@ def test_rate_limit_spaces_requests_at_the_server(upstream):
     assert 1 <= throttled <= 3 and len(waits) == throttled  # the free requests never waited
     times = [seen.at for seen in upstream.seen("/api/query")]
     gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
-    # The client spaces request starts 0.3 s apart; the server's clock adds the
-    # thread-scheduling jitter of a busy machine, so allow some slack.
-    assert len(gaps) == 3 and min(gaps) >= 0.2
-    assert times[-1] - times[0] >= 0.8
+    # The client spaces request starts 0.3 s apart (unspaced, the four take milliseconds).
+    # The server notes each arrival on its own thread, late by up to a few hundred ms on
+    # a busy machine (one gap of 0.05 s after a late one at load 4), so a single gap says
+    # little: the span of all four is checked, with one interval of slack.
+    assert len(gaps) == 3 and times[-1] - times[0] >= 0.6
 
 
 def test_retry_after_accepts_seconds_and_http_dates():

@@ -69,6 +69,11 @@ def test_eval_rec_cli_prints_the_exact_line_per_mode(tmp_path, monkeypatch):
     lines = result.stdout.splitlines()
     assert all(LINE.match(ln) for ln in lines), lines
     assert [ln.split()[0] for ln in lines][:3] == ["keyword", "semantic", "hybrid"]
+    assert "for-you-keyword" not in [ln.split()[0] for ln in lines]  # an alias runs once
+    result = CliRunner().invoke(app, ["eval-rec", str(folder), "-k", "1", "--mode",
+                                      "hybrid, keyword,hybrid"])
+    assert result.exit_code == 0, result.output
+    assert [ln.split()[0] for ln in result.stdout.splitlines()] == ["hybrid", "keyword"]
 
 
 def test_eval_rec_cli_rejects_bad_input(tmp_path, monkeypatch):
@@ -79,8 +84,9 @@ def test_eval_rec_cli_rejects_bad_input(tmp_path, monkeypatch):
     (tmp_path / "empty").mkdir()
     result = CliRunner().invoke(app, ["eval-rec", str(tmp_path / "empty"), "--mode", "keyword"])
     assert result.exit_code != 0 and "users.jsonl" in result.output
-    result = CliRunner().invoke(app, ["eval-rec", str(tmp_path / "empty"), "--mode", "fuzzy"])
-    assert result.exit_code != 0 and "unknown mode" in result.output
+    for bad in ("fuzzy", "keyword,fuzzy", " , "):
+        result = CliRunner().invoke(app, ["eval-rec", str(tmp_path / "empty"), "--mode", bad])
+        assert result.exit_code != 0 and "unknown mode" in result.output, bad
     result = CliRunner().invoke(app, ["eval-rec", str(tmp_path / "empty"), "-k", "-2"])
     assert result.exit_code != 0 and "library-size" in result.output
 

@@ -108,7 +108,9 @@ def eval_rec_command(
         0, "--library-size", "-k",
         help="Use each reader's K newest library papers as the query (0: the whole library; "
              "1 is exactly 'similar papers')."),
-    mode: str = typer.Option("all", "--mode", "-m", help="keyword, semantic, hybrid or all."),
+    mode: str = typer.Option(
+        "all", "--mode", "-m",
+        help="keyword, semantic, hybrid, for-you, several separated by commas, or all."),
     database_url: str = typer.Option(
         "", "--database-url", help="An EMPTY database to index into (default: temporary SQLite)."
     ),

@@ -45,14 +45,16 @@ class RecMode:
     name: str
     rank: RecRanker
     needs_embeddings: bool = True
+    in_all: bool = True  # False for another name of a listed mode (`all` runs it once)
 
 
 REC_MODES: dict[str, RecMode] = {}
 
 
-def register_rec_mode(name: str, rank: RecRanker, *, needs_embeddings: bool = True) -> None:
+def register_rec_mode(name: str, rank: RecRanker, *, needs_embeddings: bool = True,
+                      in_all: bool = True) -> None:
     """Add (or replace) a ranker that `paperwire eval-rec --mode NAME` scores."""
-    REC_MODES[name] = RecMode(name, rank, needs_embeddings)
+    REC_MODES[name] = RecMode(name, rank, needs_embeddings, in_all)
 
 
 def _query_by_example(mode: str) -> RecRanker:
@@ -70,12 +72,16 @@ register_rec_mode("hybrid", _query_by_example("hybrid"))
 
 
 def resolve_modes(mode: str) -> list[str]:
-    """`all` is every registered mode, in registration order."""
+    """`all` is every listed mode, in registration order; `a,b` is those modes."""
     if mode == "all":
-        return list(REC_MODES)
-    if mode not in REC_MODES:
-        raise ValueError(f"unknown mode {mode!r}: use {', '.join(REC_MODES)} or all")
-    return [mode]
+        return [m.name for m in REC_MODES.values() if m.in_all]
+    names = list(dict.fromkeys(m.strip() for m in mode.split(",") if m.strip()))
+    unknown = [m for m in names if m not in REC_MODES]
+    if unknown or not names:
+        listed = ", ".join(m.name for m in REC_MODES.values() if m.in_all)
+        raise ValueError(f"unknown mode {(unknown or [mode])[0]!r}: use {listed}, "
+                         "several of them separated by commas, or all")
+    return names
 
 
 def newest_library(library: Iterable[str], days: dict[str, date | None],

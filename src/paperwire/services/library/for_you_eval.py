@@ -2,7 +2,7 @@
 
 The ranker's library view works on the papers' words alone (dense embeddings measured
 worse on rec-dev, see docs/library.md), so it needs no embedded corpus.
-`for-you-keyword` is the same ranker under its earlier name.
+`for-you-keyword` is the same ranker under its earlier name (not run again by `all`).
 """
 
 from __future__ import annotations
@@ -20,4 +20,4 @@ def _rank(library: Sequence[str], candidates: Sequence[str], services, depth: in
 
 def register(register_rec_mode) -> None:
     register_rec_mode("for-you", _rank, needs_embeddings=False)
-    register_rec_mode("for-you-keyword", _rank, needs_embeddings=False)
+    register_rec_mode("for-you-keyword", _rank, needs_embeddings=False, in_all=False)

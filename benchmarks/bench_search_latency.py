@@ -212,23 +212,24 @@ def compare(args: argparse.Namespace) -> None:
     """This checkout and another, alternately, in child processes on the same database."""
     others = {"this": str(ROOT / "src"), "other": str(Path(args.compare).resolve())}
     runs: dict[str, dict[str, list[float]]] = {name: {} for name in others}
+    spare = {"this": args.spare_core, "other": args.other_spare_core or args.spare_core}
     base = [sys.executable, __file__, "--db", args.db, "--baseline-queries", "0",
-            "--queries", str(args.queries), "--no-embed", "--json",
-            "--spare-core", args.spare_core]
+            "--queries", str(args.queries), "--no-embed", "--json"]
     if args.scale:
         base += ["--scale", str(args.scale)]
     for round_no in range(args.rounds):
         for name, src in (others.items() if round_no % 2 == 0
                           else reversed(list(others.items()))):
             env = dict(os.environ, PYTHONPATH=src)
-            done = subprocess.run(base, env=env, check=True,
+            done = subprocess.run([*base, "--spare-core", spare[name]], env=env, check=True,
                                   capture_output=True, text=True)
             line = [x for x in done.stdout.splitlines() if x.startswith("{")][-1]
             for mode, p50 in json.loads(line).items():
                 runs[name].setdefault(mode, []).append(p50)
             print(f"# round {round_no + 1} {name}: {line}", flush=True)
     print(f"p50 (and p95) per round (ms); ratio = this / other (median of rounds); code: "
-          f"this={others['this']} other={others['other']}")
+          f"this={others['this']} other={others['other']}; --spare-core: "
+          f"this={spare['this']} other={spare['other']}")
     for mode in runs["this"]:
         mine, theirs = runs["this"][mode], runs["other"].get(mode, [])
         ratios = [a / b for a, b in zip(mine, theirs, strict=False) if b]
@@ -294,6 +295,10 @@ def main() -> None:
                         help="run hybrid's semantic side on its own thread: when the load "
                              "average leaves a core idle (auto, the product's rule), always, "
                              "or never")
+    parser.add_argument("--other-spare-core", choices=("auto", "yes", "no"),
+                        help="--spare-core for the --compare checkout (default: the same); "
+                             "`--compare src --spare-core yes --other-spare-core no` measures "
+                             "the semantic thread against itself switched off")
     parser.add_argument("--check", metavar="SRC",
                         help="compare every result with another checkout's src/ (no timing)")
     parser.add_argument("--embed-cache",

@@ -24,9 +24,7 @@ cache is still being filled; the whole corpus once it is).
 `--check SRC` writes every measured result (ids, totals, scores to 4 decimals, snippets,
 in every mode, and the similar-papers lists) of this checkout and of another, in child
 processes on the same database, and reports any query whose results differ: a speed-up
-must not change them. `--spare-core yes|no` forces hybrid's semantic side onto its own
-thread or in line (default `auto`: the product's rule, a thread only while the load average
-leaves a core idle).
+must not change them.
 """
 
 from __future__ import annotations
@@ -213,8 +211,7 @@ def compare(args: argparse.Namespace) -> None:
     others = {"this": str(ROOT / "src"), "other": str(Path(args.compare).resolve())}
     runs: dict[str, dict[str, list[float]]] = {name: {} for name in others}
     base = [sys.executable, __file__, "--db", args.db, "--baseline-queries", "0",
-            "--queries", str(args.queries), "--no-embed", "--json",
-            "--spare-core", args.spare_core]
+            "--queries", str(args.queries), "--no-embed", "--json"]
     if args.scale:
         base += ["--scale", str(args.scale)]
     for round_no in range(args.rounds):
@@ -265,7 +262,7 @@ def check(args: argparse.Namespace) -> None:
         out = ROOT / f"benchmarks/out/check-{name}.json"
         cmd = [sys.executable, __file__, "--db", args.db, "--baseline-queries", "0",
                "--queries", str(args.queries), "--no-embed", "--json", "--dump", str(out),
-               "--spare-core", args.spare_core]
+]
         subprocess.run(cmd, env=dict(os.environ, PYTHONPATH=src), check=True,
                        capture_output=True, text=True)
         dumps[name] = json.loads(out.read_text())
@@ -290,10 +287,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--dump", help=argparse.SUPPRESS)
-    parser.add_argument("--spare-core", choices=("auto", "yes", "no"), default="auto",
-                        help="run hybrid's semantic side on its own thread: when the load "
-                             "average leaves a core idle (auto, the product's rule), always, "
-                             "or never")
     parser.add_argument("--check", metavar="SRC",
                         help="compare every result with another checkout's src/ (no timing)")
     parser.add_argument("--embed-cache",
@@ -303,10 +296,6 @@ def main() -> None:
                         help="build --db from only the corpus papers whose vector the cache "
                              "holds: real vectors, a subset while the cache fills")
     args = parser.parse_args()
-    if args.spare_core != "auto":
-        import paperwire.services.search as search_module
-
-        search_module.spare_core = lambda: args.spare_core == "yes"  # (old checkouts: unused)
     db = Path(args.db)
     db.parent.mkdir(parents=True, exist_ok=True)
     if args.compare and not args.json:

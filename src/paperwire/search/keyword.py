@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -298,26 +298,16 @@ class KeywordSearcher:
 
     def snippets(self, query: ParsedQuery, paper_ids: Sequence[str]) -> dict[str, str]:
         """HTML-safe abstract snippets with <mark> around matched words."""
-        return {pid: s for pid, s in self.snippet_items(query, paper_ids) if s}
-
-    def snippet_items(
-        self, query: ParsedQuery, paper_ids: Sequence[str],
-        busy: Callable[[], bool] | None = None,
-    ) -> Iterator[tuple[str, str | None]]:
-        """(paper id, snippet or None) for these papers (those stored), made one by one:
-        with `busy`, only while it holds."""
         if not query.has_text or not paper_ids:
-            return
+            return {}
         stems = set(self.analyzer.stems(
             [fold(w) for w in (*query.terms, *(w for p in query.phrases for w in p))]))
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(papers.c.id, papers.c.abstract).where(papers.c.id.in_(list(paper_ids)))
             ).all()
-        for pid, abstract in rows:
-            if busy is not None and not busy():
-                return
-            yield pid, highlight(abstract, stems, self.analyzer)
+        return {pid: s for pid, abstract in rows if (s := highlight(abstract, stems,
+                                                                     self.analyzer))}
 
     def _sqlite_search(
         self, conn: Connection, query: ParsedQuery, spec: FilterSpec, limit: int, offset: int,

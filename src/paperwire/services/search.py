@@ -13,13 +13,11 @@ when a semantic or hybrid search needs them.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import Engine, select
@@ -32,7 +30,6 @@ from paperwire.domain.fusion import (
     fuse,
     semantic_floor,
 )
-from paperwire.search.embedder import default_threads
 from paperwire.search.keyword import KeywordSearcher
 from paperwire.search.plan import (
     EMPTY_QUERY_NOTICE,
@@ -69,14 +66,6 @@ BACKGROUND_SAMPLE = 512
 BACKGROUND_TTL_S = 600.0
 # A semantic provider (model, index) that failed is tried again after this long.
 SEMANTIC_RETRY_S = 60.0
-# Threads that run a hybrid search's semantic side (query embedding, vector search, floor)
-# while the request's own thread ranks by keywords (and makes the snippets of its best
-# matches): the model and the vector index release the GIL, so with a core to spare the two
-# sides overlap. On a busy machine they would only take turns (measured: 7% slower at load
-# 8 on 2 cores), so the semantic side runs in line unless the load average leaves a core
-# idle. A search whose semantic side no thread has picked up yet runs it itself. 0: never.
-SEMANTIC_THREADS = 4
-T = TypeVar("T")
 
 
 # (embedder, vector index, reason when unavailable)
@@ -106,7 +95,6 @@ class SearchService:
         self._lock = threading.Lock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._query_vectors_lock = threading.Lock()
-        self._threads: ThreadPoolExecutor | None = None
 
     # ---- public API -----------------------------------------------------------------
 
@@ -157,7 +145,7 @@ class SearchService:
             found = self.stages.keyword_set(plan)
         page = self.stages.page(plan, found)
         if snippets:
-            page = self.stages.with_snippets(plan, page, known=found.snippets)
+            page = self.stages.with_snippets(plan, page)
         return SearchResults(page, found.total, used, _join(plan.notices), coverage)
 
     def _semantic_ready(
@@ -183,24 +171,12 @@ class SearchService:
     ) -> ResultSet:
         """Semantic and hybrid result sets, from the papers above the calibrated floor."""
         embedder, index = parts
+        above, query_vector = self._above_floor(plan, index, coverage)
         if mode == "hybrid":
-            # The semantic side on another thread; the keyword side (and the snippets of
-            # its best matches, while there is time) on this one.
-            semantic = self._in_background(
-                lambda: self._above_floor(plan, index, coverage))
-            keyword = self.stages.hybrid_keyword(plan)
-            speculative = self.stages.snippets_while(
-                plan, keyword.found, busy=semantic.running)
-            above, query_vector = _result(semantic, lambda: self._above_floor(
-                plan, index, coverage))
-
             def similarities(ids: list[str]) -> dict[str, float]:
                 return dict(index.search(query_vector, len(ids), candidates=ids)) if ids else {}
 
-            found = self.stages.hybrid_set(plan, above, similarities, keyword)
-            found.snippets = speculative
-            return found
-        above, _ = self._above_floor(plan, index, coverage)
+            return self.stages.hybrid_set(plan, above, similarities)
         if coverage[0] < coverage[1]:  # papers without a vector compete by keyword score
             model_id = index.model_id
             return self.stages.partial_semantic_set(plan, above, model_id)
@@ -216,17 +192,6 @@ class SearchService:
                              candidates=plan.candidates)
         floor = self._floor(query_vector, index, coverage[0])
         return {pid: v for pid, v in dense if v >= floor}, query_vector
-
-    def _in_background(self, call: Callable[[], T]) -> Future[T]:
-        """`call` started on a semantic thread when a core is free; else a future that
-        nobody runs (`_result` then runs `call` in line)."""
-        if SEMANTIC_THREADS <= 0 or not spare_core():
-            return Future()
-        with self._lock:
-            if self._threads is None:
-                self._threads = ThreadPoolExecutor(SEMANTIC_THREADS,
-                                                   thread_name_prefix="search-semantic")
-            return self._threads.submit(call)
 
     def _floor(self, query_vector: np.ndarray, index: VectorIndex, embedded: int) -> float:
         """The similarity a paper needs before semantic search may return it for this query.
@@ -483,22 +448,6 @@ class SearchService:
             while len(self._query_vectors) > QUERY_VECTOR_CACHE:
                 self._query_vectors.popitem(last=False)
         return vector
-
-
-def spare_core() -> bool:
-    """Whether the machine has a core to spare: the 1-minute load average (this search's
-    own thread included) is below the cores this process may use."""
-    try:
-        return os.getloadavg()[0] < default_threads()
-    except OSError:  # no load average on this platform
-        return False
-
-
-def _result(future: Future[T], call: Callable[[], T]) -> T:
-    """The future's result; `call()` here when no thread has started it yet (all busy)."""
-    if future.cancel():
-        return call()
-    return future.result()
 
 
 def _reason(exc: Exception) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, func, select
 
 from paperwire.domain.fusion import fuse, keyword_weight
 from paperwire.search.filters import FilterSpec, filter_conditions
-from paperwire.search.keyword import KeywordHit, KeywordSearcher
+from paperwire.search.keyword import KeywordSearcher
 from paperwire.search.plan import SearchPlan
 from paperwire.store.tables import papers
 
@@ -76,17 +76,6 @@ class ResultSet:
     dense: dict[str, float] = field(default_factory=dict)  # similarities known so far
     keyword_total: int = 0  # how many keyword matches are members
     keyword_candidates: list[str] | None = None  # the ranker's candidates for keyword_spec
-    # Snippets made already (while the semantic side ran), None where a paper has none.
-    snippets: dict[str, str | None] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class KeywordPart:
-    """A hybrid search's keyword side: the best matches and how many match."""
-
-    found: list[KeywordHit]  # best first
-    matched: int | None  # None: not known from the ranking (counted when needed)
-    depth: int  # how many were asked for
 
 
 EMPTY = ResultSet(total=0)
@@ -158,32 +147,24 @@ class ResultStages:
                          extra=above, keyword=unembedded.keyword, dense=above,
                          keyword_total=unembedded.total, keyword_candidates=candidates)
 
-    def hybrid_keyword(self, plan: SearchPlan) -> KeywordPart:
-        """A hybrid search's keyword side, which needs nothing of the semantic side."""
-        depth = 1 if plan.ordered else max(plan.pool, FUSION_DEPTH)
-        found, matched = self.keyword.search_page(plan.query, plan.spec, limit=depth,
-                                                  candidates=plan.candidates)
-        return KeywordPart(found, matched, depth)
-
     def hybrid_set(
         self,
         plan: SearchPlan,
         above: Mapping[str, float],
         similarities: Callable[[list[str]], dict[str, float]],
-        keyword_part: KeywordPart | None = None,
     ) -> ResultSet:
         """Every keyword match, plus the semantic-only papers above the floor (none when
         the query has a quoted phrase: every paper that holds it is a keyword match).
 
         `similarities(ids)`: those papers' cosine to the query (papers without a vector are
-        absent), in one call. `keyword_part`: `hybrid_keyword(plan)`, when the caller ran
-        it already (while the semantic side ran).
+        absent), in one call.
         """
-        part = keyword_part or self.hybrid_keyword(plan)
-        found, matched = part.found, part.matched
+        depth = 1 if plan.ordered else max(plan.pool, FUSION_DEPTH)
+        found, matched = self.keyword.search_page(plan.query, plan.spec, limit=depth,
+                                                  candidates=plan.candidates)
         keyword = {h.paper_id: h.score for h in found}
         if matched is None:
-            matched = (len(found) if len(found) < part.depth
+            matched = (len(found) if len(found) < depth
                        else self.keyword.count(plan.query, plan.spec))
         # Which of the semantic hits match the keywords too (and how well): real scores.
         keyword.update(self.keyword.scores_for(plan.query, plan.spec,
@@ -277,39 +258,14 @@ class ResultStages:
 
     # ---- snippets -----------------------------------------------------------------
 
-    def with_snippets(
-        self, plan: SearchPlan, hits: list[SearchHit],
-        known: Mapping[str, str | None] | None = None,
-    ) -> list[SearchHit]:
-        """Abstract snippets, marked, for the hits that match the keywords (`known`: some
-        made already, by `snippets_while`)."""
+    def with_snippets(self, plan: SearchPlan, hits: list[SearchHit]) -> list[SearchHit]:
+        """Abstract snippets, marked, for the hits that match the keywords."""
         ids = [h.paper_id for h in hits if h.keyword_score is not None]
         if not ids:
             return hits
-        known = known or {}
-        snippets = dict(known)
-        snippets.update(self.keyword.snippets(plan.query, [i for i in ids if i not in known]))
+        snippets = self.keyword.snippets(plan.query, ids)
         return [SearchHit(h.paper_id, h.score, snippets.get(h.paper_id), h.keyword_score,
                           h.semantic_score) for h in hits]
-
-    def snippets_while(
-        self, plan: SearchPlan, found: Sequence[KeywordHit], busy: Callable[[], bool]
-    ) -> dict[str, str | None]:
-        """Snippets of the best keyword matches (`found`, best first, the plan's page size
-        at a time) for as long as `busy()` holds: work done while the semantic side runs,
-        for the page to use (every paper looked at has an entry; None: no snippet)."""
-        made: dict[str, str | None] = {}
-        if plan.ordered or not plan.query.has_text:
-            return made
-        ids = [h.paper_id for h in found]
-        step = max(1, plan.limit)
-        for start in range(0, min(len(ids), FUSION_DEPTH), step):
-            if not busy():
-                break
-            for pid, snippet in self.keyword.snippet_items(plan.query, ids[start:start + step],
-                                                           busy):
-                made[pid] = snippet
-        return made
 
 
 def order_columns(sort: str) -> list:

@@ -164,27 +164,17 @@ def _term_stats(texts: dict[str, str]):
     """Analysed word ids and corpus statistics of these texts (the index's job in the app)."""
     import numpy as np
 
-    from paperwire.domain.library_match import TermStats
+    from paperwire.search.term_view import view_of_sequences
     from paperwire.search.text_analysis import Analyzer
+    from paperwire.services.library.features import term_stats
     from paperwire.services.library.for_you import stop_stems
 
     analyzer, vocab = Analyzer(), {}
     stop = stop_stems(analyzer)  # as the service leaves stopwords out
     seqs = {pid: np.array([vocab.setdefault(w, len(vocab)) for w in analyzer.analyze(t)
                            if w not in stop], dtype=np.int64) for pid, t in texts.items()}
-    n = len(vocab)
-    df = np.zeros(n, dtype=np.int64)
-    pairs: dict[int, int] = {}
-    for seq in seqs.values():
-        df[np.unique(seq)] += 1
-        for key in set((seq[:-1] * n + seq[1:]).tolist()):
-            pairs[key] = pairs.get(key, 0) + 1
-    keys = np.array(sorted(pairs), dtype=np.int64)
-    stats = TermStats(n, df, len(texts), keys, np.array([pairs[k] for k in keys.tolist()]))
-    stems = [""] * n
-    for stem, i in vocab.items():
-        stems[i] = stem
-    return seqs, stats, stems
+    view = view_of_sequences(list(seqs), list(seqs.values()), list(vocab))
+    return seqs, term_stats(view), list(view.stems), view
 
 
 LIBRARY = {
@@ -204,7 +194,7 @@ NEW = {
 def test_library_match_ranks_each_topic_of_the_library_first_and_explains_it():
     from paperwire.domain.library_match import feature_terms, featurize, match_library
 
-    seqs, stats, stems = _term_stats({**LIBRARY, **NEW})
+    seqs, stats, stems, _ = _term_stats({**LIBRARY, **NEW})
     lib, new = list(LIBRARY), list(NEW)
     match = match_library(featurize([seqs[p] for p in lib], stats),
                           featurize([seqs[p] for p in new], stats))
@@ -228,10 +218,52 @@ def test_library_match_with_nothing_to_compare():
 
     from paperwire.domain.library_match import featurize, match_library
 
-    seqs, stats, _ = _term_stats({**LIBRARY, **NEW})
+    seqs, stats, _, _ = _term_stats({**LIBRARY, **NEW})
     empty = featurize([np.zeros(0, np.int64)], stats)
     assert match_library(empty, featurize([seqs["new-nerf"]], stats)).ranked == []
     assert match_library(featurize([seqs["lib-nerf"]], stats), featurize([], stats)).ranked == []
+
+
+def test_features_split_into_calls_and_kept_rows_equal_features_computed_at_once(monkeypatch):
+    import numpy as np
+
+    import paperwire.domain.library_match as library_match
+    from paperwire.domain.library_match import candidate_pool, featurize, match_library
+    from paperwire.services.library.features import FeatureCache, features_of
+
+    seqs, stats, _, view = _term_stats({**LIBRARY, **NEW})
+    ids = [*LIBRARY, *NEW]
+    whole = featurize([seqs[p] for p in ids], stats)
+
+    def same(a, b) -> None:
+        assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.keys, b.keys)
+        assert np.array_equal(a.weights, b.weights)
+
+    # Rows whose codes would not fit are featurised a few at a time, with the same result.
+    n = stats.n_terms
+    monkeypatch.setattr(library_match, "CODE_LIMIT", 3 * (n + n * n))
+    same(featurize([seqs[p] for p in ids], stats), whole)
+    monkeypatch.undo()
+    # Kept rows (in any order, for papers asked again) are the rows computed now.
+    cache = FeatureCache(max_papers=4)
+    cache.features(view, ["new-nerf", "lib-nerf", "2699.99999"])
+    found, kept = cache.features(view, [*reversed(ids), "2699.99999"])
+    assert found == list(reversed(ids))
+    same(kept, features_of(view, list(reversed(ids)))[1])
+    assert len(cache._rows) == 4  # bounded: the least recently used rows were dropped
+    # A new view (the index moved on) drops every kept row.
+    _, _, _, other = _term_stats({**LIBRARY, **NEW})
+    cache.features(other, ["new-nerf"])
+    assert list(cache._rows) == ["new-nerf"]
+    # One candidate pool serves every library alike.
+    new = [seqs[p] for p in NEW]
+    pool = candidate_pool(featurize(new, stats))
+    for library in (["lib-nerf"], ["lib-protein", "lib-nerf2"]):
+        lib = featurize([seqs[p] for p in library], stats)
+        a, b = match_library(lib, pool), match_library(lib, featurize(new, stats))
+        assert a.ranked == b.ranked and a.drivers == b.drivers
+        assert np.array_equal(a.score, b.score)
+    assert cache.pool(view, list(NEW))[1] is cache.pool(view, list(NEW))[1]
 
 
 def test_ranker_explains_picks_and_never_returns_excluded_papers():

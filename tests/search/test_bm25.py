@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 from sqlalchemy import delete, text, update
 
@@ -365,3 +366,43 @@ def test_example_scores_of_other_papers_come_from_the_same_query(container):
     assert scores == {h.paper_id: h.score for h in separate}
     assert scores and set(scores) <= set(others)
 
+
+
+def test_term_view_counts_segment_and_tail_papers_and_lasts_as_long_as_the_state(container):
+    """For-you's raw material: each paper's words as term ids of one vocabulary (stopwords
+    left out), their document frequencies, and the same object until the index changes."""
+    ingest(container.engine, [SourceItem(p) for p in [
+        paper("2601.00001", "Neural radiance fields for view synthesis", ""),
+        paper("2601.00002", "Neural radiance fields with hash grids", ""),
+    ]], source="t", parameters={})
+    index = Bm25Index(container.engine)
+    assert index.wait_ready()
+    skip = frozenset({"for", "with"})
+    view = index.term_view(skip=skip)
+    assert index.term_view(skip=skip) is view  # nothing changed: the same view
+    found, seqs = view.sequences(["2601.00001", "2699.99999", "2601.00002"])
+    assert found == ["2601.00001", "2601.00002"]
+    assert [view.stems[t] for t in seqs[0]] == ["neural", "radianc", "field", "view", "synthesi"]
+    term = {stem: i for i, stem in enumerate(view.stems)}
+    assert view.df[term["radianc"]] == 2 and view.df[term["hash"]] == 1 and view.n_docs == 2
+
+    def pair_df(v, a: str, b: str) -> int:
+        ids = {stem: i for i, stem in enumerate(v.stems)}
+        key = ids[a] * v.n_terms + ids[b]
+        at = min(int(np.searchsorted(v.pair_keys, key)), len(v.pair_keys) - 1)
+        return int(v.pair_df[at]) if v.pair_keys[at] == key else 1
+
+    # "fields for view": with the stopword left out, "field view" is the adjacent pair.
+    assert pair_df(view, "neural", "radianc") == 2 and pair_df(view, "field", "view") == 1
+    # A paper added after the build sits in the tail, with a word no segment paper has.
+    ingest(container.engine, [SourceItem(paper(
+        "2601.00003", "Quantum radiance fields", ""))], source="t", parameters={})
+    later = index.term_view(skip=skip)
+    assert later is not view and index._state.tail_ids == ("2601.00003",)
+    (_, [seq]) = later.sequences(["2601.00003"])
+    assert [later.stems[t] for t in seq] == ["quantum", "radianc", "field"]
+    term = {stem: i for i, stem in enumerate(later.stems)}
+    assert later.n_terms == view.n_terms + 1 and term["quantum"] == view.n_terms
+    assert later.df[term["radianc"]] == 3 and later.df[term["quantum"]] == 1
+    assert later.n_docs == 3
+    assert pair_df(later, "neural", "radianc") == 2  # the pair table, keyed for the new size

@@ -33,6 +33,7 @@ IDF_POWER = 1.5
 MIN_DF = 2
 MAX_DF_SHARE = 0.5
 CHUNK_CELLS = 1 << 22  # bounds the temporary (shared features x library papers) block
+CODE_LIMIT = 1 << 62  # featurize's (row, feature) codes stay below this (int64)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,10 @@ class Features:
     def rows(self) -> int:
         return len(self.indptr) - 1
 
+    def row(self, r: int) -> tuple[np.ndarray, np.ndarray]:
+        start, end = int(self.indptr[r]), int(self.indptr[r + 1])
+        return self.keys[start:end], self.weights[start:end]
+
 
 @dataclass(frozen=True)
 class LibraryMatch:
@@ -80,6 +85,10 @@ def feature_terms(key: int, n_terms: int) -> tuple[int, ...]:
 def featurize(sequences: Sequence[np.ndarray], stats: TermStats) -> Features:
     """Each paper's unigram + bigram tf-idf vector (see the module docstring)."""
     n = stats.n_terms
+    per_call = max(1, CODE_LIMIT // (n + n * n))  # rows whose (row, key) codes fit
+    if len(sequences) > per_call:
+        return stack_features([featurize(sequences[i:i + per_call], stats)
+                               for i in range(0, len(sequences), per_call)])
     lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
     if lengths.sum() == 0:
         return Features(np.zeros(len(sequences) + 1, np.int64), np.zeros(0, np.int64),
@@ -122,9 +131,52 @@ def featurize(sequences: Sequence[np.ndarray], stats: TermStats) -> Features:
     return Features(indptr, key, weights)
 
 
+def stack_features(parts: Sequence[Features]) -> Features:
+    """The rows of several Features, one after another."""
+    if not parts:
+        return Features(np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
+    starts = np.cumsum([0] + [len(p.keys) for p in parts[:-1]])
+    indptr = np.concatenate([parts[0].indptr[:1]] + [
+        p.indptr[1:] + start for p, start in zip(parts, starts, strict=True)])
+    return Features(indptr.astype(np.int64), np.concatenate([p.keys for p in parts]),
+                    np.concatenate([p.weights for p in parts]))
+
+
+def features_from_rows(rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> Features:
+    """Features whose row r holds rows[r] = (sorted keys, weights), e.g. rows kept aside."""
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(k) for k, _ in rows], out=indptr[1:])
+    if not rows:
+        return Features(indptr, np.zeros(0, np.int64), np.zeros(0, np.float32))
+    return Features(indptr, np.concatenate([k for k, _ in rows]),
+                    np.concatenate([w for _, w in rows]))
+
+
+@dataclass(frozen=True)
+class CandidatePool:
+    """Candidates' features with what every library compared against them reuses: the
+    distinct feature keys, each entry's row and key column, and the candidates' mean."""
+
+    features: Features
+    rows: np.ndarray  # per feature entry: its candidate row
+    columns: np.ndarray  # per feature entry: its index in `keys`
+    keys: np.ndarray  # the distinct feature keys, sorted
+    mean: np.ndarray  # the candidates' mean vector, on `keys`
+    typical: np.ndarray  # per candidate: its dot product with `mean`
+
+
+def candidate_pool(candidates: Features) -> CandidatePool:
+    m = candidates.rows
+    rows = np.repeat(np.arange(m), np.diff(candidates.indptr))
+    keys, columns = np.unique(candidates.keys, return_inverse=True)
+    mean = np.bincount(columns, weights=candidates.weights, minlength=len(keys)) / max(1, m)
+    typical = np.bincount(rows, weights=candidates.weights * mean[columns], minlength=m)
+    return CandidatePool(candidates, rows, columns, keys, mean, typical)
+
+
 def match_library(
     library: Features,
-    candidates: Features,
+    candidates: Features | CandidatePool,
     *,
     neighbours: int = NEIGHBOURS,
     explain: int = 100,
@@ -132,25 +184,29 @@ def match_library(
     """Rank candidate rows by closeness to the library rows (see the module docstring).
 
     `explain`: how many of the best candidates get their driving feature keys."""
-    m, n = candidates.rows, library.rows
+    pool = candidates if isinstance(candidates, CandidatePool) else candidate_pool(candidates)
+    cand = pool.features
+    m, n = cand.rows, library.rows
     empty = LibraryMatch([], np.zeros(m), np.full(m, -1), np.zeros(m), {})
-    if m == 0 or n == 0 or len(library.keys) == 0 or len(candidates.keys) == 0:
+    if m == 0 or n == 0 or len(library.keys) == 0 or len(cand.keys) == 0:
         return empty
     lib_row = np.repeat(np.arange(n), np.diff(library.indptr))
     lib_keys, lib_pos = np.unique(library.keys, return_inverse=True)
     block = np.zeros((len(lib_keys), n), dtype=np.float32)  # library features x papers
     block[lib_pos, lib_row] = library.weights
     profile = block.sum(axis=1) / n  # the library's mean vector on its own features
-    cand_row = np.repeat(np.arange(m), np.diff(candidates.indptr))
-    pos = np.minimum(np.searchsorted(lib_keys, candidates.keys), len(lib_keys) - 1)
-    hit = lib_keys[pos] == candidates.keys
-    # The candidates' mean vector, on every feature they hold.
-    all_keys, all_pos = np.unique(candidates.keys, return_inverse=True)
-    pool = np.bincount(all_pos, weights=candidates.weights, minlength=len(all_keys)) / m
-    rocchio = np.bincount(cand_row[hit], weights=candidates.weights[hit] * profile[pos[hit]],
+    # Each candidate feature's row in `block` (-1: no library paper holds it).
+    at = np.minimum(np.searchsorted(pool.keys, lib_keys), len(pool.keys) - 1)
+    held = pool.keys[at] == lib_keys
+    in_library = np.full(len(pool.keys), -1, dtype=np.int64)
+    in_library[at[held]] = np.flatnonzero(held)
+    entry_pos = in_library[pool.columns]
+    hit = np.flatnonzero(entry_pos >= 0)
+    hit_rows, pos, hit_weights = pool.rows[hit], entry_pos[hit], cand.weights[hit]
+    rocchio = np.bincount(hit_rows, weights=hit_weights * profile[pos],
                           minlength=m).astype(np.float64)
-    rocchio -= np.bincount(cand_row, weights=candidates.weights * pool[all_pos], minlength=m)
-    sims = _similarities(cand_row[hit], pos[hit], candidates.weights[hit], block, m)
+    rocchio -= pool.typical
+    sims = _similarities(hit_rows, pos, hit_weights, block, m)
     k = min(neighbours, n)
     top = sims if k == n else -np.partition(-sims, k - 1, axis=1)[:, :k]
     knn = top.mean(axis=1)
@@ -162,13 +218,13 @@ def match_library(
     fused[~evidence] = 0.0
     order = [int(i) for i in np.lexsort((np.arange(m), -fused)) if evidence[i]]
     drivers: dict[int, list[int]] = {}
-    hit_rows = cand_row[hit]
-    contribution = candidates.weights[hit] * (profile[pos[hit]] - pool[all_pos[hit]])
-    hit_keys = candidates.keys[hit]
-    starts = np.searchsorted(hit_rows, np.arange(m))
-    ends = np.searchsorted(hit_rows, np.arange(m), side="right")
-    for r in order[:explain]:
-        c, keys = contribution[starts[r]:ends[r]], hit_keys[starts[r]:ends[r]]
+    contribution = hit_weights * (profile[pos] - pool.mean[pool.columns[hit]])
+    hit_keys = cand.keys[hit]
+    explained = np.asarray(order[:explain], dtype=np.int64)
+    starts = np.searchsorted(hit_rows, explained)
+    ends = np.searchsorted(hit_rows, explained, side="right")
+    for r, start, end in zip(explained.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        c, keys = contribution[start:end], hit_keys[start:end]
         best = np.argsort(-c, kind="stable")
         drivers[r] = [int(keys[i]) for i in best if c[i] > 0][:8]
     return LibraryMatch(order, fused, nearest, similarity, drivers)

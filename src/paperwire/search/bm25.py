@@ -51,6 +51,7 @@ from paperwire.search.bm25_segment import (
 )
 from paperwire.search.bm25_snapshot import load_snapshot, snapshot_folder, write_snapshot
 from paperwire.search.derived import DerivedState, SnapshotWriter
+from paperwire.search.term_view import TermView
 from paperwire.search.text_analysis import Analyzer, document_text
 from paperwire.search.vectors import sorted_distinct
 from paperwire.store.db import aware_utc
@@ -102,19 +103,6 @@ class _Term:
     tail: tuple[tuple[int, float], ...]
 
 
-@dataclass(frozen=True)
-class TermSequences:
-    """Papers' analysed words as term ids (0..len(stems)-1) in text order."""
-
-    ids: list[str]
-    sequences: list[np.ndarray]  # int64 term ids, one array per paper in `ids`
-    stems: list[str]  # term id -> stem
-    df: np.ndarray  # term id -> papers holding it
-    n_docs: int
-    pair_keys: np.ndarray  # sorted a * len(stems) + b: the adjacent pairs of these papers
-    pair_df: np.ndarray  # papers holding each pair (1 for pairs no other paper has)
-
-
 class Bm25Index:
     """Top-k BM25 over all papers, kept in step with the database."""
 
@@ -144,6 +132,7 @@ class Bm25Index:
         self._terms_by_id: tuple[Segment, list[str]] | None = None
         self._pairs: tuple[Segment, bytes, np.ndarray, np.ndarray] | None = None
         self._pairs_lock = threading.Lock()
+        self._term_view: tuple[_State, tuple[str, ...], TermView] | None = None
         # (state, query stems, scores) of the last few queries, newest first.
         self._recent_scores: list[tuple[_State, tuple[str, ...], np.ndarray]] = []
         bus_for(engine).subscribe(self._on_changes)
@@ -345,71 +334,62 @@ class Bm25Index:
                 state.tail_postings.get(stem, ()))
         return counts, max(1, state.live)
 
-    def term_sequences(self, paper_ids: Iterable[str], *,
-                       skip: frozenset[str] = frozenset()) -> TermSequences | None:
-        """The analysed words of these papers as term ids in text order (without the stems
-        in `skip`, e.g. stopwords), with each term's and each adjacent pair's document
-        frequency: the raw material of per-reader term models (For-you), read from memory.
-        Papers the index does not hold are left out; None until `ready`."""
+    def term_view(self, *, skip: frozenset[str] = frozenset()) -> TermView | None:
+        """The papers' analysed words as term ids of the current state (the stems in
+        `skip`, e.g. stopwords, left out), with each term's and each adjacent pair's
+        document frequency: one object per state, so what callers derive from it can be
+        kept until the index changes. Catches up first, as a search does; None until
+        `ready`. Counts include papers replaced since the last merge (as `search`'s idf
+        does); pairs count segment papers only (at most `tail_merge_docs` are not)."""
         if self._state is None:
             return None
-        self.refresh()  # as a search does: papers added since are seen
+        self.refresh()
         state = self._state
+        key = tuple(sorted(skip))
+        cached = self._term_view
+        if cached is not None and cached[0] is state and cached[1] == key:
+            return cached[2]
+        view = self._build_term_view(state, skip)
+        self._term_view = (state, key, view)
+        return view
+
+    def _build_term_view(self, state: _State, skip: frozenset[str]) -> TermView:
         segment = state.segment
-        skip_ids = np.array(sorted(i for s in skip if (i := segment.vocab.get(s)) is not None),
-                            dtype=np.int64)
-        n_segment = len(segment.ids)
+        vocab = segment.vocab
+        v = len(vocab)
         extra: dict[str, int] = {}  # stems only tail papers have
-        found: list[str] = []
-        sequences: list[np.ndarray] = []
-        for pid in paper_ids:
-            doc = state.rows.get(pid)
+        for stems in state.tail_tokens.values():
+            for stem in stems:
+                if stem not in vocab and stem not in extra:
+                    extra[stem] = v + len(extra)
+        n = v + len(extra)
+        skip_ids = np.array(sorted(i for s in skip if (i := vocab.get(s, extra.get(s)))
+                                   is not None), dtype=np.int64)
+        skipped = np.zeros(n, dtype=bool)
+        skipped[skip_ids] = True
+        df = np.zeros(n, dtype=np.int64)
+        df[:v] = np.diff(segment.indptr)
+        for stem, postings in state.tail_postings.items():
+            df[vocab[stem] if stem in vocab else extra[stem]] += len(postings)
+        pair_keys, pair_df = self._pair_table(segment, skip_ids[skip_ids < v])
+        if extra:  # the table is keyed a * v + b: re-key it for the larger vocabulary
+            pair_keys = (pair_keys // v) * n + pair_keys % v
+        n_segment = len(segment.ids)
+        tokens, offsets, rows, tail = segment.tokens, segment.offsets, state.rows, state.tail_tokens
+
+        def sequence_of(paper_id: str) -> np.ndarray | None:
+            doc = rows.get(paper_id)
             if doc is None:
-                continue
+                return None
             if doc < n_segment:
-                seq = segment.tokens[segment.offsets[doc]:segment.offsets[doc + 1]]
+                seq = np.asarray(tokens[offsets[doc]:offsets[doc + 1]], dtype=np.int64)
             else:
-                vocab = segment.vocab
-                seq = np.array([vocab[s] if s in vocab else
-                                extra.setdefault(s, len(vocab) + len(extra))
-                                for s in state.tail_tokens.get(doc, ()) if s not in skip],
+                seq = np.array([vocab[s] if s in vocab else extra[s] for s in tail.get(doc, ())],
                                dtype=np.int64)
-            seq = np.asarray(seq, dtype=np.int64)
-            if len(skip_ids):
-                seq = seq[~np.isin(seq, skip_ids)]
-            found.append(pid)
-            sequences.append(seq)
-        used = np.unique(np.concatenate(sequences)) if sequences else np.zeros(0, np.int64)
-        known = used[used < len(segment.vocab)]
-        df = np.zeros(len(used), dtype=np.int64)
-        df[: len(known)] = segment.indptr[known + 1] - segment.indptr[known]
-        terms = self._terms(segment)
-        stems = [terms[t] for t in known.tolist()]
-        by_id = {i: s for s, i in extra.items()}
-        stems += [by_id[t] for t in used[len(known):].tolist()]
-        if state.tail_postings:
-            for i, stem in enumerate(stems):
-                df[i] += len(state.tail_postings.get(stem, ()))
-        local = [np.searchsorted(used, seq) for seq in sequences]
-        # Adjacent pairs of these papers and how many segment papers hold each (tail
-        # papers are not counted: at most `tail_merge_docs` until the next merge).
-        u = len(used)
-        pairs = np.unique(np.concatenate([seq[:-1] * u + seq[1:] for seq in local])) if (
-            local) else np.zeros(0, np.int64)
-        a, b = pairs // u, pairs % u
-        table_keys, table_df = self._pair_table(segment, skip_ids)
-        v = len(segment.vocab)
-        in_vocab = (used[a] < v) & (used[b] < v)
-        global_keys = used[a[in_vocab]] * v + used[b[in_vocab]]
-        pair_df = np.ones(len(pairs), dtype=np.int64)
-        if len(table_keys):
-            at = np.minimum(np.searchsorted(table_keys, global_keys), len(table_keys) - 1)
-            known = table_keys[at] == global_keys
-            counts = np.ones(len(global_keys), dtype=np.int64)
-            counts[known] = table_df[at[known]]
-            pair_df[in_vocab] = counts
-        return TermSequences(found, local, stems, np.maximum(df, 1), max(1, state.live),
-                             pairs, pair_df)
+            return seq[~skipped[seq]] if len(skip_ids) else seq
+
+        return TermView([*self._terms(segment), *extra], np.maximum(df, 1),
+                        max(1, state.live), pair_keys, pair_df, sequence_of)
 
     def _pair_table(self, segment: Segment, skip_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(sorted a * vocab + b, papers holding the pair) for the adjacent term pairs (once

@@ -18,13 +18,9 @@ from sqlalchemy import Engine, select, update
 
 from paperwire.domain import library_rules as rules
 from paperwire.domain.for_you import Candidate, Interests, Pick, rank_for_you
-from paperwire.domain.library_match import (
-    TermStats,
-    feature_terms,
-    featurize,
-    match_library,
-)
+from paperwire.domain.library_match import feature_terms, match_library
 from paperwire.search.plan import SearchFilters
+from paperwire.search.term_view import TermView, view_of_sequences
 from paperwire.services.accounts import User, secret_hash
 from paperwire.services.library.common import (
     CommunityError,
@@ -32,6 +28,7 @@ from paperwire.services.library.common import (
     library_changed,
     require_active,
 )
+from paperwire.services.library.features import LIBRARY_FEATURES, features_of
 from paperwire.services.library.follows import list_follows
 from paperwire.services.library.ranking_cache import RankingCache, ranking_stamp
 from paperwire.services.library.saved import marked_ids, save_papers
@@ -242,32 +239,30 @@ def library_view(engine: Engine, search: SearchService | None, seeds: Sequence[s
     if search is None or not seeds or not candidate_ids:
         return LibraryView([], {}, {})
     ranker = search.keyword.ranker
-    ids = [*seeds, *candidate_ids]
     skip = stop_stems(search.keyword.analyzer)
-    terms = None
+    view = None
     if ranker is not None:
         ranker.start()  # inline for a small database, else in the background
-        if ranker.ready:
-            terms = ranker.term_sequences(ids, skip=skip)
-    if terms is None:
-        terms = _analysed_here(engine, search.keyword.analyzer, ids, skip)
-    stats = TermStats(len(terms.stems), terms.df, terms.n_docs, terms.pair_keys, terms.pair_df)
-    rows = dict(zip(terms.ids, terms.sequences, strict=True))
-    lib_ids = [pid for pid in seeds if pid in rows]
-    cand_ids = [pid for pid in candidate_ids if pid in rows]
-    match = match_library(featurize([rows[p] for p in lib_ids], stats),
-                          featurize([rows[p] for p in cand_ids], stats))
+        view = ranker.term_view(skip=skip) if ranker.ready else None
+    if view is not None:
+        lib_ids, library = LIBRARY_FEATURES.features(view, seeds)
+        cand_ids, candidates = LIBRARY_FEATURES.pool(view, candidate_ids)
+    else:
+        view = _analysed_here(engine, search.keyword.analyzer, [*seeds, *candidate_ids], skip)
+        lib_ids, library = features_of(view, seeds)
+        cand_ids, candidates = features_of(view, candidate_ids)
+    match = match_library(library, candidates)
     ranked = match.ranked[:depth]
     # The drivers' words as the library writes them, from the library papers the best
     # candidates are closest to (the rest are never shown).
     near = {lib_ids[int(match.nearest[r])] for r in match.drivers}
     words = _surface_words(engine, search.keyword.analyzer, [p for p in lib_ids if p in near])
-    n_terms = len(terms.stems)
+    n_terms = view.n_terms
 
     def spelled(key: int) -> str | None:
         """The library's own words for a feature (None for one its titles and abstracts
         do not write, e.g. from author names)."""
-        spelt = [words.get(terms.stems[t]) for t in feature_terms(key, n_terms)]
+        spelt = [words.get(view.stems[t]) for t in feature_terms(key, n_terms)]
         return None if None in spelt else " ".join(spelt)
 
     shared: dict[str, list[str]] = {}
@@ -300,11 +295,11 @@ def stop_stems(analyzer) -> frozenset[str]:
     return _STOP_STEMS
 
 
-def _analysed_here(engine: Engine, analyzer, ids: Sequence[str], skip: frozenset[str]):
-    """TermSequences for these papers without the keyword index (it is still building)."""
+def _analysed_here(engine: Engine, analyzer, ids: Sequence[str],
+                   skip: frozenset[str]) -> TermView:
+    """A term view of these papers alone, without the keyword index (still building)."""
     import numpy as np
 
-    from paperwire.search.bm25 import TermSequences
     from paperwire.search.text_analysis import document_text
 
     texts: dict[str, str] = {}
@@ -322,18 +317,7 @@ def _analysed_here(engine: Engine, analyzer, ids: Sequence[str], skip: frozenset
             sequences.append(np.array([vocab.setdefault(s, len(vocab))
                                        for s in analyzer.analyze(texts[pid]) if s not in skip],
                                       dtype=np.int64))
-    df = np.zeros(len(vocab), dtype=np.int64)
-    for seq in sequences:
-        df[np.unique(seq)] += 1
-    stems = [""] * len(vocab)
-    for stem, i in vocab.items():
-        stems[i] = stem
-    n = len(vocab)
-    pair_keys, pair_df = np.unique(np.concatenate(
-        [np.unique(seq[:-1] * n + seq[1:]) for seq in sequences] or [np.zeros(0, np.int64)]),
-        return_counts=True)
-    return TermSequences(found, sequences, stems, np.maximum(df, 1), max(1, len(found)),
-                         pair_keys, pair_df)
+    return view_of_sequences(found, sequences, list(vocab))
 
 
 def _surface_words(engine: Engine, analyzer, seeds: Sequence[str]) -> dict[str, str]:

@@ -53,6 +53,7 @@ from paperwire.search.bm25_snapshot import load_snapshot, snapshot_folder, write
 from paperwire.search.derived import DerivedState, SnapshotWriter
 from paperwire.search.term_view import TermView
 from paperwire.search.text_analysis import Analyzer, document_text
+from paperwire.search.vectors import sorted_distinct
 from paperwire.store.db import aware_utc
 from paperwire.store.events import PapersChanged, bus_for
 from paperwire.store.tables import papers
@@ -226,7 +227,7 @@ class Bm25Index:
         idfs = {t.stem: t.idf for t in terms}
         rows = None
         if candidates is not None:
-            rows = np.unique(np.fromiter(
+            rows = sorted_distinct(np.fromiter(
                 (r for r in map(state.rows.get, candidates) if r is not None), dtype=np.int64))
         docs, scores = None, None
         cached = self._cached_scores(state, stems)

@@ -81,6 +81,19 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     return part[np.argsort(-scores[part], kind="stable")]
 
 
+def sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """`np.unique(values)` for the few thousand row numbers a search handles: a sort, and
+    the dropping of repeats only when there are any (numpy 2's `unique` costs ~15x more
+    at this size: 0.2 ms for 1,200 rows)."""
+    ordered = np.sort(values)
+    if ordered.size < 2:
+        return ordered
+    new = ordered[1:] != ordered[:-1]
+    if new.all():
+        return ordered
+    return ordered[np.concatenate(([True], new))]
+
+
 def small_product(matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
     """`matrix @ q` for the few hundred rows a search re-scores, on one thread: a threaded
     BLAS call this small waits for its second thread, which costs milliseconds on a busy
@@ -178,7 +191,9 @@ class VectorIndex:
                 return self._score_rows(state, rows, q, k)
             scores = state.matrix @ q
             best = top_k(scores, k)
-            return [(state.ids[i], float(scores[i])) for i in best]
+            ids = state.ids
+            return [(ids[i], v) for i, v in zip(best.tolist(), scores[best].tolist(),
+                                                strict=True)]
         rows = np.fromiter(
             (r for r in (state.rows.get(str(c)) for c in candidates) if r is not None),
             dtype=np.int64,
@@ -191,10 +206,12 @@ class VectorIndex:
     def _score_rows(
         state: _State, rows: np.ndarray, q: np.ndarray, k: int
     ) -> list[tuple[str, float]]:
-        rows = np.unique(rows.astype(np.int64))
+        rows = sorted_distinct(rows.astype(np.int64, copy=False))
         scores = small_product(state.matrix[rows], q)
         best = top_k(scores, k)
-        return [(state.ids[rows[i]], float(scores[i])) for i in best]
+        ids = state.ids
+        return [(ids[r], v) for r, v in zip(rows[best].tolist(), scores[best].tolist(),
+                                            strict=True)]
 
     def build_ann(self, *, wait: bool = True) -> bool:
         """Build (or bring up to date) the HNSW graph if the index is big enough; True
@@ -446,7 +463,9 @@ class VectorIndex:
     def _read_snapshot(self, meta: dict, folder: Path):
         if meta.get("version") != SNAPSHOT_VERSION or meta.get("model_id") != self.model_id:
             return None
-        matrix = np.load(folder / "vectors.npy", mmap_mode="r")
+        # A plain array over the mapped file: a `np.memmap` slice costs its subclass
+        # bookkeeping on every search's gather of rows.
+        matrix = np.asarray(np.load(folder / "vectors.npy", mmap_mode="r"))
         ids = tuple(np.load(folder / "ids.npy").tolist())
         if matrix.shape != (len(ids), self.dim) or meta.get("count") != len(ids):
             return None

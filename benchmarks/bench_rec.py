@@ -80,12 +80,16 @@ def sample_folder(folder: Path, readers: int, docs: int, seed: int) -> Path:
 
 def svm_cache_path(folder: Path, library_size: int | None) -> Path:
     """Where `--svm-cache` keeps the SVM's per-reader rankings: one JSON line per reader,
-    keyed by the folder's files (name, size, mtime) and the library size."""
+    keyed by the folder's files (names and contents: a copy of the same files reuses it)
+    and the library size."""
     import hashlib
 
-    stamp = "|".join(f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}"
-                     for p in sorted(folder.rglob("*")) if p.is_file())
-    digest = hashlib.sha1(stamp.encode()).hexdigest()[:12]
+    digest_of = hashlib.sha1()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            digest_of.update(f"{p.relative_to(folder)}\0".encode())
+            digest_of.update(hashlib.sha1(p.read_bytes()).digest())
+    digest = digest_of.hexdigest()[:12]
     return OUT / f"svm-run-{folder.name}-k{library_size or 0}-{digest}.jsonl"
 
 

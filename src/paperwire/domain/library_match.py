@@ -167,8 +167,9 @@ class CandidatePool:
 
 def candidate_pool(candidates: Features) -> CandidatePool:
     m = candidates.rows
-    rows = np.repeat(np.arange(m), np.diff(candidates.indptr))
+    rows = np.repeat(np.arange(m, dtype=np.int32), np.diff(candidates.indptr))
     keys, columns = np.unique(candidates.keys, return_inverse=True)
+    columns = columns.astype(np.int32)  # a pool is kept between readers: half the memory
     mean = np.bincount(columns, weights=candidates.weights, minlength=len(keys)) / max(1, m)
     typical = np.bincount(rows, weights=candidates.weights * mean[columns], minlength=m)
     return CandidatePool(candidates, rows, columns, keys, mean, typical)

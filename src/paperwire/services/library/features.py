@@ -55,7 +55,10 @@ class FeatureCache:
             known = {pid: row for pid in paper_ids if (row := self._rows.get(pid)) is not None}
         missing = [pid for pid in paper_ids if pid not in known]
         found, fresh = features_of(view, missing)
-        computed = {pid: tuple(a.copy() for a in fresh.row(r)) for r, pid in enumerate(found)}
+        computed: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for r, pid in enumerate(found):  # copies: an evicted row frees its memory
+            keys, weights = fresh.row(r)
+            computed[pid] = (keys.copy(), weights.copy())
         with self._lock:
             if view is self._view:
                 for pid in known:

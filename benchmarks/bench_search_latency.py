@@ -261,8 +261,7 @@ def check(args: argparse.Namespace) -> None:
     for name, src in (("this", str(ROOT / "src")), ("other", str(Path(args.check).resolve()))):
         out = ROOT / f"benchmarks/out/check-{name}.json"
         cmd = [sys.executable, __file__, "--db", args.db, "--baseline-queries", "0",
-               "--queries", str(args.queries), "--no-embed", "--json", "--dump", str(out),
-]
+               "--queries", str(args.queries), "--no-embed", "--json", "--dump", str(out)]
         subprocess.run(cmd, env=dict(os.environ, PYTHONPATH=src), check=True,
                        capture_output=True, text=True)
         dumps[name] = json.loads(out.read_text())

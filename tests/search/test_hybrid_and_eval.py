@@ -131,4 +131,3 @@ def test_search_cli_json_and_errors(seeded, monkeypatch):
     assert result.exit_code != 0 and "unknown search mode" in result.output
     result = CliRunner().invoke(app, ["search", 'NEAR( "unbalanced * -'])
     assert result.exit_code == 0
-

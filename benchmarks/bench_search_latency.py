@@ -18,6 +18,7 @@ semantic floor with them; the query is still embedded by the real model). `--com
 measures another checkout's code (its `src/`, on PYTHONPATH) and this one alternately,
 `--rounds` times each, on the same database, in child processes, and prints the p50 of
 each and their ratio (this / other): on a shared, noisy machine the ratio is the figure.
+Each side keeps its own copy of the index snapshots (`<snapshots>-this`, `-other`).
 `--cached-only` builds a new `--db` from only the corpus papers whose vector the
 content-hash cache (`--embed-cache`) holds: real vectors, no model run (a subset while the
 cache is still being filled; the whole corpus once it is).
@@ -206,6 +207,25 @@ def synthetic_vectors(db: Path, data_dir: Path) -> None:
     container.close()
 
 
+def index_dir(args: argparse.Namespace) -> Path:
+    """The index snapshots of the measured database (the grown copy's with --scale)."""
+    db = Path(args.db)
+    if args.scale:
+        grown = db.with_name(f"{db.stem}-{args.scale}.db")
+        return grown.parent / f"{grown.stem}-data"
+    return data_dir_for(db)
+
+
+def side_dir(args: argparse.Namespace, name: str) -> Path:
+    """Each checkout's own copy of the index snapshots: one whose vector proposer differs
+    (an int8 scan, an HNSW graph) would otherwise rebuild and re-save the other's."""
+    shared = index_dir(args)
+    own = shared.with_name(f"{shared.name}-{name}")
+    if not own.exists() and shared.exists():
+        shutil.copytree(shared, own)
+    return own
+
+
 def compare(args: argparse.Namespace) -> None:
     """This checkout and another, alternately, in child processes on the same database."""
     others = {"this": str(ROOT / "src"), "other": str(Path(args.compare).resolve())}
@@ -218,8 +238,8 @@ def compare(args: argparse.Namespace) -> None:
         for name, src in (others.items() if round_no % 2 == 0
                           else reversed(list(others.items()))):
             env = dict(os.environ, PYTHONPATH=src)
-            done = subprocess.run(base, env=env, check=True,
-                                  capture_output=True, text=True)
+            done = subprocess.run([*base, "--data-dir", str(side_dir(args, name))], env=env,
+                                  check=True, capture_output=True, text=True)
             line = [x for x in done.stdout.splitlines() if x.startswith("{")][-1]
             for mode, p50 in json.loads(line).items():
                 runs[name].setdefault(mode, []).append(p50)
@@ -261,7 +281,8 @@ def check(args: argparse.Namespace) -> None:
     for name, src in (("this", str(ROOT / "src")), ("other", str(Path(args.check).resolve()))):
         out = ROOT / f"benchmarks/out/check-{name}.json"
         cmd = [sys.executable, __file__, "--db", args.db, "--baseline-queries", "0",
-               "--queries", str(args.queries), "--no-embed", "--json", "--dump", str(out)]
+               "--queries", str(args.queries), "--no-embed", "--json", "--dump", str(out),
+               "--data-dir", str(side_dir(args, name))]
         subprocess.run(cmd, env=dict(os.environ, PYTHONPATH=src), check=True,
                        capture_output=True, text=True)
         dumps[name] = json.loads(out.read_text())
@@ -286,6 +307,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--dump", help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", help=argparse.SUPPRESS)  # a side's own snapshots
     parser.add_argument("--check", metavar="SRC",
                         help="compare every result with another checkout's src/ (no timing)")
     parser.add_argument("--embed-cache",
@@ -318,7 +340,7 @@ def main() -> None:
         synthetic_vectors(db, data_dir_for(db))
     if args.scale:
         db = grow(db, args.scale)
-    data_dir = db.parent / f"{db.stem}-data" if args.scale else data_dir_for(db)
+    data_dir = Path(args.data_dir) if args.data_dir else index_dir(args)
     settings = load_settings(database_url=f"sqlite:///{db}", data_dir=data_dir)
     container = build_container(settings)
     service = container.search
@@ -343,6 +365,10 @@ def main() -> None:
     for q in queries[:20]:
         service.search(q, mode="hybrid")
     service._query_vectors.clear()
+    # A snapshot written now (an index rebuilt at start-up) must not overlap the timings.
+    for index in (container.keyword_index, container.vector_index):
+        if index is not None and hasattr(index, "wait_snapshots"):
+            index.wait_snapshots(600)
     if args.dump:
         Path(args.dump).write_text(json.dumps(dump_results(service, queries,
                                                            ids[: len(queries)])))

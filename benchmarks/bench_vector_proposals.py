@@ -13,9 +13,9 @@ the best 300, those above the floor), and for each proposer and proposal count p
 mean proposal time, how many queries' above-floor sets differ from the exact one and how
 many exact above-floor papers are missing. Proposers: the index's own graph (as loaded
 from its snapshot), freshly built usearch graphs (`--graphs`: dtype,connectivity,
-expansion_add; one core, ~1-2 min each at 80k), and `--int8-scan` (every row's int8 dot
-product in one onnxruntime MatMulInteger, u8 x s8, weights pre-packed). The latency
-databases come from bench_search_latency.py.
+expansion_add; one core, ~1-2 min each at 80k), and `--int8-scan` (the product's own
+proposer up to 150k vectors, `search.ann.Int8Scan`: every row's int8 dot product in one
+onnxruntime MatMulNBits call). The latency databases come from bench_search_latency.py.
 """
 
 from __future__ import annotations
@@ -55,36 +55,6 @@ def query_vectors(db: Path, n: int):
         vector = service._query_vector(build_plan(q, mode="hybrid").query.embed_text)
         out.append((vector, service._floor(vector, index, embedded)))
     return np.ascontiguousarray(state.matrix, dtype=np.float32), state.graph, out
-
-
-class Int8Scan:
-    """Every row's int8 dot product with the query: one MatMulInteger (u8 x s8)."""
-
-    def __init__(self, matrix: np.ndarray) -> None:
-        import onnxruntime as ort
-        from onnx import TensorProto, helper, numpy_helper
-
-        self.scale = 127.0 / float(np.abs(matrix).max())
-        rows = np.clip(np.round(matrix * self.scale), -127, 127).astype(np.int8)
-        n, dim = rows.shape
-        graph = helper.make_graph(
-            [helper.make_node("MatMulInteger", ["q", "w", "zero"], ["y"])], "scan",
-            [helper.make_tensor_value_info("q", TensorProto.UINT8, [1, dim])],
-            [helper.make_tensor_value_info("y", TensorProto.INT32, [1, n])],
-            [numpy_helper.from_array(np.ascontiguousarray(rows.T), "w"),
-             numpy_helper.from_array(np.array(128, dtype=np.uint8), "zero")])
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(model.SerializeToString(), options,
-                                            providers=["CPUExecutionProvider"])
-
-    def search(self, q: np.ndarray, count: int) -> np.ndarray:
-        scale = 127.0 / max(float(np.abs(q).max()), 1e-12)
-        q8 = (np.clip(np.round(q * scale), -127, 127).astype(np.int16) + 128).astype(np.uint8)
-        scores = self.session.run(None, {"q": q8[None]})[0][0]
-        return np.argpartition(-scores, count - 1)[:count].astype(np.int64)
 
 
 class Graph:
@@ -138,7 +108,7 @@ def main() -> None:
           f"best {SEMANTIC_DEPTH}: median {np.median([len(e) for e in exact]):.0f}, "
           f"{sum(len(e) >= SEMANTIC_DEPTH for e in exact)} queries at {SEMANTIC_DEPTH}")
     if graph is not None:
-        measure("index graph (snapshot)", Graph(graph._index), matrix, queries, exact, counts)
+        measure(f"index proposer ({graph.kind})", graph, matrix, queries, exact, counts)
     for config in filter(None, args.graphs.split(";")):
         from paperwire.search.ann import _import_usearch
 
@@ -152,7 +122,11 @@ def main() -> None:
         measure(f"graph {config}", Graph(index), matrix, queries, exact, counts)
     if args.int8_scan:
         started = time.perf_counter()
-        scan = Int8Scan(matrix)
+        from paperwire.search.ann import Int8Scan
+
+        scan = Int8Scan(matrix.shape[1])
+        scan.add(0, matrix)
+        scan.prepare()
         print(f"# int8 scan ready in {time.perf_counter() - started:.1f} s", flush=True)
         measure("int8 scan", scan, matrix, queries, exact, counts)
 

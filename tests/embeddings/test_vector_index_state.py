@@ -1,5 +1,6 @@
-"""The in-process vector index as a derived index: copy-on-write states, an HNSW graph
-that learns about replaced vectors, searches that never wait for a snapshot write."""
+"""The in-process vector index as a derived index: copy-on-write states, a candidate
+proposer (int8 scan or HNSW graph) that learns about replaced vectors, searches that never
+wait for a snapshot write."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from paperwire.domain.records import PaperRecord
+from paperwire.search import ann
 from paperwire.search.ann import usearch_available
 from paperwire.search.vectors import VectorIndex
 from paperwire.store.embeddings import EmbeddingRow, save_embeddings
@@ -45,21 +47,27 @@ def _exact(vectors: np.ndarray, ids: list[str], q: np.ndarray, k: int) -> list[s
 
 
 @pytest.mark.skipif(not usearch_available(), reason="usearch is a dependency; import failed")
-def test_hnsw_recall_and_replaced_vectors(container, corpus):
+@pytest.mark.parametrize("kind", ["int8-scan", "hnsw"])
+def test_proposer_recall_and_replaced_vectors(container, corpus, monkeypatch, kind):
     ids, vectors, rng = corpus
+    if kind == "hnsw":  # the graph is for indexes past the scan's size
+        monkeypatch.setattr(ann, "SCAN_MAX_VECTORS", 1000)
     index = VectorIndex(container.engine, MODEL, DIM, ann_min_vectors=1000,
                         refresh_interval_s=3600)
-    assert index.build_ann(wait=True) and "HNSW" in index.describe()
+    name = "int8 scan" if kind == "int8-scan" else "HNSW"
+    assert index.build_ann(wait=True) and name in index.describe()
     state = index._state
+    assert state.graph.kind == kind
     assert state.graph_rows == 3000 and len(state.graph) == 3000
     queries = _unit(vectors[rng.integers(0, 3000, 50)] + 0.3 * rng.standard_normal((50, DIM)))
     k = 10
-    proposed = state.graph.search(queries[0], max(4 * k, 200))
-    assert len(proposed) == 200 < len(ids)  # the graph, not a scan, picks the candidates
-    recall = np.mean([
-        len({p for p, _ in index.search(q, k)} & set(_exact(vectors, ids, q, k))) / k
-        for q in queries
-    ])
+    proposed = state.graph.search(queries[0], state.graph.proposals(k))
+    assert len(proposed) == 200 < len(ids)  # the proposer, not a float32 scan, picks them
+    found = [[p for p, _ in index.search(q, k)] for q in queries]
+    exact = [_exact(vectors, ids, q, k) for q in queries]
+    if kind == "int8-scan":  # int8 products only order the proposals: exact results
+        assert found == exact
+    recall = np.mean([len(set(f) & set(e)) / k for f, e in zip(found, exact, strict=True)])
     assert recall >= 0.95, recall
 
     # Replace 40 vectors: searches see the new ones at once (exactly re-scored), the
@@ -128,3 +136,56 @@ def test_two_indexes_sharing_a_snapshot_folder_leave_one_snapshot(container, cor
     assert fresh._snapshots.load(lambda meta, path: meta["count"]) == 3000
     assert sorted(p.name for p in folder.iterdir() if not p.is_dir()) == [
         f"{MODEL}.lock", f"{MODEL}.meta.json"]
+
+
+def test_the_int8_proposer_is_saved_and_a_saved_graph_of_another_kind_is_rebuilt(
+        container, corpus, tmp_path, monkeypatch):
+    ids, vectors, rng = corpus
+    folder = tmp_path / "vectors"
+    monkeypatch.setattr(ann, "SCAN_MAX_VECTORS", 1000)  # first an HNSW graph is saved
+    first = VectorIndex(container.engine, MODEL, DIM, snapshot_dir=folder,
+                        ann_min_vectors=1000, refresh_interval_s=3600)
+    assert first.build_ann(wait=True) and first.wait_snapshots(30)
+    assert first._state.graph.kind == "hnsw"
+
+    monkeypatch.setattr(ann, "SCAN_MAX_VECTORS", 150_000)  # this size calls for a scan now
+    second = VectorIndex(container.engine, MODEL, DIM, snapshot_dir=folder,
+                         ann_min_vectors=1000, refresh_interval_s=3600)
+    loaded = second._snapshots.load(second._read_snapshot)
+    assert loaded is not None and len(loaded[0].ids) == 3000
+    assert loaded[0].graph is None  # the saved HNSW graph is not loaded
+    assert second.build_ann(wait=True) and second._state.graph.kind == "int8-scan"
+    assert second.wait_snapshots(30)
+
+    third = VectorIndex(container.engine, MODEL, DIM, snapshot_dir=folder,
+                        ann_min_vectors=1000, refresh_interval_s=3600)
+    assert len(third) == 3000
+    state = third._state
+    assert state.graph is not None and state.graph.kind == "int8-scan"
+    assert state.graph_rows == 3000
+    q = vectors[5]
+    assert [p for p, _ in third.search(q, 10)] == _exact(vectors, ids, q, 10)
+
+
+@pytest.mark.parametrize("dim", [20, 384, 400])
+def test_the_int8_scan_proposes_the_best_rows_at_any_dimension(dim, tmp_path):
+    """Whole blocks of 128 components (384), a padded last block (400), one small block
+    (20): the scan's best rows are the float32 best, and a saved scan loads the same."""
+    rng = np.random.default_rng(dim)
+    vectors = _unit(rng.standard_normal((2000, dim)))
+    scan = ann.Int8Scan(dim)
+    scan.add(0, vectors[:1500])
+    scan.add(1500, vectors[1500:])
+    with pytest.raises(ValueError):
+        scan.add(10, vectors[:5])  # rows are only appended
+    queries = _unit(vectors[rng.integers(0, 2000, 20)] + 0.5 * rng.standard_normal((20, dim)))
+    for q in queries:
+        exact = np.argsort(-(vectors @ q), kind="stable")[:10]
+        assert set(exact) <= set(scan.search(q, scan.proposals(10)).tolist())
+    assert scan.search(vectors[7], 1).tolist() == [7]
+    path = tmp_path / "scan.npz"
+    scan.save(path)
+    loaded = ann.Int8Scan.load(path, dim)
+    assert loaded.search(queries[0], 50).tolist() == scan.search(queries[0], 50).tolist()
+    with pytest.raises(ValueError):
+        ann.Int8Scan.load(path, dim + 1)

@@ -9,9 +9,10 @@ deleted. Embeddings this process commits arrive as change events (the next searc
 catches up at once); those of other processes within `refresh_interval_s`.
 
 States are never changed in place: a catch-up that replaces vectors copies the matrix
-first (appended rows go past the end of what any state shows), and the HNSW graph of a
-state is never added to; rows appended or replaced since the graph was built are scored
-exactly on every search, and the graph is refreshed (a copy, updated, swapped in) in the
+first (appended rows go past the end of what any state shows), and the candidate
+proposer of a state (search.ann: an int8 scan, or an HNSW graph for the largest indexes;
+"graph" below) is never added to; rows appended or replaced since it was built are scored
+exactly on every search, and it is refreshed (a copy, updated, swapped in) in the
 background once there are many of them.
 
 `search(..., candidates=...)` takes PAPER IDS (strings), not row positions.
@@ -32,7 +33,14 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine
 
-from paperwire.search.ann import HnswGraph, usearch_available
+from paperwire.search.ann import (
+    HnswGraph,
+    Int8Scan,
+    load_proposer,
+    proposer_for,
+    proposer_kind,
+    usearch_available,
+)
 from paperwire.search.derived import DerivedState, SnapshotFolder, SnapshotWriter
 from paperwire.store.embeddings import (
     count_embeddings,
@@ -47,8 +55,9 @@ log = logging.getLogger(__name__)
 # Rows committed slightly out of created_at order are still caught by re-reading this window.
 WATERMARK_MARGIN = timedelta(seconds=120)
 SNAPSHOT_VERSION = 2
-# From this many vectors on, an HNSW graph (usearch) proposes candidates; exact below.
-# Exact float32 search over 80k vectors takes ~10-35 ms on 2 busy cores, HNSW ~1 ms.
+# From this many vectors on, a proposer (search.ann: an int8 scan, an HNSW graph past
+# 150k vectors) names candidates that are re-scored exactly; exact float32 below.
+# Exact float32 search over 80k vectors takes ~21 ms on one core, the int8 scan ~5.
 # PAPERWIRE_ANN_MIN_VECTORS overrides it (0 switches the graph off).
 ANN_MIN_VECTORS = 50_000
 # Rows outside the graph (appended or replaced since it was built) past which it is updated.
@@ -62,7 +71,9 @@ class _State:
     ids: tuple[str, ...]
     rows: dict[str, int]
     matrix: np.ndarray  # (n, dim) float32, L2-normalised rows
-    graph: HnswGraph | None = None  # over rows [0, graph_rows) as they were when built
+    # The candidate proposer (ann.py: an int8 scan, or an HNSW graph for the largest
+    # indexes) over rows [0, graph_rows) as they were when built.
+    graph: HnswGraph | Int8Scan | None = None
     graph_rows: int = 0
     # Rows replaced since the graph was built -> the catch-up generation that replaced them.
     stale: dict[int, int] = field(default_factory=dict)
@@ -155,8 +166,10 @@ class VectorIndex:
     # ---- public API -------------------------------------------------------------------
 
     def describe(self) -> str:
-        kind = ("HNSW (usearch) + exact re-scoring" if self._state.graph is not None
-                else "exact (numpy float32)")
+        graph = self._state.graph
+        kind = ("exact (numpy float32)" if graph is None
+                else "int8 scan + exact re-scoring" if isinstance(graph, Int8Scan)
+                else "HNSW (usearch) + exact re-scoring")
         return f"in-process {kind} index for {self.model_id}: {len(self)} vectors"
 
     def __len__(self) -> int:
@@ -182,7 +195,7 @@ class VectorIndex:
             if state.graph is not None:
                 # Graph proposals + rows the graph does not know (appended, replaced since
                 # it was built), all re-scored exactly.
-                proposed = state.graph.search(q, max(4 * k, 200))
+                proposed = state.graph.search(q, state.graph.proposals(k))
                 rows = np.concatenate([
                     proposed[(proposed >= 0) & (proposed < state.graph_rows)],
                     np.arange(state.graph_rows, len(state.ids)),
@@ -214,8 +227,8 @@ class VectorIndex:
                                             strict=True)]
 
     def build_ann(self, *, wait: bool = True) -> bool:
-        """Build (or bring up to date) the HNSW graph if the index is big enough; True
-        when one is in use."""
+        """Build (or bring up to date) the candidate proposer (int8 scan or HNSW graph) if
+        the index is big enough; True when one is in use."""
         self._ensure_loaded()
         if self.ann_min_vectors is None or len(self._state.ids) < self.ann_min_vectors:
             return False
@@ -404,7 +417,7 @@ class VectorIndex:
             self._buffer = buf
         return buf
 
-    # ---- the HNSW graph ---------------------------------------------------------------
+    # ---- the candidate proposer ("graph") ---------------------------------------------
 
     def _update_graph(self) -> None:
         """Build the graph, or update a copy of the current one, outside every lock
@@ -413,8 +426,8 @@ class VectorIndex:
             base = self._state
             started = time.perf_counter()
             n = len(base.ids)
-            if base.graph is None:
-                graph = HnswGraph(self.dim)
+            if base.graph is None or base.graph.kind != proposer_kind(n):
+                graph = proposer_for(n, self.dim)
                 graph.add(0, base.matrix[:n])
             else:
                 graph = base.graph.copy()
@@ -422,6 +435,7 @@ class VectorIndex:
                 if stale:
                     graph.replace(np.asarray(stale, dtype=np.int64), base.matrix[stale])
                 graph.add(base.graph_rows, base.matrix[base.graph_rows : n])
+            graph.prepare()  # here, not in the first search that uses it
             with self._derived.catching_up():
                 current = self._state
                 if current.lineage != base.lineage or len(current.ids) < n:
@@ -430,10 +444,10 @@ class VectorIndex:
                 self._derived.swap(replace(current, graph=graph, graph_rows=n, stale=stale))
                 if self._snapshots is not None:
                     self._writer.submit(self._snapshot_of(self._state))
-            log.info("HNSW graph over %d vectors ready in %.1f s", n,
+            log.info("vector proposer (%s) over %d vectors ready in %.1f s", graph.kind, n,
                      time.perf_counter() - started)
         except Exception:
-            log.exception("could not build the HNSW graph")
+            log.exception("could not build the vector proposer")
         finally:
             with self._graph_lock:
                 self._graph_thread = None
@@ -470,13 +484,18 @@ class VectorIndex:
         if matrix.shape != (len(ids), self.dim) or meta.get("count") != len(ids):
             return None
         graph, graph_rows, stale = None, 0, {}
-        if meta.get("graph_rows") and self.ann_min_vectors is not None:
+        kind = meta.get("graph_kind", HnswGraph.kind)
+        # A proposer of the kind this size calls for (else it is built afresh, as an
+        # int8 scan in a second or two: an index saved with an HNSW graph before the
+        # scan existed).
+        if (meta.get("graph_rows") and self.ann_min_vectors is not None
+                and kind == proposer_kind(len(ids))):
             try:
-                graph = HnswGraph.load(folder / "graph.usearch", self.dim)
+                graph = load_proposer(folder, kind, self.dim)
                 graph_rows = int(meta["graph_rows"])
                 stale = {int(r): 0 for r in meta.get("stale", [])}
             except (OSError, ValueError, KeyError, RuntimeError) as exc:
-                log.warning("ignoring the saved HNSW graph: %s", exc)
+                log.warning("ignoring the saved vector proposer: %s", exc)
                 graph, graph_rows, stale = None, 0, {}
         state = _State(ids, {pid: i for i, pid in enumerate(ids)}, matrix, graph,
                        graph_rows, stale)
@@ -499,6 +518,7 @@ class VectorIndex:
             "watermark": watermark.isoformat() if watermark else None,
             "seen_newest": seen.isoformat() if seen else None,
             "graph_rows": state.graph_rows if state.graph is not None else 0,
+            "graph_kind": state.graph.kind if state.graph is not None else None,
             "stale": sorted(state.stale),
         }
 
@@ -506,7 +526,7 @@ class VectorIndex:
             np.save(folder / "vectors.npy", np.ascontiguousarray(state.matrix, np.float32))
             np.save(folder / "ids.npy", np.array(state.ids, dtype=str))
             if state.graph is not None:
-                state.graph.save(folder / "graph.usearch")
+                state.graph.save(folder / state.graph.file)
 
         self._snapshots.save(meta, write)
 

@@ -67,3 +67,26 @@ def test_cached_stems_equal_stems():
     words = ["running", "graphs", "ai", "running", "networks"]
     assert analyzer.cached_stems(words) == analyzer.stems(words)
     assert analyzer.cached_stems(words[::-1]) == analyzer.stems(words[::-1])
+
+
+def test_every_word_that_stems_to_a_query_word_is_marked():
+    """Only words that begin like a query stem are stemmed (`stem_prefixes`); no word the
+    stemmer maps to the stem is missed, including stems whose last letter differs from the
+    word's ("happiness" -> "happi", "conflated" -> "conflat", "ays" -> "ai")."""
+    cases = {
+        "happy": "Happiness and the happiest happy days.",
+        "conflate": "They conflated conflation with conflating.",
+        "relational": "Relations, relational and related relatives.",
+        "sensibility": "Sensible sensibilities.",
+        "ays": "The ays and the ay.",
+        "eyed": "An eyed, eyeing eye.",
+        "ability": "Abilities able ably.",
+    }
+    for word, text in cases.items():
+        want = stems(word)
+        out = highlight(text, want, A)
+        expected = [w for w in A.words(text) if A.stems([w])[0] in want]
+        marked = [m.split("</mark>")[0].lower() for m in out.split("<mark>")[1:]]
+        assert marked == expected, (word, out)
+        assert expected
+        assert highlight(text + " Café.", want, A) == out + " Café."  # the other path agrees

@@ -108,7 +108,9 @@ def main() -> None:
           f"best {SEMANTIC_DEPTH}: median {np.median([len(e) for e in exact]):.0f}, "
           f"{sum(len(e) >= SEMANTIC_DEPTH for e in exact)} queries at {SEMANTIC_DEPTH}")
     if graph is not None:
-        measure(f"index proposer ({graph.kind})", graph, matrix, queries, exact, counts)
+        measure("index graph (snapshot)", graph.graph, matrix, queries, exact, counts)
+        if graph.scan is not None:
+            measure("index int8 scan", graph.scan, matrix, queries, exact, counts)
     for config in filter(None, args.graphs.split(";")):
         from paperwire.search.ann import _import_usearch
 

@@ -1,6 +1,6 @@
 """The in-process vector index as a derived index: copy-on-write states, a candidate
-proposer (int8 scan or HNSW graph) that learns about replaced vectors, searches that never
-wait for a snapshot write."""
+proposer (HNSW graph, int8 scan for deep searches) that learns about replaced vectors,
+searches that never wait for a snapshot write."""
 
 from __future__ import annotations
 
@@ -47,28 +47,30 @@ def _exact(vectors: np.ndarray, ids: list[str], q: np.ndarray, k: int) -> list[s
 
 
 @pytest.mark.skipif(not usearch_available(), reason="usearch is a dependency; import failed")
-@pytest.mark.parametrize("kind", ["int8-scan", "hnsw"])
+@pytest.mark.parametrize("kind", ["hnsw+int8-scan", "hnsw"])
 def test_proposer_recall_and_replaced_vectors(container, corpus, monkeypatch, kind):
     ids, vectors, rng = corpus
-    if kind == "hnsw":  # the graph is for indexes past the scan's size
+    if kind == "hnsw":  # an index past the scan's size keeps only the graph
         monkeypatch.setattr(ann, "SCAN_MAX_VECTORS", 1000)
     index = VectorIndex(container.engine, MODEL, DIM, ann_min_vectors=1000,
                         refresh_interval_s=3600)
-    name = "int8 scan" if kind == "int8-scan" else "HNSW"
-    assert index.build_ann(wait=True) and name in index.describe()
+    assert index.build_ann(wait=True) and "HNSW" in index.describe()
+    assert ("int8 scan" in index.describe()) == (kind != "hnsw")
     state = index._state
     assert state.graph.kind == kind
     assert state.graph_rows == 3000 and len(state.graph) == 3000
     queries = _unit(vectors[rng.integers(0, 3000, 50)] + 0.3 * rng.standard_normal((50, DIM)))
-    k = 10
-    proposed = state.graph.search(queries[0], state.graph.proposals(k))
-    assert len(proposed) == 200 < len(ids)  # the proposer, not a float32 scan, picks them
-    found = [[p for p, _ in index.search(q, k)] for q in queries]
-    exact = [_exact(vectors, ids, q, k) for q in queries]
-    if kind == "int8-scan":  # int8 products only order the proposals: exact results
-        assert found == exact
-    recall = np.mean([len(set(f) & set(e)) / k for f, e in zip(found, exact, strict=True)])
-    assert recall >= 0.95, recall
+    shallow, deep = 10, 150
+    assert len(state.graph.propose(queries[0], shallow)) == 200 < len(ids)  # the graph's
+    deep_proposals = state.graph.propose(queries[0], deep)
+    assert len(deep_proposals) == (300 if kind != "hnsw" else 600)  # the scan's: 2k, not 4k
+    for k in (shallow, deep):
+        found = [[p for p, _ in index.search(q, k)] for q in queries]
+        exact = [_exact(vectors, ids, q, k) for q in queries]
+        if kind != "hnsw" and k == deep:  # int8 products only order the proposals: exact
+            assert found == exact
+        recall = np.mean([len(set(f) & set(e)) / k for f, e in zip(found, exact, strict=True)])
+        assert recall >= 0.95, (k, recall)
 
     # Replace 40 vectors: searches see the new ones at once (exactly re-scored), the
     # state searches were reading is not changed, and a graph update takes them in.
@@ -83,8 +85,10 @@ def test_proposer_recall_and_replaced_vectors(container, corpus, monkeypatch, ki
     assert index.build_ann(wait=True)
     after = index._state
     assert after.stale == {} and after.graph is not before.graph
-    for i in range(40):  # found through the graph alone now
-        assert after.graph.search(moved[i], 5)[0] == i
+    for i in range(40):  # found through the graph (and the scan) alone now
+        assert after.graph.propose(moved[i], 5)[0] == i
+        if after.graph.scan is not None:
+            assert after.graph.propose(moved[i], 200)[0] == i
 
 
 def test_a_search_during_a_snapshot_write_is_answered_from_the_new_state(container, corpus):
@@ -138,33 +142,39 @@ def test_two_indexes_sharing_a_snapshot_folder_leave_one_snapshot(container, cor
         f"{MODEL}.lock", f"{MODEL}.meta.json"]
 
 
-def test_the_int8_proposer_is_saved_and_a_saved_graph_of_another_kind_is_rebuilt(
+def test_the_proposer_is_saved_and_a_saved_graph_without_a_scan_gets_one(
         container, corpus, tmp_path, monkeypatch):
+    """A snapshot saved with only the graph (past the scan's size, or before the scan
+    existed) loads its graph and makes the scan from the saved rows; the next snapshot
+    holds both, and a proposer past the scan's size is rebuilt without one."""
     ids, vectors, rng = corpus
     folder = tmp_path / "vectors"
-    monkeypatch.setattr(ann, "SCAN_MAX_VECTORS", 1000)  # first an HNSW graph is saved
+    monkeypatch.setattr(ann, "SCAN_MAX_VECTORS", 1000)  # first only a graph is saved
     first = VectorIndex(container.engine, MODEL, DIM, snapshot_dir=folder,
                         ann_min_vectors=1000, refresh_interval_s=3600)
     assert first.build_ann(wait=True) and first.wait_snapshots(30)
     assert first._state.graph.kind == "hnsw"
 
-    monkeypatch.setattr(ann, "SCAN_MAX_VECTORS", 150_000)  # this size calls for a scan now
+    monkeypatch.setattr(ann, "SCAN_MAX_VECTORS", 150_000)  # this size has a scan now
     second = VectorIndex(container.engine, MODEL, DIM, snapshot_dir=folder,
                          ann_min_vectors=1000, refresh_interval_s=3600)
-    loaded = second._snapshots.load(second._read_snapshot)
-    assert loaded is not None and len(loaded[0].ids) == 3000
-    assert loaded[0].graph is None  # the saved HNSW graph is not loaded
-    assert second.build_ann(wait=True) and second._state.graph.kind == "int8-scan"
+    assert len(second) == 3000  # loads the snapshot
+    state = second._state
+    assert state.graph is not None and state.graph.kind == "hnsw+int8-scan"
+    assert state.graph_rows == 3000 and len(state.graph.scan) == 3000
+    assert state.graph.graph._index.size == first._state.graph.graph._index.size  # loaded
+    second._writer.submit(second._snapshot_of(state))
     assert second.wait_snapshots(30)
 
     third = VectorIndex(container.engine, MODEL, DIM, snapshot_dir=folder,
                         ann_min_vectors=1000, refresh_interval_s=3600)
-    assert len(third) == 3000
-    state = third._state
-    assert state.graph is not None and state.graph.kind == "int8-scan"
-    assert state.graph_rows == 3000
-    q = vectors[5]
-    assert [p for p, _ in third.search(q, 10)] == _exact(vectors, ids, q, 10)
+    assert len(third) == 3000 and third._state.graph.kind == "hnsw+int8-scan"
+    for q in vectors[[5, 77]]:
+        assert [p for p, _ in third.search(q, 150)] == _exact(vectors, ids, q, 150)
+
+    monkeypatch.setattr(ann, "SCAN_MAX_VECTORS", 1000)  # grown past the scan's size
+    assert not third._state.graph.fits(3000)
+    assert third.build_ann(wait=True) and third._state.graph.kind == "hnsw"
 
 
 @pytest.mark.parametrize("dim", [20, 384, 400])
@@ -181,7 +191,7 @@ def test_the_int8_scan_proposes_the_best_rows_at_any_dimension(dim, tmp_path):
     queries = _unit(vectors[rng.integers(0, 2000, 20)] + 0.5 * rng.standard_normal((20, dim)))
     for q in queries:
         exact = np.argsort(-(vectors @ q), kind="stable")[:10]
-        assert set(exact) <= set(scan.search(q, scan.proposals(10)).tolist())
+        assert set(exact) <= set(scan.search(q, 200).tolist())
     assert scan.search(vectors[7], 1).tolist() == [7]
     path = tmp_path / "scan.npz"
     scan.save(path)

@@ -1,19 +1,19 @@
-"""Candidate proposers over the index's matrix rows: an int8 scan, or an approximate-
-nearest-neighbour graph (usearch HNSW) for very large indexes.
+"""Candidate proposers over the index's matrix rows: an HNSW graph (usearch), and an int8
+scan for deep searches while the index is small enough.
 
 Only used for large indexes (see VectorIndex.ann_min_vectors): the proposer names
 candidate rows, and the caller re-scores them exactly with the float32 matrix, so
 scores are always true cosines. Keys are matrix row numbers. A proposer that searches use
-is never changed: the index updates a `copy()` and swaps it in. Both have the same
-methods (`proposer_for` picks one by size).
+is never changed: the index updates a `copy()` and swaps it in.
 
-Up to SCAN_MAX_VECTORS rows the int8 scan is both faster and exact: every row's int8 dot
-product in one onnxruntime MatMulNBits call (8-bit codes, a scale per 128 components, one
-core) costs ~5 ms at 80k x 384, and its best 2k rows re-scored in float32 held the exact
-best 300 for every real-vector query measured; the HNSW graph took ~9-11 ms for 1,200
-proposals and still missed above-floor papers in 132 of 300 queries
-(benchmarks/bench_vector_proposals.py, RESULTS.md). The scan grows with the rows, the graph
-about with their logarithm: past SCAN_MAX_VECTORS the graph is used.
+Which proposes depends on the depth (benchmarks/RESULTS.md, issue 13, session 10). For the
+best 300 (hybrid search) the int8 scan, every row's int8 dot product in one onnxruntime
+MatMulNBits call (one core, ~5 ms at 80k x 384), is faster than the graph's 1,200
+proposals (~9-11 ms) and exact: its 600 best rows held the float32 best 300 for every
+keywords-dev query, where the graph missed above-floor papers in 132 of 300. For the best
+100 (similar papers) the graph's 400 proposals cost less than the scan (paired: the scan
+made similar papers 1.16-1.22x slower). The scan grows with the rows, the graph about with
+their logarithm: past SCAN_MAX_VECTORS only the graph is kept.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 
 SCAN_MAX_VECTORS = 150_000
+# Searches for more papers than this take their candidates from the scan, when there is one.
+GRAPH_MAX_K = 100
 
 
 def _import_usearch():
@@ -49,21 +51,78 @@ def usearch_available() -> bool:
     return True
 
 
-def proposer_kind(rows: int) -> str:
-    """The kind of proposer for an index of `rows` vectors."""
-    return Int8Scan.kind if rows <= SCAN_MAX_VECTORS else HnswGraph.kind
+class Proposer:
+    """The candidate rows of a search: an HNSW graph, and while the index holds at most
+    SCAN_MAX_VECTORS rows also an int8 scan, which proposes for deep searches (more than
+    GRAPH_MAX_K papers: hybrid search asks for 300, exact with the scan) while shallow
+    ones (similar papers ask for 100) take the graph's fewer, cheaper proposals."""
 
+    def __init__(self, graph: HnswGraph, scan: Int8Scan | None) -> None:
+        self.graph = graph
+        self.scan = scan
 
-def proposer_for(rows: int, dim: int) -> HnswGraph | Int8Scan:
-    """A new, empty proposer for an index of about `rows` vectors."""
-    return Int8Scan(dim) if proposer_kind(rows) == Int8Scan.kind else HnswGraph(dim)
+    @classmethod
+    def new(cls, rows: int, dim: int) -> Proposer:
+        """An empty proposer for an index of about `rows` vectors."""
+        return cls(HnswGraph(dim), Int8Scan(dim) if rows <= SCAN_MAX_VECTORS else None)
 
+    @property
+    def kind(self) -> str:
+        return "hnsw+int8-scan" if self.scan is not None else "hnsw"
 
-def load_proposer(folder: Path, kind: str, dim: int) -> HnswGraph | Int8Scan:
-    """The proposer a snapshot saved (`kind`: its `kind`)."""
-    if kind == Int8Scan.kind:
-        return Int8Scan.load(folder / Int8Scan.file, dim)
-    return HnswGraph.load(folder / HnswGraph.file, dim)
+    def fits(self, rows: int) -> bool:
+        """Whether this proposer's parts are the ones an index of `rows` vectors uses."""
+        return (self.scan is not None) == (rows <= SCAN_MAX_VECTORS)
+
+    def __len__(self) -> int:
+        return len(self.graph)
+
+    def propose(self, query: np.ndarray, k: int) -> np.ndarray:
+        """Rows to re-score exactly for the best k (graph keys may be -1: no row)."""
+        if self.scan is not None and k > GRAPH_MAX_K:
+            return self.scan.search(query, max(2 * k, 200))
+        return self.graph.search(query, max(4 * k, 200))
+
+    def add(self, first_row: int, vectors: np.ndarray) -> None:
+        self.graph.add(first_row, vectors)
+        if self.scan is not None:
+            self.scan.add(first_row, vectors)
+
+    def replace(self, rows: np.ndarray, vectors: np.ndarray) -> None:
+        self.graph.replace(rows, vectors)
+        if self.scan is not None:
+            self.scan.replace(rows, vectors)
+
+    def copy(self) -> Proposer:
+        """An independent copy: the proposer a search uses is never changed."""
+        return Proposer(self.graph.copy(), self.scan.copy() if self.scan is not None else None)
+
+    def prepare(self) -> None:
+        """Build what the first search would otherwise build."""
+        if self.scan is not None:
+            self.scan.prepare()
+
+    def save(self, folder: Path) -> None:
+        self.graph.save(folder / HnswGraph.file)
+        if self.scan is not None:
+            self.scan.save(folder / Int8Scan.file)
+
+    @classmethod
+    def load(cls, folder: Path, dim: int, rows: np.ndarray) -> Proposer:
+        """The saved proposer; `rows` are the vectors it was built over (the index's first
+        rows), from which a scan the folder lacks (an older snapshot) is made in a second."""
+        graph = HnswGraph.load(folder / HnswGraph.file, dim)
+        scan = None
+        if len(rows) <= SCAN_MAX_VECTORS:
+            try:
+                scan = Int8Scan.load(folder / Int8Scan.file, dim)
+            except (OSError, ValueError, KeyError):
+                scan = None
+            if scan is None or len(scan) != len(rows):
+                scan = Int8Scan(dim)
+                scan.add(0, rows)
+                scan.prepare()
+        return cls(graph, scan)
 
 
 class Int8Scan:
@@ -76,7 +135,6 @@ class Int8Scan:
     for proposing: the caller re-scores the proposals in float32.
     """
 
-    kind = "int8-scan"
     file = "proposer-int8.npz"
 
     def __init__(self, dim: int, *, codes: np.ndarray | None = None,
@@ -94,10 +152,6 @@ class Int8Scan:
     def __len__(self) -> int:
         return len(self._codes)
 
-    def proposals(self, k: int) -> int:
-        """How many rows to propose for the best k."""
-        return max(2 * k, 200)
-
     def _quantised(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(codes: int8 + 128 as uint8, per block; scales), zero-padded to whole blocks."""
         n, blocks = len(vectors), self._codes.shape[1]
@@ -108,7 +162,7 @@ class Int8Scan:
         codes = np.clip(np.rint(padded / scales[..., None]), -127, 127) + 128
         return codes.astype(np.uint8), scales
 
-    def add(self, first_row: int, vectors: np.ndarray, *, threads: int = 0) -> None:
+    def add(self, first_row: int, vectors: np.ndarray) -> None:
         vectors = np.asarray(vectors, dtype=np.float32)
         if not len(vectors):
             return
@@ -213,7 +267,6 @@ def _matmul_8bit(codes: np.ndarray, scales: np.ndarray, dim: int, block: int):
 class HnswGraph:
     """HNSW over float16 copies of the vectors (cosine)."""
 
-    kind = "hnsw"
     file = "graph.usearch"
 
     def __init__(self, dim: int, *, index=None) -> None:
@@ -231,13 +284,6 @@ class HnswGraph:
 
     def __len__(self) -> int:
         return len(self._index)
-
-    def proposals(self, k: int) -> int:
-        """How many rows to propose for the best k (float16 graph, re-scored exactly)."""
-        return max(4 * k, 200)
-
-    def prepare(self) -> None:
-        """Nothing to build before the first search."""
 
     def add(self, first_row: int, vectors: np.ndarray, *, threads: int = 0) -> None:
         if len(vectors):

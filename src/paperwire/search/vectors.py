@@ -10,10 +10,10 @@ catches up at once); those of other processes within `refresh_interval_s`.
 
 States are never changed in place: a catch-up that replaces vectors copies the matrix
 first (appended rows go past the end of what any state shows), and the candidate
-proposer of a state (search.ann: an int8 scan, or an HNSW graph for the largest indexes;
-"graph" below) is never added to; rows appended or replaced since it was built are scored
-exactly on every search, and it is refreshed (a copy, updated, swapped in) in the
-background once there are many of them.
+proposer of a state (search.ann: an HNSW graph, with an int8 scan for deep searches up to
+150k vectors; "graph" below) is never added to; rows appended or replaced since it was
+built are scored exactly on every search, and it is refreshed (a copy, updated, swapped
+in) in the background once there are many of them.
 
 `search(..., candidates=...)` takes PAPER IDS (strings), not row positions.
 """
@@ -33,14 +33,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine
 
-from paperwire.search.ann import (
-    HnswGraph,
-    Int8Scan,
-    load_proposer,
-    proposer_for,
-    proposer_kind,
-    usearch_available,
-)
+from paperwire.search.ann import Proposer, usearch_available
 from paperwire.search.derived import DerivedState, SnapshotFolder, SnapshotWriter
 from paperwire.store.embeddings import (
     count_embeddings,
@@ -55,9 +48,10 @@ log = logging.getLogger(__name__)
 # Rows committed slightly out of created_at order are still caught by re-reading this window.
 WATERMARK_MARGIN = timedelta(seconds=120)
 SNAPSHOT_VERSION = 2
-# From this many vectors on, a proposer (search.ann: an int8 scan, an HNSW graph past
-# 150k vectors) names candidates that are re-scored exactly; exact float32 below.
-# Exact float32 search over 80k vectors takes ~21 ms on one core, the int8 scan ~5.
+# From this many vectors on, a proposer (search.ann: an HNSW graph, and up to 150k vectors
+# an int8 scan for deep searches) names candidates that are re-scored exactly; exact
+# float32 below. Exact float32 search over 80k vectors takes ~21 ms on one core, the int8
+# scan ~5, the graph ~3 for 400 proposals and ~9-11 for 1,200.
 # PAPERWIRE_ANN_MIN_VECTORS overrides it (0 switches the graph off).
 ANN_MIN_VECTORS = 50_000
 # Rows outside the graph (appended or replaced since it was built) past which it is updated.
@@ -71,9 +65,9 @@ class _State:
     ids: tuple[str, ...]
     rows: dict[str, int]
     matrix: np.ndarray  # (n, dim) float32, L2-normalised rows
-    # The candidate proposer (ann.py: an int8 scan, or an HNSW graph for the largest
-    # indexes) over rows [0, graph_rows) as they were when built.
-    graph: HnswGraph | Int8Scan | None = None
+    # The candidate proposer (ann.py: an HNSW graph, and an int8 scan for deep searches
+    # up to 150k rows) over rows [0, graph_rows) as they were when built.
+    graph: Proposer | None = None
     graph_rows: int = 0
     # Rows replaced since the graph was built -> the catch-up generation that replaced them.
     stale: dict[int, int] = field(default_factory=dict)
@@ -168,8 +162,8 @@ class VectorIndex:
     def describe(self) -> str:
         graph = self._state.graph
         kind = ("exact (numpy float32)" if graph is None
-                else "int8 scan + exact re-scoring" if isinstance(graph, Int8Scan)
-                else "HNSW (usearch) + exact re-scoring")
+                else "HNSW (usearch) + exact re-scoring" if graph.scan is None
+                else "HNSW (usearch) and int8 scan (deep searches) + exact re-scoring")
         return f"in-process {kind} index for {self.model_id}: {len(self)} vectors"
 
     def __len__(self) -> int:
@@ -195,7 +189,7 @@ class VectorIndex:
             if state.graph is not None:
                 # Graph proposals + rows the graph does not know (appended, replaced since
                 # it was built), all re-scored exactly.
-                proposed = state.graph.search(q, state.graph.proposals(k))
+                proposed = state.graph.propose(q, k)
                 rows = np.concatenate([
                     proposed[(proposed >= 0) & (proposed < state.graph_rows)],
                     np.arange(state.graph_rows, len(state.ids)),
@@ -227,14 +221,15 @@ class VectorIndex:
                                             strict=True)]
 
     def build_ann(self, *, wait: bool = True) -> bool:
-        """Build (or bring up to date) the candidate proposer (int8 scan or HNSW graph) if
+        """Build (or bring up to date) the candidate proposer (HNSW graph, int8 scan) if
         the index is big enough; True when one is in use."""
         self._ensure_loaded()
         if self.ann_min_vectors is None or len(self._state.ids) < self.ann_min_vectors:
             return False
         with self._graph_lock:
-            if self._graph_thread is None and (self._state.graph is None
-                                               or self._state.outside_graph() > 0):
+            state = self._state
+            if self._graph_thread is None and (state.graph is None or state.outside_graph() > 0
+                                               or not state.graph.fits(len(state.ids))):
                 self._graph_thread = threading.Thread(
                     target=self._update_graph, name="ann-build", daemon=True)
                 self._graph_thread.start()
@@ -426,8 +421,8 @@ class VectorIndex:
             base = self._state
             started = time.perf_counter()
             n = len(base.ids)
-            if base.graph is None or base.graph.kind != proposer_kind(n):
-                graph = proposer_for(n, self.dim)
+            if base.graph is None or not base.graph.fits(n):
+                graph = Proposer.new(n, self.dim)
                 graph.add(0, base.matrix[:n])
             else:
                 graph = base.graph.copy()
@@ -484,15 +479,11 @@ class VectorIndex:
         if matrix.shape != (len(ids), self.dim) or meta.get("count") != len(ids):
             return None
         graph, graph_rows, stale = None, 0, {}
-        kind = meta.get("graph_kind", HnswGraph.kind)
-        # A proposer of the kind this size calls for (else it is built afresh, as an
-        # int8 scan in a second or two: an index saved with an HNSW graph before the
-        # scan existed).
-        if (meta.get("graph_rows") and self.ann_min_vectors is not None
-                and kind == proposer_kind(len(ids))):
+        if meta.get("graph_rows") and self.ann_min_vectors is not None:
             try:
-                graph = load_proposer(folder, kind, self.dim)
                 graph_rows = int(meta["graph_rows"])
+                # (a saved graph without a scan gets one from these rows in a second)
+                graph = Proposer.load(folder, self.dim, matrix[:graph_rows])
                 stale = {int(r): 0 for r in meta.get("stale", [])}
             except (OSError, ValueError, KeyError, RuntimeError) as exc:
                 log.warning("ignoring the saved vector proposer: %s", exc)
@@ -526,7 +517,7 @@ class VectorIndex:
             np.save(folder / "vectors.npy", np.ascontiguousarray(state.matrix, np.float32))
             np.save(folder / "ids.npy", np.array(state.ids, dtype=str))
             if state.graph is not None:
-                state.graph.save(folder / state.graph.file)
+                state.graph.save(folder)
 
         self._snapshots.save(meta, write)
 

@@ -34,8 +34,10 @@ _OPEN, _CLOSE = "\ue000", "\ue001"  # the marks, while an ASCII window is escape
 PREFIX_LETTERS = 4
 
 
-def stem_prefixes(stems: Collection[str]) -> frozenset[str]:
-    """The beginnings a word must have to stem to one of `stems`."""
+@lru_cache(maxsize=256)
+def stem_prefixes(stems: frozenset[str]) -> frozenset[str]:
+    """The beginnings a word must have to stem to one of `stems` (cached: a page's
+    snippets share their query's stems)."""
     out = set()
     for stem in stems:
         prefix = stem[: max(2, min(len(stem) - 2, PREFIX_LETTERS))]
@@ -61,7 +63,7 @@ def highlight(
     """About `words` words of `text` around its best cluster of query stems, with <mark>."""
     if not text:
         return None
-    prefixes = stem_prefixes(stems)
+    prefixes = stem_prefixes(frozenset(stems))
     if text.isascii():
         return _ascii_highlight(text, stems, prefixes, analyzer, words)
     tokens = list(_TOKEN.finditer(text))

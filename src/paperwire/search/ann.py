@@ -128,8 +128,8 @@ class Proposer:
 class Int8Scan:
     """Every row's int8 dot product with the query, the best `count` rows proposed.
 
-    Each row is stored as int8 codes with one scale per block of SCAN_BLOCK components
-    (so an outlier row or component blurs only its own block), and all rows are
+    Each row is stored as int8 codes with one scale per block of up to 128 components
+    (`scan_block`; an outlier row or component blurs only its own block), and all rows are
     multiplied with the query in one onnxruntime MatMulNBits call (8-bit weights,
     int8-quantised query, integer products; one core). The products are only an order
     for proposing: the caller re-scores the proposals in float32.

@@ -111,8 +111,8 @@ def _ascii_highlight(
     The words are the runs of ASCII letters and digits, as the keyword index reads them:
     their starts come from one numpy pass over the text with every other byte made a
     space. Only words that start like a query stem can match (`stem_prefixes`), found by
-    one scan of the text. The window is escaped once, with two
-    private-use characters (never in ASCII text) standing for the marks meanwhile.
+    one scan of the text. The window is escaped once, with two private-use characters
+    (never in ASCII text) standing for the marks meanwhile.
     """
     spaced = text.encode("ascii").lower().translate(_ASCII_SEPARATORS)
     is_word = np.frombuffer(spaced, dtype=np.uint8) != _SPACE

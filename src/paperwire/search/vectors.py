@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine
 
-from paperwire.search.ann import Proposer, usearch_available
+from paperwire.search.ann import Int8Scan, Proposer, usearch_available
 from paperwire.search.derived import DerivedState, SnapshotFolder, SnapshotWriter
 from paperwire.store.embeddings import (
     count_embeddings,
@@ -313,6 +313,7 @@ class VectorIndex:
                 stored = count_embeddings(conn, self.model_id)
                 if newest == self._seen_newest and stored == len(self._state.ids):
                     self._coverage = (stored, count_papers(conn))
+                    self._save_if_due(0)
                     return 0
             self._seen_newest = newest
         else:
@@ -331,13 +332,18 @@ class VectorIndex:
             with self.engine.connect() as conn:
                 stored, total = count_embeddings(conn, self.model_id), count_papers(conn)
         self._coverage = (min(stored, len(self._state.ids)), total)
+        self._save_if_due(changed)
+        return changed
+
+    def _save_if_due(self, changed: int) -> None:
+        """Hand a snapshot to the writer after `changed` vectors moved, or when the loaded
+        one is outdated (its meta, or a scan made from its rows)."""
         if self._snapshots is not None and (
             (changed and self._snapshot_due(changed)) or self._meta_outdated
         ):
             self._snapshot_rows = len(self._state.ids)
             self._meta_outdated = False
             self._writer.submit(self._snapshot_of(self._state))
-        return changed
 
     def _rebuild(self) -> int:
         ids: list[str] = []
@@ -479,11 +485,15 @@ class VectorIndex:
         if matrix.shape != (len(ids), self.dim) or meta.get("count") != len(ids):
             return None
         graph, graph_rows, stale = None, 0, {}
+        scan_made = False
         if meta.get("graph_rows") and self.ann_min_vectors is not None:
             try:
                 graph_rows = int(meta["graph_rows"])
-                # (a saved graph without a scan gets one from these rows in a second)
+                # A saved graph without a scan gets one from these rows (about a second),
+                # saved with the next snapshot rather than made again at every start.
+                scan_made = not (folder / Int8Scan.file).is_file()
                 graph = Proposer.load(folder, self.dim, matrix[:graph_rows])
+                scan_made = scan_made and graph.scan is not None
                 stale = {int(r): 0 for r in meta.get("stale", [])}
             except (OSError, ValueError, KeyError, RuntimeError) as exc:
                 log.warning("ignoring the saved vector proposer: %s", exc)
@@ -495,7 +505,8 @@ class VectorIndex:
         # embedding and count are the same now, the first look needs no margin re-read
         # (after a bulk `paperwire embed`, the margin can hold every vector).
         return (state, datetime.fromisoformat(watermark) if watermark else None,
-                datetime.fromisoformat(seen) if seen else None, "seen_newest" not in meta)
+                datetime.fromisoformat(seen) if seen else None,
+                "seen_newest" not in meta or scan_made)
 
     def _save_snapshot(self, snapshot: tuple[_State, datetime | None, datetime | None]) -> None:
         """Called by the snapshot writer's thread, with no index lock held."""

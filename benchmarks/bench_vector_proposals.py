@@ -3,7 +3,7 @@ finds, and at what cost (one core).
 
     .venv/bin/python benchmarks/bench_vector_proposals.py \
         --db benchmarks/out/latency-real80k.db --queries 300 --proposals 500,700,900,1200 \
-        [--graphs "f16,16,128;i8,32,128"] [--int8-scan]
+        [--graphs "f16,16,128;i8,32,128"] [--int8-scan] [--kind dev|papers|perturbed]
 
 Hybrid search asks the vector index for the best SEMANTIC_DEPTH (300) papers and keeps
 those above the semantic floor; the index's HNSW graph proposes 4 x 300 rows, re-scored
@@ -15,7 +15,9 @@ many exact above-floor papers are missing. Proposers: the index's own graph (as 
 from its snapshot), freshly built usearch graphs (`--graphs`: dtype,connectivity,
 expansion_add; one core, ~1-2 min each at 80k), and `--int8-scan` (the product's own
 proposer up to 150k vectors, `search.ann.Int8Scan`: every row's int8 dot product in one
-onnxruntime MatMulNBits call). The latency databases come from bench_search_latency.py.
+onnxruntime MatMulNBits call, built afresh on every component and on the rows' leading
+principal axes, as the index builds it). The latency databases come from
+bench_search_latency.py.
 """
 
 from __future__ import annotations
@@ -42,19 +44,30 @@ from paperwire.services.search import SEMANTIC_DEPTH  # noqa: E402
 from paperwire.wiring import build_container  # noqa: E402
 
 
-def query_vectors(db: Path, n: int):
-    """The index's matrix and graph, and (query vector, floor) for the first n queries."""
+def query_vectors(db: Path, n: int, kind: str):
+    """The index's matrix and graph, and (query vector, floor) for n queries of a kind:
+    `dev` the first keywords-dev queries (embedded by the product), `papers` the vectors
+    of n papers drawn at random (query-by-example), `perturbed` those vectors with noise
+    as large as themselves (queries off the papers' own directions)."""
     settings = load_settings(database_url=f"sqlite:///{db}", data_dir=data_dir_for(db))
     container = build_container(settings)
     service, index = container.search, container.vector_index
     index.build_ann(wait=True)
     state = index._state
+    matrix = np.ascontiguousarray(state.matrix, dtype=np.float32)
     embedded = len(state.ids)
-    out = []
-    for q in list(read_queries(DEV).values())[:n]:
-        vector = service._query_vector(build_plan(q, mode="hybrid").query.embed_text)
-        out.append((vector, service._floor(vector, index, embedded)))
-    return np.ascontiguousarray(state.matrix, dtype=np.float32), state.graph, out
+    if kind == "dev":
+        vectors = [service._query_vector(build_plan(q, mode="hybrid").query.embed_text)
+                   for q in list(read_queries(DEV).values())[:n]]
+    else:
+        rng = np.random.default_rng(0)
+        vectors = matrix[rng.choice(len(matrix), n, replace=False)]
+        if kind == "perturbed":
+            noise = rng.standard_normal(vectors.shape).astype(np.float32)
+            vectors = vectors + noise / np.linalg.norm(noise, axis=1, keepdims=True)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    out = [(v, service._floor(v, index, embedded)) for v in vectors]
+    return matrix, state.graph, out
 
 
 class Graph:
@@ -93,16 +106,31 @@ def measure(name: str, proposer, matrix, queries, exact, counts: list[int]) -> N
               f"{missing:5d} above-floor papers missing", flush=True)
 
 
+def deepest(name: str, scan, queries, exact, depth: int = 5000) -> None:
+    """How deep in a scan's order the exact above-floor papers lie: the proposals needed."""
+    needed = []
+    for (q, _), want in zip(queries, exact, strict=True):
+        if want:
+            rank = {int(r): i for i, r in enumerate(scan.search(q, depth).tolist())}
+            needed.append(max(rank.get(r, depth) for r in want) + 1)
+    if needed:
+        print(f"{name:24s} proposals needed to hold every exact above-floor paper: "
+              f"p50 {np.median(needed):.0f}, p99 {np.percentile(needed, 99):.0f}, "
+              f"max {max(needed)} (of {len(needed)} queries; {depth} = deeper)", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=str(ROOT / "benchmarks/out/latency-real80k.db"))
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--proposals", default="500,700,900,1200")
     parser.add_argument("--graphs", default="", help="dtype,connectivity,expansion_add;...")
-    parser.add_argument("--int8-scan", action="store_true")
+    parser.add_argument("--int8-scan", action="store_true",
+                        help="also fresh scans: on every component, and on the leading axes")
+    parser.add_argument("--kind", choices=["dev", "papers", "perturbed"], default="dev")
     args = parser.parse_args()
     counts = [int(c) for c in args.proposals.split(",")]
-    matrix, graph, queries = query_vectors(Path(args.db), args.queries)
+    matrix, graph, queries = query_vectors(Path(args.db), args.queries, args.kind)
     exact = exact_sets(matrix, queries)
     print(f"# {len(matrix)} vectors, {len(queries)} queries; exact above-floor papers in the "
           f"best {SEMANTIC_DEPTH}: median {np.median([len(e) for e in exact]):.0f}, "
@@ -126,11 +154,22 @@ def main() -> None:
         started = time.perf_counter()
         from paperwire.search.ann import Int8Scan
 
-        scan = Int8Scan(matrix.shape[1])
-        scan.add(0, matrix)
-        scan.prepare()
-        print(f"# int8 scan ready in {time.perf_counter() - started:.1f} s", flush=True)
-        measure("int8 scan", scan, matrix, queries, exact, counts)
+        every = Int8Scan(matrix.shape[1])
+        every.add(0, matrix)
+        every.prepare()
+        print(f"# int8 scan of every component ready in {time.perf_counter() - started:.1f} s",
+              flush=True)
+        started = time.perf_counter()
+        leading = Int8Scan.over(matrix)
+        leading.prepare()
+        print(f"# int8 scan of the {leading.width} leading axes ready in "
+              f"{time.perf_counter() - started:.1f} s", flush=True)
+        deepest(f"int8 scan, {every.width} comps", every, queries, exact)
+        deepest(f"int8 scan, {leading.width} axes", leading, queries, exact)
+        for _ in range(2):  # alternately, so that neither always runs on a colder machine
+            measure(f"int8 scan, {every.width} comps", every, matrix, queries, exact, counts)
+            measure(f"int8 scan, {leading.width} axes", leading, matrix, queries, exact,
+                    counts)
 
 
 if __name__ == "__main__":

@@ -201,3 +201,32 @@ def test_the_int8_scan_proposes_the_best_rows_at_any_dimension(dim, tmp_path):
     assert loaded.search(queries[0], 50).tolist() == scan.search(queries[0], 50).tolist()
     with pytest.raises(ValueError):
         ann.Int8Scan.load(path, dim + 1)
+
+
+def test_the_scan_reads_the_rows_leading_principal_axes(tmp_path):
+    """Rows whose energy sits mostly on a few axes (as a sentence model's do) are scanned
+    on those axes only; deep searches still get every float32 best row among the
+    proposals, and the axes are saved with the codes."""
+    dim, n = 384, 8000
+    rng = np.random.default_rng(11)
+    spread = np.exp(-np.arange(dim) / 60.0) ** 0.5  # ~99% of the energy on 256 axes
+    axes = np.linalg.qr(rng.standard_normal((dim, dim)))[0]
+    def draw(count):
+        return (rng.standard_normal((count, dim)) * spread) @ axes.T
+    centres = draw(80)
+    vectors = _unit(centres[rng.integers(0, 80, n)] + 0.7 * draw(n))
+    scan = ann.Int8Scan.over(vectors)
+    assert scan.width == 256 and scan.proposals(300) == 1200
+    queries = _unit(vectors[rng.integers(0, n, 30)] + 0.5 * draw(30))
+    for q in queries:
+        exact = np.argsort(-(vectors @ q), kind="stable")[:300]
+        assert set(exact) <= set(scan.search(q, scan.proposals(300)).tolist())
+    scan.add(n, vectors[:10])  # later rows are turned onto the same axes
+    assert scan.search(vectors[3], 2).tolist() in ([3, n + 3], [n + 3, 3])
+    path = tmp_path / "scan.npz"
+    scan.save(path)
+    loaded = ann.Int8Scan.load(path, dim)
+    assert loaded.width == 256
+    assert loaded.search(queries[0], 500).tolist() == scan.search(queries[0], 500).tolist()
+    few = ann.Int8Scan.over(vectors[:1000])  # too few rows to tell the axes: all kept
+    assert few.width == dim and few.proposals(300) == 600

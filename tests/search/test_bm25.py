@@ -406,3 +406,34 @@ def test_term_view_counts_segment_and_tail_papers_and_lasts_as_long_as_the_state
     assert later.df[term["radianc"]] == 3 and later.df[term["quantum"]] == 1
     assert later.n_docs == 3
     assert pair_df(later, "neural", "radianc") == 2  # the pair table, keyed for the new size
+
+
+def test_another_process_write_is_found_and_an_unchanged_database_is_not_asked(seeded):
+    """Papers written through another engine (as another process would: its commits
+    publish no event here) are found by the next search; while nothing is written, a
+    SQLite index asks its data version only, not the papers table."""
+    from sqlalchemy import event
+
+    from paperwire.store.db import create_db_engine
+
+    index = Bm25Index(seeded.engine)
+    assert index.wait_ready()
+    looks = []
+
+    @event.listens_for(seeded.engine, "before_cursor_execute")
+    def count_looks(conn, cursor, statement, *args):
+        if "max(papers.modified_at)" in statement:
+            looks.append(statement)
+
+    assert index.search(["molecules"], 5)[1] == 1
+    before = len(looks)
+    for _ in range(3):
+        assert index.search(["molecules"], 5)[1] == 1
+    assert len(looks) - before == (0 if is_sqlite(seeded.engine) else 3)
+    other = create_db_engine(str(seeded.engine.url.render_as_string(hide_password=False)))
+    try:
+        ingest(other, [SourceItem(paper("2511.00009", "Distant quokka", "Quokkas."))],
+               source="t", parameters={})
+    finally:
+        other.dispose()
+    assert [pid for pid, _ in index.search(["quokka"], 5)[0]] == ["2511.00009"]

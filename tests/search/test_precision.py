@@ -276,6 +276,14 @@ def test_semantic_mode_on_a_two_percent_embedded_corpus_finds_the_unembedded_pap
     full = service.search(query, mode="semantic", limit=10)
     assert full.embedding_coverage == (1000, 1000)
     assert [h.paper_id[:4] for h in full.hits] == ["2506"] * 10
+    # every embedded: the date order still pages over the whole set, not its best page
+    pages = range(0, full.total, 10)
+    relevance = {h.paper_id for off in pages
+                 for h in service.search(query, mode="semantic", limit=10, offset=off).hits}
+    by_date = [h.paper_id for off in pages
+               for h in service.search(query, mode="semantic", sort="date", limit=10,
+                                       offset=off).hits]
+    assert len(by_date) == full.total > 10 and set(by_date) == relevance
 
 
 @pytest.fixture

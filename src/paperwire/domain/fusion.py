@@ -104,8 +104,10 @@ def fuse(
     semantic: Mapping[str, float],
     *,
     keyword_share: float,
+    limit: int | None = None,
 ) -> list[FusedScore]:
-    """Convex combination of normalised scores over the union of candidates, best first.
+    """Convex combination of normalised scores over the union of candidates, best first
+    (equal scores by paper id); only the best `limit` when given.
 
     `keyword` holds BM25-like scores (higher is better, >= 0) and `semantic`
     cosine similarities. A paper missing from `keyword` had no keyword match
@@ -116,14 +118,17 @@ def fuse(
         raise ValueError("keyword_share must be between 0 and 1")
     kw = normalize_max(keyword)
     sem = normalize_min_max(semantic)
-    fused = []
+    semantic_share = 1.0 - keyword_share
+    scores = {}
     for paper_id in kw.keys() | sem.keys():
         k = kw.get(paper_id, 0.0)
         s = sem.get(paper_id)
-        score = k if s is None else keyword_share * k + (1.0 - keyword_share) * s
-        fused.append(FusedScore(paper_id, score, keyword.get(paper_id), semantic.get(paper_id)))
-    fused.sort(key=lambda f: (-f.score, f.paper_id))
-    return fused
+        scores[paper_id] = k if s is None else keyword_share * k + semantic_share * s
+    order = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    if limit is not None:
+        order = order[: max(0, limit)]
+    return [FusedScore(paper_id, score, keyword.get(paper_id), semantic.get(paper_id))
+            for paper_id, score in order]
 
 
 # Letter strings no paper is about: how similar the model finds nonsense to the papers.

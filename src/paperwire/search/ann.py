@@ -7,10 +7,11 @@ scores are always true cosines. Keys are matrix row numbers. A proposer that sea
 is never changed: the index updates a `copy()` and swaps it in.
 
 Which proposes depends on the depth (benchmarks/RESULTS.md, issue 13, session 10). For the
-best 300 (hybrid search) the int8 scan, every row's int8 dot product in one onnxruntime
-MatMulNBits call (one core, ~5 ms at 80k x 384), is faster than the graph's 1,200
-proposals (~9-11 ms) and exact: its 600 best rows held the float32 best 300 for every
-keywords-dev query, where the graph missed above-floor papers in 132 of 300. For the best
+best 300 (hybrid search) the int8 scan, every row's int8 dot product on the rows' 256
+leading principal axes in one onnxruntime MatMulNBits call (one core, ~4 ms at 80k rows),
+is faster than the graph's 1,200 proposals (~9-11 ms) and exact: its 1,200 best rows held
+the float32 best 300 for every query tried (session 11), where the graph missed
+above-floor papers in 132 of 300 keywords-dev queries. For the best
 100 (similar papers) the graph's 400 proposals cost less than the scan (paired: the scan
 made similar papers 1.16-1.22x slower). The scan grows with the rows, the graph about with
 their logarithm: past SCAN_MAX_VECTORS only the graph is kept.
@@ -23,6 +24,8 @@ import threading
 from pathlib import Path
 
 import numpy as np
+
+from paperwire.search.arrays import top_k
 
 SCAN_MAX_VECTORS = 150_000
 # Searches for more papers than this take their candidates from the scan, when there is one.
@@ -62,9 +65,13 @@ class Proposer:
         self.scan = scan
 
     @classmethod
-    def new(cls, rows: int, dim: int) -> Proposer:
-        """An empty proposer for an index of about `rows` vectors."""
-        return cls(HnswGraph(dim), Int8Scan(dim) if rows <= SCAN_MAX_VECTORS else None)
+    def over(cls, vectors: np.ndarray) -> Proposer:
+        """A proposer of these rows (the index's first rows)."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        graph = HnswGraph(vectors.shape[1])
+        graph.add(0, vectors)
+        scan = Int8Scan.over(vectors) if len(vectors) <= SCAN_MAX_VECTORS else None
+        return cls(graph, scan)
 
     @property
     def kind(self) -> str:
@@ -80,7 +87,7 @@ class Proposer:
     def propose(self, query: np.ndarray, k: int) -> np.ndarray:
         """Rows to re-score exactly for the best k (graph keys may be -1: no row)."""
         if self.scan is not None and k > GRAPH_MAX_K:
-            return self.scan.search(query, max(2 * k, 200))
+            return self.scan.search(query, self.scan.proposals(k))
         return self.graph.search(query, max(4 * k, 200))
 
     def add(self, first_row: int, vectors: np.ndarray) -> None:
@@ -119,8 +126,7 @@ class Proposer:
             except (OSError, ValueError, KeyError):
                 scan = None
             if scan is None or len(scan) != len(rows):
-                scan = Int8Scan(dim)
-                scan.add(0, rows)
+                scan = Int8Scan.over(rows)
                 scan.prepare()
         return cls(graph, scan)
 
@@ -128,20 +134,25 @@ class Proposer:
 class Int8Scan:
     """Every row's int8 dot product with the query, the best `count` rows proposed.
 
-    Each row is stored as int8 codes with one scale per block of up to 128 components
-    (`scan_block`; an outlier row or component blurs only its own block), and all rows are
-    multiplied with the query in one onnxruntime MatMulNBits call (8-bit weights,
-    int8-quantised query, integer products; one core). The products are only an order
-    for proposing: the caller re-scores the proposals in float32.
+    Rows (and the query) are first turned onto their principal axes, and only the leading
+    axes that hold KEPT_ENERGY of the rows' energy are scanned (`principal_basis`: 256 of
+    the default model's 384, a third fewer bytes to read). Each row is stored as int8
+    codes with one scale per block of up to 128 components (`scan_block`; an outlier row
+    or component blurs only its own block), and all rows are multiplied with the query in
+    one onnxruntime MatMulNBits call (8-bit weights, int8-quantised query, integer
+    products; one core). The products are only an order for proposing: the caller
+    re-scores the proposals in float32 (`proposals(k)` of them for the best k).
     """
 
-    file = "proposer-int8.npz"
+    file = "proposer-int8-v2.npz"  # v1 (no basis) files are not read: made again from rows
 
-    def __init__(self, dim: int, *, codes: np.ndarray | None = None,
-                 scales: np.ndarray | None = None) -> None:
+    def __init__(self, dim: int, *, basis: np.ndarray | None = None,
+                 codes: np.ndarray | None = None, scales: np.ndarray | None = None) -> None:
         self.dim = dim
-        self._block = scan_block(dim)
-        blocks = -(-dim // self._block)
+        self._basis = basis  # (dim, width) orthonormal columns, or None: every component
+        self.width = dim if basis is None else basis.shape[1]
+        self._block = scan_block(self.width)
+        blocks = -(-self.width // self._block)
         self._codes = codes if codes is not None else np.zeros((0, blocks, self._block),
                                                                dtype=np.uint8)
         self._scales = scales if scales is not None else np.zeros((0, blocks),
@@ -149,14 +160,34 @@ class Int8Scan:
         self._session = None
         self._lock = threading.Lock()
 
+    @classmethod
+    def over(cls, vectors: np.ndarray) -> Int8Scan:
+        """A scan of these rows, on their own principal axes."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        dim = vectors.shape[1]
+        scan = cls(dim, basis=principal_basis(vectors, scan_block(dim)))
+        scan.add(0, vectors)
+        return scan
+
     def __len__(self) -> int:
         return len(self._codes)
+
+    def proposals(self, k: int) -> int:
+        """How many rows to propose for the best k: twice as many, four times when the
+        scan reads only the leading axes. At 80k papers the float32 best 300 of every
+        query tried lay within the best 321 rows of all components, and within the best
+        493 of the leading axes (725 for queries made off the papers' own directions:
+        benchmarks/RESULTS.md, session 11)."""
+        return max(2 * k, 200) if self._basis is None else max(4 * k, 400)
+
+    def _turned(self, vectors: np.ndarray) -> np.ndarray:
+        return vectors if self._basis is None else vectors @ self._basis
 
     def _quantised(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(codes: int8 + 128 as uint8, per block; scales), zero-padded to whole blocks."""
         n, blocks = len(vectors), self._codes.shape[1]
         padded = np.zeros((n, blocks * self._block), dtype=np.float32)
-        padded[:, : self.dim] = vectors
+        padded[:, : self.width] = self._turned(vectors)
         padded = padded.reshape(n, blocks, self._block)
         scales = np.maximum(np.abs(padded).max(axis=2) / 127.0, 1e-12).astype(np.float32)
         codes = np.clip(np.rint(padded / scales[..., None]), -127, 127) + 128
@@ -175,7 +206,7 @@ class Int8Scan:
 
     def copy(self) -> Int8Scan:
         """An independent copy (the arrays are never changed in place: shared)."""
-        return Int8Scan(self.dim, codes=self._codes, scales=self._scales)
+        return Int8Scan(self.dim, basis=self._basis, codes=self._codes, scales=self._scales)
 
     def replace(self, rows: np.ndarray, vectors: np.ndarray) -> None:
         """New vectors for rows already held."""
@@ -196,36 +227,69 @@ class Int8Scan:
             return session
         with self._lock:
             if self._session is None:
-                self._session = _matmul_8bit(self._codes, self._scales, self.dim, self._block)
+                self._session = _matmul_8bit(self._codes, self._scales, self.width,
+                                             self._block)
             return self._session
 
     def search(self, query: np.ndarray, count: int) -> np.ndarray:
         """The `count` rows with the largest int8 products, best first."""
-        n = len(self._codes)
-        count = min(count, n)
+        count = min(count, len(self._codes))
         if count <= 0:
             return np.zeros(0, dtype=np.int64)
-        q = np.asarray(query, dtype=np.float32).reshape(1, -1)
-        scores = self._product().run(None, {"q": q})[0][0]
-        best = np.argpartition(-scores, count - 1)[:count] if count < n else np.arange(n)
-        return best[np.argsort(-scores[best], kind="stable")].astype(np.int64)
+        q = self._turned(np.asarray(query, dtype=np.float32).reshape(1, -1))
+        scores = self._product().run(None, {"q": np.ascontiguousarray(q)})[0][0]
+        return top_k(scores, count).astype(np.int64)
 
     def save(self, path: Path) -> None:
+        basis = np.zeros((0, 0), np.float32) if self._basis is None else self._basis
         with path.open("wb") as fh:
-            np.savez(fh, codes=self._codes, scales=self._scales, dim=np.int64(self.dim))
+            np.savez(fh, codes=self._codes, scales=self._scales, dim=np.int64(self.dim),
+                     basis=basis)
 
     @classmethod
     def load(cls, path: Path, dim: int) -> Int8Scan:
-        block = scan_block(dim)
         with np.load(path) as saved:
             codes, scales, saved_dim = saved["codes"], saved["scales"], int(saved["dim"])
-        blocks = -(-dim // block)
+            basis = saved["basis"]
+        basis = None if basis.size == 0 else basis
+        width = dim if basis is None else basis.shape[1]
+        block = scan_block(width)
+        blocks = -(-width // block)
         if (saved_dim != dim or codes.dtype != np.uint8 or codes.shape[1:] != (blocks, block)
-                or scales.dtype != np.float32 or scales.shape != (len(codes), blocks)):
+                or scales.dtype != np.float32 or scales.shape != (len(codes), blocks)
+                or (basis is not None and (basis.dtype != np.float32
+                                           or basis.shape != (dim, width)))):
             raise ValueError(f"bad int8 proposer file {path}")
-        scan = cls(dim, codes=codes, scales=scales)
+        scan = cls(dim, basis=basis, codes=codes, scales=scales)
         scan.prepare()
         return scan
+
+
+# The scan keeps the leading principal axes that hold this share of the rows' energy
+# (their sum of squares), in whole blocks; fitted on up to BASIS_SAMPLE rows, and only
+# from at least BASIS_MIN_ROWS_PER_DIM rows a dimension (fewer keep every component).
+KEPT_ENERGY = 0.975
+BASIS_SAMPLE = 20_000
+BASIS_MIN_ROWS_PER_DIM = 20
+
+
+def principal_basis(vectors: np.ndarray, block: int) -> np.ndarray | None:
+    """The rows' leading principal axes (of their uncentred second moments: the axes of
+    their dot products) as (dim, width) orthonormal columns, width the fewest whole
+    blocks that hold KEPT_ENERGY of the rows' energy; None when that is every component
+    or when there are too few rows to tell."""
+    n, dim = vectors.shape
+    if n < BASIS_MIN_ROWS_PER_DIM * dim:
+        return None
+    sample = vectors[:: max(1, n // BASIS_SAMPLE)].astype(np.float64)
+    energy, axes = np.linalg.eigh(sample.T @ sample)
+    order = np.argsort(energy)[::-1]
+    share = np.cumsum(energy[order]) / max(float(energy.sum()), 1e-30)
+    needed = int(np.searchsorted(share, KEPT_ENERGY)) + 1
+    width = -(-needed // block) * block
+    if width >= dim:
+        return None
+    return np.ascontiguousarray(axes[:, order[:width]], dtype=np.float32)
 
 
 def scan_block(dim: int) -> int:

@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine, func, select
 
+from paperwire.search.arrays import sorted_distinct, top_k
 from paperwire.search.bm25_segment import (
     Segment,
     build_segment,
@@ -53,8 +54,7 @@ from paperwire.search.bm25_snapshot import load_snapshot, snapshot_folder, write
 from paperwire.search.derived import DerivedState, SnapshotWriter
 from paperwire.search.term_view import TermView
 from paperwire.search.text_analysis import Analyzer, document_text
-from paperwire.search.vectors import sorted_distinct
-from paperwire.store.db import aware_utc
+from paperwire.store.db import DataVersion, aware_utc
 from paperwire.store.events import PapersChanged, bus_for
 from paperwire.store.tables import papers
 
@@ -127,6 +127,8 @@ class Bm25Index:
         self._read_at: datetime | None = None  # when the read behind the state began
         self._recent: dict[str, datetime] = {}  # id -> modified_at within the margin of it
         self._seen_max: datetime | None = None
+        self._data_version = DataVersion(engine)
+        self._seen_version: int | None = None  # the data version the last look began at
         self._full_check_at = 0.0
         self.last_error: str | None = None
         self._terms_by_id: tuple[Segment, list[str]] | None = None
@@ -245,7 +247,7 @@ class Bm25Index:
             if a != b and a in idfs and b in idfs
         }
         pool = min(total, max(k, PROXIMITY_DEPTH) if proximity and pairs else k)
-        picked = np.argpartition(-scores, pool - 1)[:pool]
+        picked = top_k(scores, pool)
         best = (picked if docs is None else docs[picked]).tolist()
         final = dict(zip(best, scores[picked].tolist(), strict=True))
         if proximity and pairs:
@@ -474,9 +476,23 @@ class Bm25Index:
             return self._catch_up() if mine else 0
 
     def _catch_up(self) -> int:
-        """Caller holds the catch-up lock: read, build the next state, swap it in."""
+        """Caller holds the catch-up lock: read, build the next state, swap it in.
+
+        Skipped while the database's data version (SQLite) is the one the last look
+        began at, no full check is due and no change event came.
+        """
+        version = self._data_version()  # read before the data, so no later commit is missed
         with self._lock:
             events, self._changed_ids = self._changed_ids, set()
+        if (version is not None and version == self._seen_version and not events
+                and self._seen_max is not None
+                and time.monotonic() - self._full_check_at < FULL_CHECK_INTERVAL_S):
+            return 0
+        changed = self._look(events)
+        self._seen_version = version
+        return changed
+
+    def _look(self, events: set[str]) -> int:
         with self.engine.connect() as conn:
             newest = conn.execute(select(func.max(papers.c.modified_at))).scalar()
         now = time.monotonic()

@@ -34,6 +34,7 @@ import numpy as np
 from sqlalchemy import Engine
 
 from paperwire.search.ann import Int8Scan, Proposer, usearch_available
+from paperwire.search.arrays import small_product, sorted_distinct, top_k
 from paperwire.search.derived import DerivedState, SnapshotFolder, SnapshotWriter
 from paperwire.store.embeddings import (
     count_embeddings,
@@ -76,34 +77,6 @@ class _State:
 
     def outside_graph(self) -> int:
         return len(self.ids) - self.graph_rows + len(self.stale)
-
-
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k highest scores, best first."""
-    if k >= scores.shape[0]:
-        return np.argsort(-scores, kind="stable")
-    part = np.argpartition(-scores, k - 1)[:k]
-    return part[np.argsort(-scores[part], kind="stable")]
-
-
-def sorted_distinct(values: np.ndarray) -> np.ndarray:
-    """`np.unique(values)` for the few thousand row numbers a search handles: a sort, and
-    the dropping of repeats only when there are any (numpy 2's `unique` costs ~15x more
-    at this size: 0.2 ms for 1,200 rows)."""
-    ordered = np.sort(values)
-    if ordered.size < 2:
-        return ordered
-    new = ordered[1:] != ordered[:-1]
-    if new.all():
-        return ordered
-    return ordered[np.concatenate(([True], new))]
-
-
-def small_product(matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """`matrix @ q` for the few hundred rows a search re-scores, on one thread: a threaded
-    BLAS call this small waits for its second thread, which costs milliseconds on a busy
-    machine (measured 12 ms instead of 0.3 for 1,200 rows under load)."""
-    return np.einsum("ij,j->i", matrix, q)
 
 
 def snapshot_stem(model_id: str) -> str:
@@ -428,8 +401,7 @@ class VectorIndex:
             started = time.perf_counter()
             n = len(base.ids)
             if base.graph is None or not base.graph.fits(n):
-                graph = Proposer.new(n, self.dim)
-                graph.add(0, base.matrix[:n])
+                graph = Proposer.over(base.matrix[:n])
             else:
                 graph = base.graph.copy()
                 stale = sorted(r for r in base.stale if r < base.graph_rows)

@@ -30,6 +30,7 @@ from paperwire.domain.fusion import (
     fuse,
     semantic_floor,
 )
+from paperwire.search.arrays import small_product
 from paperwire.search.keyword import KeywordSearcher
 from paperwire.search.plan import (
     EMPTY_QUERY_NOTICE,
@@ -40,7 +41,6 @@ from paperwire.search.plan import (
     build_example_plan,
     build_plan,
 )
-from paperwire.search.vectors import small_product
 from paperwire.services.search_results import (
     EMPTY,
     FUSION_DEPTH,
@@ -360,9 +360,9 @@ class SearchService:
         for pid, score in dense_keyword.items():
             keyword.setdefault(pid, score)
         share = example_keyword_share(coverage)
-        fused = fuse(keyword, dense, keyword_share=share)
+        fused = fuse(keyword, dense, keyword_share=share, limit=limit)
         return [SearchHit(f.paper_id, f.score, None, f.keyword, f.semantic)
-                for f in fused[:limit]], mode
+                for f in fused], mode
 
     def _example_texts(self, paper_ids: Sequence[str]) -> dict[str, str]:
         from paperwire.search.embedder import paper_text

@@ -62,8 +62,9 @@ class SearchResults:
 class ResultSet:
     """Every paper a mode found for a plan.
 
-    `ranked` is the relevance order, at least the plan's pool long where that many exist
-    (empty when the plan sorts by date or upvotes: the order comes from SQL then).
+    `ranked` is the relevance order as far as the plan's pool (offset + limit), or shorter
+    when fewer exist. When the plan sorts by date or upvotes it is empty (the order comes
+    from SQL), or, for a set with no `keyword_spec`, every member (SQL orders them).
     Members: every keyword match under `keyword_spec` (None: no keyword matches belong),
     plus the papers in `extra` (semantic-only hits, with their similarity).
     """
@@ -115,15 +116,17 @@ class ResultStages:
                        else self.keyword.count(plan.query, spec))
         scores = {h.paper_id: h.score for h in found}
         ranked = [] if plan.ordered else [
-            SearchHit(h.paper_id, h.score, keyword_score=h.score) for h in found]
+            SearchHit(h.paper_id, h.score, keyword_score=h.score) for h in found[: plan.pool]]
         return ResultSet(total=matched, ranked=ranked, keyword_spec=spec, keyword=scores,
                          keyword_total=matched, keyword_candidates=candidates)
 
     def semantic_set(self, plan: SearchPlan, above: Mapping[str, float]) -> ResultSet:
         """Every embedded paper is embedded: the papers above the floor, by similarity."""
-        ranked = [SearchHit(pid, v, semantic_score=v)
-                  for pid, v in sorted(above.items(), key=lambda kv: (-kv[1], kv[0]))]
-        return ResultSet(total=len(ranked), ranked=ranked, dense=dict(above))
+        ordered = sorted(above.items(), key=lambda kv: (-kv[1], kv[0]))
+        if not plan.ordered:  # a date or upvote order is taken over all of them
+            ordered = ordered[: plan.pool]
+        ranked = [SearchHit(pid, v, semantic_score=v) for pid, v in ordered]
+        return ResultSet(total=len(above), ranked=ranked, dense=dict(above))
 
     def partial_semantic_set(
         self, plan: SearchPlan, above: Mapping[str, float], model_id: str
@@ -140,7 +143,7 @@ class ResultStages:
         above = dict(above)
         ranked = []
         if not plan.ordered:
-            fused = fuse(unembedded.keyword, above, keyword_share=0.0)
+            fused = fuse(unembedded.keyword, above, keyword_share=0.0, limit=plan.pool)
             ranked = [SearchHit(f.paper_id, f.score, None, f.keyword, f.semantic)
                       for f in fused]
         return ResultSet(total=unembedded.total + len(above), ranked=ranked, keyword_spec=spec,
@@ -179,7 +182,8 @@ class ResultStages:
                              keyword_candidates=plan.candidates)
         scored = {pid: v for pid, v in above.items() if pid in keyword or pid in semantic_only}
         scored.update(similarities(sorted(keyword.keys() - scored.keys())))
-        fused = fuse(keyword, scored, keyword_share=keyword_weight(plan.n_words))
+        fused = fuse(keyword, scored, keyword_share=keyword_weight(plan.n_words),
+                     limit=plan.pool)
         ranked = [SearchHit(f.paper_id, f.score, None, f.keyword, f.semantic) for f in fused]
         return ResultSet(total=total, ranked=ranked, keyword_spec=plan.spec,
                          extra=semantic_only, keyword=keyword, dense=dense | scored,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -53,6 +55,35 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
         )
     install_change_events(engine)  # store.events: published after each commit
     return engine
+
+
+class DataVersion:
+    """A number that changes whenever a connection commits to the database, this
+    process's or another's: SQLite's `PRAGMA data_version`, read on a connection of its
+    own that never writes (~10 µs, where a query on the engine's pool costs ~0.3 ms).
+    `None` where there is no such number (PostgreSQL, an in-memory database, a file this
+    cannot open): the caller then looks at the data itself."""
+
+    def __init__(self, engine: Engine) -> None:
+        database = make_url(str(engine.url)).database if is_sqlite(engine) else None
+        self._path = database if database and database != ":memory:" else None
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> int | None:
+        if self._path is None:
+            return None
+        with self._lock:
+            try:
+                if self._conn is None:
+                    if not Path(self._path).is_file():  # connecting would create it
+                        return None
+                    self._conn = sqlite3.connect(self._path, timeout=30, isolation_level=None,
+                                                 check_same_thread=False)
+                return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error:
+                self._conn = None
+                return None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -115,20 +115,21 @@ class Proposer:
             self.scan.save(folder / Int8Scan.file)
 
     @classmethod
-    def load(cls, folder: Path, dim: int, rows: np.ndarray) -> Proposer:
-        """The saved proposer; `rows` are the vectors it was built over (the index's first
-        rows), from which a scan the folder lacks (an older snapshot) is made in a second."""
+    def load(cls, folder: Path, dim: int, rows: np.ndarray) -> tuple[Proposer, bool]:
+        """The saved proposer, and whether its scan had to be made: `rows` are the vectors
+        it was built over (the index's first rows), from which a scan the folder lacks or
+        cannot use (an older snapshot) is made in about a second."""
         graph = HnswGraph.load(folder / HnswGraph.file, dim)
-        scan = None
+        scan, made = None, False
         if len(rows) <= SCAN_MAX_VECTORS:
             try:
                 scan = Int8Scan.load(folder / Int8Scan.file, dim)
             except (OSError, ValueError, KeyError):
                 scan = None
             if scan is None or len(scan) != len(rows):
-                scan = Int8Scan.over(rows)
+                scan, made = Int8Scan.over(rows), True
                 scan.prepare()
-        return cls(graph, scan)
+        return cls(graph, scan), made
 
 
 class Int8Scan:

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine
 
-from paperwire.search.ann import Int8Scan, Proposer, usearch_available
+from paperwire.search.ann import Proposer, usearch_available
 from paperwire.search.arrays import small_product, sorted_distinct, top_k
 from paperwire.search.derived import DerivedState, SnapshotFolder, SnapshotWriter
 from paperwire.store.embeddings import (
@@ -52,7 +52,7 @@ SNAPSHOT_VERSION = 2
 # From this many vectors on, a proposer (search.ann: an HNSW graph, and up to 150k vectors
 # an int8 scan for deep searches) names candidates that are re-scored exactly; exact
 # float32 below. Exact float32 search over 80k vectors takes ~21 ms on one core, the int8
-# scan ~5, the graph ~3 for 400 proposals and ~9-11 for 1,200.
+# scan ~3.5 (on 256 axes), the graph ~3 for 400 proposals and ~9-11 for 1,200.
 # PAPERWIRE_ANN_MIN_VECTORS overrides it (0 switches the graph off).
 ANN_MIN_VECTORS = 50_000
 # Rows outside the graph (appended or replaced since it was built) past which it is updated.
@@ -461,11 +461,9 @@ class VectorIndex:
         if meta.get("graph_rows") and self.ann_min_vectors is not None:
             try:
                 graph_rows = int(meta["graph_rows"])
-                # A saved graph without a scan gets one from these rows (about a second),
-                # saved with the next snapshot rather than made again at every start.
-                scan_made = not (folder / Int8Scan.file).is_file()
-                graph = Proposer.load(folder, self.dim, matrix[:graph_rows])
-                scan_made = scan_made and graph.scan is not None
+                # A saved graph without a usable scan gets one from these rows (about a
+                # second), saved with the next snapshot rather than made again at every start.
+                graph, scan_made = Proposer.load(folder, self.dim, matrix[:graph_rows])
                 stale = {int(r): 0 for r in meta.get("stale", [])}
             except (OSError, ValueError, KeyError, RuntimeError) as exc:
                 log.warning("ignoring the saved vector proposer: %s", exc)

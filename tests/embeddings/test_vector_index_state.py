@@ -230,3 +230,21 @@ def test_the_scan_reads_the_rows_leading_principal_axes(tmp_path):
     assert loaded.search(queries[0], 500).tolist() == scan.search(queries[0], 500).tolist()
     few = ann.Int8Scan.over(vectors[:1000])  # too few rows to tell the axes: all kept
     assert few.width == dim and few.proposals(300) == 600
+
+
+def test_a_saved_scan_that_cannot_be_read_is_made_again_and_saved(container, corpus, tmp_path):
+    """A snapshot whose scan file is damaged loads its graph, makes the scan from the
+    saved rows, and the first catch-up saves a readable one (not made at every start)."""
+    ids, vectors, rng = corpus
+    folder = tmp_path / "vectors"
+    first = VectorIndex(container.engine, MODEL, DIM, snapshot_dir=folder,
+                        ann_min_vectors=1000, refresh_interval_s=3600)
+    assert first.build_ann(wait=True) and first.wait_snapshots(30)
+    [saved] = folder.rglob(ann.Int8Scan.file)
+    saved.write_bytes(b"not a scan")
+    second = VectorIndex(container.engine, MODEL, DIM, snapshot_dir=folder,
+                         ann_min_vectors=1000, refresh_interval_s=3600)
+    assert len(second) == 3000 and second._state.graph.kind == "hnsw+int8-scan"
+    assert second.wait_snapshots(30)
+    [again] = folder.rglob(ann.Int8Scan.file)
+    assert len(ann.Int8Scan.load(again, DIM)) == 3000
